@@ -1,0 +1,19 @@
+"""Sphinx configuration of the skfma documentation."""
+
+project = "skfma"
+author = "The skfma developers"
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+autosummary_generate = True
+numpydoc_show_class_members = False
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+}
+html_theme = "alabaster"
+exclude_patterns = ["_build"]

@@ -1,0 +1,38 @@
+"""skfma: scikit-learn compatible music genre classification and tagging for the FMA.
+
+The public classes are importable from the top level (``from skfma import
+MelSpectrogram``) but loaded lazily (PEP 562), so ``import skfma`` stays fast.
+"""
+
+import importlib
+
+__version__ = "0.1.0.dev0"
+
+#: Public name -> subpackage that defines it.
+_LAZY = {
+    "AudioLoader": "audio",
+    "load_audio": "audio",
+    "Spectrogram": "features",
+    "MelSpectrogram": "features",
+    "MFCC": "features",
+    "TemporalStatistics": "features",
+    "make_genre_clips": "datasets",
+    "run_demo": "_demo",
+    "SkfmaError": "exceptions",
+    "AudioDecodeError": "exceptions",
+    "ParameterError": "exceptions",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'skfma' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

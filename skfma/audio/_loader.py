@@ -1,0 +1,202 @@
+"""The AudioLoader transformer: audio file paths to a fixed-size waveform matrix."""
+
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ..exceptions import AudioDecodeError
+from ..utils import check_choice, check_paths, check_positive
+from ._load import open_audio, read_frames, resample
+
+__all__ = ["AudioLoader"]
+
+CROPS = ("start", "center")
+PAD_MODES = ("constant", "wrap")
+ON_ERROR = ("raise", "warn")
+
+
+class AudioLoader(TransformerMixin, BaseEstimator):
+    """Decode audio files into a matrix of fixed-length mono waveforms.
+
+    Every file is decoded (soundfile), downmixed to mono, resampled to ``sr``
+    (soxr, high quality) and cut or padded to exactly ``duration`` seconds, so
+    that the output has one row per input path, in the input order.
+
+    Only the needed window is decoded: with ``crop="start"`` decoding stops after
+    ``duration`` seconds.
+
+    Parameters
+    ----------
+    sr : float, default=22050
+        Sampling rate of the output in Hz.
+    duration : float, default=30.0
+        Length of every output row in seconds; rows have
+        ``round(sr * duration)`` samples.
+    crop : {"start", "center"}, default="start"
+        Which window of a longer clip to keep: its first ``duration`` seconds, or
+        the ``duration`` seconds in its middle.
+    pad_mode : {"constant", "wrap"}, default="constant"
+        How to fill a shorter clip: with zeros after its end, or by looping it.
+    on_error : {"raise", "warn"}, default="raise"
+        What to do with a file that cannot be decoded. ``"raise"`` raises
+        :class:`~skfma.exceptions.AudioDecodeError` naming the file. ``"warn"``
+        fills its row with zeros, lists it in ``failures_`` and emits one
+        warning naming every failed file. Rows are never dropped.
+    n_jobs : int or None, default=None
+        Number of joblib workers decoding files in parallel; ``-1`` uses every
+        core. Runs under any joblib backend (``joblib.parallel_config``).
+    verbose : int, default=0
+        joblib's progress messages.
+
+    Attributes
+    ----------
+    failures_ : list of tuple (int, str, str)
+        Set by ``transform``: ``(row, path, reason)`` for every file that could
+        not be decoded with ``on_error="warn"`` (empty if all decoded).
+
+    See Also
+    --------
+    load_audio : decode one file.
+
+    Notes
+    -----
+    The transformer is stateless: ``fit`` only validates the parameters.
+
+    Examples
+    --------
+    >>> from skfma import AudioLoader
+    >>> loader = AudioLoader(sr=22050, duration=30.0, n_jobs=2)
+    >>> X = loader.transform(["000002.mp3", "000005.mp3"])  # doctest: +SKIP
+    >>> X.shape, X.dtype  # doctest: +SKIP
+    ((2, 661500), dtype('float32'))
+    """
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        duration=30.0,
+        crop="start",
+        pad_mode="constant",
+        on_error="raise",
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.sr = sr
+        self.duration = duration
+        self.crop = crop
+        self.pad_mode = pad_mode
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Validate the parameters and the paths; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of str or os.PathLike, shape (n_clips,) or (n_clips, 1)
+            Audio file paths.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AudioLoader
+        """
+        self._check_params()
+        check_paths(X)
+        return self
+
+    def transform(self, X):
+        """Decode every file into one row.
+
+        Parameters
+        ----------
+        X : array-like of str or os.PathLike, shape (n_clips,) or (n_clips, 1)
+            Audio file paths.
+
+        Returns
+        -------
+        waveforms : ndarray of float32, shape (n_clips, round(sr * duration))
+            Mono waveforms at ``sr`` Hz, one row per path, in order.
+        """
+        self._check_params()
+        paths = check_paths(X)
+        n_samples = self.n_samples_out
+        waveforms = np.zeros((len(paths), n_samples), dtype=np.float32)
+        jobs = (
+            delayed(_load_window)(path, self.sr, n_samples, self.crop, self.pad_mode)
+            for path in paths
+        )
+        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, return_as="generator")(jobs)
+        failures = []
+        for row, result in enumerate(results):
+            if isinstance(result, AudioDecodeError):
+                if self.on_error == "raise":
+                    raise result
+                failures.append((row, result.path, result.reason))
+            else:
+                waveforms[row] = result
+        self.failures_ = failures
+        if failures:
+            listing = "; ".join(f"row {row}: {path} ({reason})" for row, path, reason in failures)
+            warnings.warn(
+                f"{len(failures)} of {len(paths)} audio files could not be decoded; their rows "
+                f"are zeros (see failures_): {listing}",
+                UserWarning,
+                stacklevel=2,
+            )
+        return waveforms
+
+    @property
+    def n_samples_out(self):
+        """int : Number of samples in every output row, ``round(sr * duration)``."""
+        return round(self.sr * self.duration)
+
+    def _check_params(self):
+        check_positive("sr", self.sr)
+        check_positive("duration", self.duration)
+        check_choice("crop", self.crop, CROPS)
+        check_choice("pad_mode", self.pad_mode, PAD_MODES)
+        check_choice("on_error", self.on_error, ON_ERROR)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def _load_window(path, sr, n_samples, crop, pad_mode):
+    """Decode the ``n_samples``-long window of one file, or return its AudioDecodeError.
+
+    Returning the error (instead of raising) lets the caller see every failure
+    of a parallel run and decide between raising and warning.
+    """
+    try:
+        with open_audio(path) as audio:
+            native_sr = audio.samplerate
+            # Frames to decode, with a few spare ones so resampling loses no sample.
+            window = int(np.ceil(n_samples * native_sr / sr)) + 1
+            start = max(0, (audio.frames - window) // 2) if crop == "center" else 0
+            y = read_frames(audio, path, start=start, n_frames=window, mono=True)
+    except AudioDecodeError as error:
+        return error
+    if native_sr != sr:
+        y = resample(y, native_sr, sr)
+    return fit_length(y, n_samples, pad_mode)
+
+
+def fit_length(y, n_samples, pad_mode):
+    """Cut ``y`` to ``n_samples`` or pad it (zeros, or looping it with ``"wrap"``)."""
+    if y.shape[0] >= n_samples:
+        return y[:n_samples]
+    if pad_mode == "wrap" and y.shape[0] > 0:
+        return np.resize(y, n_samples)
+    return np.pad(y, (0, n_samples - y.shape[0]))

@@ -1,0 +1,44 @@
+"""Exceptions raised by skfma.
+
+All of them derive from :class:`SkfmaError`, so ``except SkfmaError`` catches
+every failure that skfma itself reports.
+"""
+
+import os
+
+__all__ = ["SkfmaError", "AudioDecodeError", "ParameterError"]
+
+
+class SkfmaError(Exception):
+    """Base class of every exception raised by skfma."""
+
+
+class AudioDecodeError(SkfmaError):
+    """An audio file could not be read or decoded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file that failed.
+    reason : str
+        What went wrong, in words (for example ``"file not found"``).
+
+    Attributes
+    ----------
+    path : str
+        The file that failed.
+    reason : str
+        What went wrong.
+    """
+
+    def __init__(self, path, reason):
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"cannot decode audio file {self.path!r}: {reason}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason)
+
+
+class ParameterError(SkfmaError, ValueError):
+    """A parameter has an invalid value. It is also a :class:`ValueError`."""

@@ -1,0 +1,180 @@
+"""TemporalStatistics: pool spectrogram-like features over time."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..exceptions import ParameterError
+
+__all__ = ["TemporalStatistics", "temporal_statistics", "STATISTICS"]
+
+#: The statistics of the FMA features, in their released order.
+STATISTICS = ("mean", "std", "skew", "kurtosis", "median", "min", "max")
+
+
+def temporal_statistics(features, statistics=STATISTICS):
+    """Summarise every bin of every clip over time.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n_clips, n_bins, n_frames)
+        Spectrogram-like features.
+    statistics : sequence of str, default=STATISTICS
+        Any of ``"mean"``, ``"std"`` (population, ``ddof=0``), ``"skew"``
+        (biased, as ``scipy.stats.skew``), ``"kurtosis"`` (Fisher, biased, as
+        ``scipy.stats.kurtosis``), ``"median"``, ``"min"``, ``"max"``.
+
+    Returns
+    -------
+    pooled : ndarray of float64, shape (n_clips, len(statistics) * n_bins)
+        Statistic-major: all bins' first statistic, then all bins' second, and
+        so on. Skew and kurtosis of a constant row, where scipy returns NaN, are 0.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    mean = x.mean(axis=-1)
+    centred = x - mean[..., None]
+    m2 = np.mean(centred**2, axis=-1)
+    # scipy.stats treats a variance this small relative to the mean as zero (NaN out).
+    constant = m2 <= (np.finfo(np.float64).resolution * mean) ** 2
+    safe_m2 = np.where(constant, 1.0, m2)
+    columns = []
+    for name in statistics:
+        if name == "mean":
+            columns.append(mean)
+        elif name == "std":
+            columns.append(np.sqrt(m2))
+        elif name == "skew":
+            skew = np.mean(centred**3, axis=-1) / safe_m2**1.5
+            columns.append(np.where(constant, 0.0, skew))
+        elif name == "kurtosis":
+            kurtosis = np.mean(centred**4, axis=-1) / safe_m2**2 - 3.0
+            columns.append(np.where(constant, 0.0, kurtosis))
+        elif name == "median":
+            columns.append(np.median(x, axis=-1))
+        elif name == "min":
+            columns.append(x.min(axis=-1))
+        elif name == "max":
+            columns.append(x.max(axis=-1))
+        else:
+            raise ParameterError(f"Unknown statistic {name!r}; choose from {STATISTICS}.")
+    return np.concatenate(columns, axis=-1)
+
+
+class TemporalStatistics(TransformerMixin, BaseEstimator):
+    """Pool time away: per-bin statistics of spectrogram-like features.
+
+    Turns 3-D features ``(n_clips, n_bins, n_frames)`` into 2-D tabular features
+    for classic classifiers (SVM, random forest, ...): for every bin its mean,
+    standard deviation, skewness, kurtosis, median, minimum and maximum over
+    time, the summary of the FMA handcrafted features. A 2-D input
+    ``(n_clips, n_frames)`` is one bin per clip.
+
+    The output is always finite for finite input: the skewness and kurtosis of
+    a constant row (undefined, NaN in scipy) are 0.
+
+    Parameters
+    ----------
+    statistics : sequence of str, default=("mean", "std", "skew", "kurtosis", \
+"median", "min", "max")
+        Which statistics, in output order.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        ``n_bins`` for 3-D input, ``n_frames`` for 2-D input.
+    n_bins_ : int
+        Number of bins seen in ``fit`` (1 for 2-D input).
+
+    See Also
+    --------
+    MelSpectrogram, MFCC
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfma import TemporalStatistics
+    >>> X = np.random.default_rng(0).standard_normal((4, 3, 50))
+    >>> pool = TemporalStatistics(statistics=("mean", "max")).fit(X)
+    >>> pool.transform(X).shape
+    (4, 6)
+    >>> pool.get_feature_names_out()[:3].tolist()
+    ['mean_0', 'mean_1', 'mean_2']
+    """
+
+    def __init__(self, *, statistics=STATISTICS):
+        self.statistics = statistics
+
+    def fit(self, X, y=None):
+        """Validate the statistics and record the number of bins.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_bins, n_frames) or (n_clips, n_frames)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TemporalStatistics
+        """
+        self._check_statistics()
+        X = validate_data(self, X, allow_nd=True, dtype=(np.float64, np.float32))
+        self.n_bins_ = 1 if X.ndim == 2 else X.shape[1]
+        return self
+
+    def transform(self, X):
+        """Pool every bin over time.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_bins, n_frames) or (n_clips, n_frames)
+
+        Returns
+        -------
+        pooled : ndarray, shape (n_clips, len(statistics) * n_bins)
+            Same float dtype as ``X``; columns named by ``get_feature_names_out``.
+        """
+        self._check_statistics()
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float64, np.float32))
+        if X.ndim > 3:
+            raise ValueError(f"Expected 2-D or 3-D input, got shape {X.shape}.")
+        features = X[:, None, :] if X.ndim == 2 else X
+        return temporal_statistics(features, self.statistics).astype(X.dtype, copy=False)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names, ``"{statistic}_{bin}"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Names of the bins; default ``"0"``, ``"1"``, ...
+
+        Returns
+        -------
+        feature_names_out : ndarray of str, shape (len(statistics) * n_bins,)
+        """
+        check_is_fitted(self, "n_bins_")
+        if input_features is None:
+            input_features = [str(b) for b in range(self.n_bins_)]
+        elif len(input_features) != self.n_bins_:
+            raise ValueError(
+                f"input_features has {len(input_features)} names but there are {self.n_bins_} bins."
+            )
+        names = [f"{stat}_{name}" for stat in self.statistics for name in input_features]
+        return np.asarray(names, dtype=object)
+
+    def _check_statistics(self):
+        statistics = self.statistics
+        if isinstance(statistics, str) or len(statistics) == 0:
+            raise ParameterError(
+                f"statistics must be a non-empty sequence of names; got {statistics!r}."
+            )
+        unknown = [name for name in statistics if name not in STATISTICS]
+        if unknown:
+            raise ParameterError(f"Unknown statistics {unknown}; choose from {STATISTICS}.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

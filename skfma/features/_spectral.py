@@ -1,0 +1,370 @@
+"""Spectrogram, MelSpectrogram and MFCC transformers (batched torch DSP)."""
+
+from numbers import Integral, Real
+
+import librosa
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import validate_data
+
+from ..exceptions import ParameterError
+from ..nn import dct_matrix, mel_filterbank, power_to_db, stft_power
+from ..utils import check_positive
+
+__all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
+
+
+class _SpectralTransformer(TransformerMixin, BaseEstimator):
+    """Shared machinery: validation, batching over clips, device placement.
+
+    Subclasses implement ``_n_bins()`` and ``_compute(batch, window)``, which
+    maps a ``(batch, n_samples)`` float32 tensor to ``(batch, n_bins, n_frames)``.
+    """
+
+    def fit(self, X, y=None):
+        """Validate the parameters and record the clip length; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples)
+            Mono waveforms.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        validate_data(self, X, dtype=(np.float32, np.float64))
+        return self
+
+    def transform(self, X):
+        """Compute the spectral representation of every clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples)
+            Mono waveforms at ``sr`` Hz (float32 or float64).
+
+        Returns
+        -------
+        features : ndarray of float32, shape (n_clips, n_bins, n_frames)
+            ``n_frames = 1 + n_samples // hop_length`` (centred frames).
+        """
+        self._check_params()
+        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        n_clips, n_samples = X.shape
+        device = torch.device(self.device)
+        window = torch.hann_window(self.n_fft, device=device)
+        out = np.empty((n_clips, self._n_bins(), 1 + n_samples // self.hop_length), np.float32)
+        with torch.inference_mode():
+            for start in range(0, n_clips, self.batch_size):
+                stop = min(start + self.batch_size, n_clips)
+                batch = torch.from_numpy(X[start:stop]).to(device=device, dtype=torch.float32)
+                out[start:stop] = self._compute(batch, window).cpu().numpy()
+        return out
+
+    def _check_params(self):
+        for name in ("n_fft", "hop_length", "batch_size"):
+            check_positive(name, getattr(self, name), integer=True)
+        if self.top_db is not None and not (isinstance(self.top_db, Real) and self.top_db >= 0):
+            raise ParameterError(f"top_db must be None or a number >= 0; got {self.top_db!r}.")
+        if not isinstance(self.device, str | torch.device):
+            raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class _MelMixin:
+    """Validation and filterbank of the mel-based transformers."""
+
+    def _check_mel_params(self):
+        check_positive("sr", self.sr)
+        check_positive("n_mels", self.n_mels, integer=True)
+        fmax = self.sr / 2 if self.fmax is None else self.fmax
+        if not (isinstance(self.fmin, Real) and 0 <= self.fmin < fmax <= self.sr / 2):
+            raise ParameterError(
+                f"Need 0 <= fmin < fmax <= sr / 2 = {self.sr / 2}; got fmin={self.fmin!r}, "
+                f"fmax={self.fmax!r}."
+            )
+
+    def _mel_power(self, batch, window):
+        """Mel power spectrogram, as ``librosa.feature.melspectrogram(...)``."""
+        power = stft_power(batch, n_fft=self.n_fft, hop_length=self.hop_length, window=window)
+        filterbank = mel_filterbank(
+            sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax
+        ).to(batch.device)
+        return torch.matmul(filterbank, power)
+
+
+class Spectrogram(_SpectralTransformer):
+    """Short-time Fourier transform magnitude (or power), optionally in decibels.
+
+    Matches ``np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)) ** power``
+    (periodic Hann window, centred frames, zero padding), and with ``db=True``
+    ``librosa.amplitude_to_db`` (``power=1``) or ``librosa.power_to_db``
+    (``power=2``) with ``ref=1.0``, each clip clipped to ``top_db`` below its peak.
+
+    Parameters
+    ----------
+    n_fft : int, default=2048
+        FFT size (and window length) in samples.
+    hop_length : int, default=512
+        Hop between frames in samples.
+    power : float, default=1.0
+        Exponent of the magnitude: 1.0 magnitude, 2.0 power.
+    db : bool, default=False
+        Return decibels instead of linear values.
+    top_db : float or None, default=80.0
+        With ``db=True``, the dynamic range kept below each clip's peak.
+    batch_size : int, default=16
+        Clips computed together. On a CPU a moderate batch is fastest (large
+        ones are memory-bound); on a GPU larger batches pay off.
+    device : str or torch.device, default="cpu"
+        Where to compute, e.g. ``"cuda"``. The output is always a NumPy array.
+
+    See Also
+    --------
+    MelSpectrogram, MFCC, TemporalStatistics
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfma import Spectrogram
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> Spectrogram(n_fft=1024, hop_length=256).fit_transform(X).shape
+    (2, 513, 87)
+    """
+
+    def __init__(
+        self,
+        *,
+        n_fft=2048,
+        hop_length=512,
+        power=1.0,
+        db=False,
+        top_db=80.0,
+        batch_size=16,
+        device="cpu",
+    ):
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.power = power
+        self.db = db
+        self.top_db = top_db
+        self.batch_size = batch_size
+        self.device = device
+
+    def _check_params(self):
+        super()._check_params()
+        check_positive("power", self.power)
+
+    def _n_bins(self):
+        return 1 + self.n_fft // 2
+
+    def _compute(self, batch, window):
+        spec = stft_power(
+            batch, n_fft=self.n_fft, hop_length=self.hop_length, window=window, power=self.power
+        )
+        return power_to_db(spec, power=self.power, top_db=self.top_db) if self.db else spec
+
+
+class MelSpectrogram(_MelMixin, _SpectralTransformer):
+    """Mel-scaled power spectrogram, in decibels by default.
+
+    Matches ``librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr,
+    n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmin=fmin, fmax=fmax))``:
+    the Slaney mel filterbank with area normalisation over the power STFT,
+    ``ref=1.0``, ``amin=1e-10`` and each clip clipped to ``top_db`` below its
+    own peak.
+
+    Parameters
+    ----------
+    sr : float, default=22050
+        Sampling rate of the input waveforms in Hz.
+    n_fft : int, default=2048
+        FFT size in samples.
+    hop_length : int, default=512
+        Hop between frames in samples.
+    n_mels : int, default=128
+        Number of mel bands.
+    fmin : float, default=0.0
+        Lowest frequency in Hz.
+    fmax : float or None, default=None
+        Highest frequency in Hz; ``None`` means ``sr / 2``.
+    db : bool, default=True
+        Log scale: return decibels; False returns linear power.
+    top_db : float or None, default=80.0
+        With ``db=True``, the dynamic range kept below each clip's peak.
+    batch_size : int, default=16
+        Clips computed together.
+    device : str or torch.device, default="cpu"
+        Where to compute, e.g. ``"cuda"``.
+
+    See Also
+    --------
+    Spectrogram, MFCC, TemporalStatistics
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfma import MelSpectrogram
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> MelSpectrogram(n_mels=64).fit_transform(X).shape
+    (2, 64, 44)
+    """
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        n_fft=2048,
+        hop_length=512,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        db=True,
+        top_db=80.0,
+        batch_size=16,
+        device="cpu",
+    ):
+        self.sr = sr
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.db = db
+        self.top_db = top_db
+        self.batch_size = batch_size
+        self.device = device
+
+    def _check_params(self):
+        super()._check_params()
+        self._check_mel_params()
+
+    def _n_bins(self):
+        return self.n_mels
+
+    def _compute(self, batch, window):
+        mel = self._mel_power(batch, window)
+        return power_to_db(mel, top_db=self.top_db) if self.db else mel
+
+
+class MFCC(_MelMixin, _SpectralTransformer):
+    """Mel-frequency cepstral coefficients, optionally with their deltas.
+
+    Matches ``librosa.feature.mfcc(y=y, sr=sr, n_mfcc=n_mfcc, ...)``: the
+    orthonormal DCT-II of the log-mel spectrogram (as :class:`MelSpectrogram`).
+    With ``deltas=1`` or ``2`` the first (and second) order
+    ``librosa.feature.delta`` of the coefficients are stacked below them.
+
+    Parameters
+    ----------
+    sr : float, default=22050
+        Sampling rate of the input waveforms in Hz.
+    n_mfcc : int, default=20
+        Number of coefficients.
+    n_fft : int, default=2048
+        FFT size in samples.
+    hop_length : int, default=512
+        Hop between frames in samples.
+    n_mels : int, default=128
+        Number of mel bands.
+    fmin : float, default=0.0
+        Lowest frequency in Hz.
+    fmax : float or None, default=None
+        Highest frequency in Hz; ``None`` means ``sr / 2``.
+    deltas : {0, 1, 2}, default=0
+        Number of delta orders appended.
+    delta_width : int, default=9
+        Odd window length of the deltas in frames; clips need at least this
+        many frames when ``deltas > 0``.
+    top_db : float or None, default=80.0
+        Dynamic range of the log-mel spectrogram below each clip's peak.
+    batch_size : int, default=16
+        Clips computed together.
+    device : str or torch.device, default="cpu"
+        Where to compute, e.g. ``"cuda"``.
+
+    See Also
+    --------
+    MelSpectrogram, TemporalStatistics
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfma import MFCC
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> MFCC(n_mfcc=13, deltas=2).fit_transform(X).shape
+    (2, 39, 44)
+    """
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        n_mfcc=20,
+        n_fft=2048,
+        hop_length=512,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        deltas=0,
+        delta_width=9,
+        top_db=80.0,
+        batch_size=16,
+        device="cpu",
+    ):
+        self.sr = sr
+        self.n_mfcc = n_mfcc
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.deltas = deltas
+        self.delta_width = delta_width
+        self.top_db = top_db
+        self.batch_size = batch_size
+        self.device = device
+
+    def _check_params(self):
+        super()._check_params()
+        self._check_mel_params()
+        check_positive("n_mfcc", self.n_mfcc, integer=True)
+        if self.n_mfcc > self.n_mels:
+            raise ParameterError(f"n_mfcc={self.n_mfcc} cannot exceed n_mels={self.n_mels}.")
+        if self.deltas not in (0, 1, 2) or isinstance(self.deltas, bool):
+            raise ParameterError(f"deltas must be 0, 1 or 2; got {self.deltas!r}.")
+        width = self.delta_width
+        if not isinstance(width, Integral) or width < 3 or width % 2 == 0:
+            raise ParameterError(f"delta_width must be an odd integer >= 3; got {width!r}.")
+
+    def _n_bins(self):
+        return self.n_mfcc * (1 + self.deltas)
+
+    def _compute(self, batch, window):
+        log_mel = power_to_db(self._mel_power(batch, window), top_db=self.top_db)
+        basis = dct_matrix(self.n_mfcc, self.n_mels).to(batch.device)
+        mfcc = torch.matmul(basis, log_mel)
+        if not self.deltas:
+            return mfcc
+        n_frames = mfcc.shape[-1]
+        if n_frames < self.delta_width:
+            raise ParameterError(
+                f"deltas need clips of at least delta_width={self.delta_width} frames; got "
+                f"{n_frames} frames. Use longer clips or a smaller delta_width."
+            )
+        coefficients = mfcc.cpu().numpy()
+        orders = [coefficients] + [
+            librosa.feature.delta(coefficients, width=self.delta_width, order=order, axis=-1)
+            for order in range(1, self.deltas + 1)
+        ]
+        return torch.from_numpy(np.concatenate(orders, axis=-2))

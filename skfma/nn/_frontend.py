@@ -1,0 +1,163 @@
+"""Spectral front ends in torch: STFT, Slaney mel filterbank, decibels, DCT.
+
+The functions reproduce librosa's conventions (periodic Hann window, centred
+frames with zero padding, Slaney mel scale and area normalisation,
+``power_to_db`` with ``top_db`` clipping per clip, orthonormal DCT-II) so that
+results match ``librosa.feature`` within float32 round-off. They work on
+batches and on any device.
+"""
+
+import math
+
+import torch
+
+__all__ = ["stft_power", "mel_filterbank", "power_to_db", "dct_matrix"]
+
+
+def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
+    """Magnitude spectrogram raised to ``power``, framed as in ``librosa.stft``.
+
+    Frames are centred: the signal is padded with ``n_fft // 2`` zeros on each
+    side (librosa's ``center=True, pad_mode="constant"``).
+
+    Parameters
+    ----------
+    waveforms : Tensor, shape (n_clips, n_samples)
+        Float waveforms.
+    n_fft : int
+        FFT size in samples.
+    hop_length : int
+        Hop between frames in samples.
+    window : Tensor, shape (n_fft,)
+        Analysis window (for librosa parity, ``torch.hann_window(n_fft)``).
+    power : float, default=2.0
+        Exponent of the magnitude: 1 gives magnitude, 2 power.
+
+    Returns
+    -------
+    spectrogram : Tensor, shape (n_clips, 1 + n_fft // 2, 1 + n_samples // hop_length)
+    """
+    padded = torch.nn.functional.pad(waveforms, (n_fft // 2, n_fft // 2))
+    frames = padded.unfold(-1, n_fft, hop_length) * window
+    spectrum = torch.fft.rfft(frames, dim=-1)
+    squared = spectrum.real.square_().add_(spectrum.imag.square_())
+    if power == 2.0:
+        result = squared
+    elif power == 1.0:
+        result = squared.sqrt_()
+    else:
+        result = squared.pow_(power / 2.0)
+    return result.transpose(-1, -2)
+
+
+def _hz_to_mel(frequencies):
+    """Slaney mel scale: linear below 1 kHz, logarithmic above (librosa, htk=False)."""
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    linear = frequencies / f_sp
+    logarithmic = min_log_mel + torch.log(frequencies.clamp(min=min_log_hz) / min_log_hz) / logstep
+    return torch.where(frequencies >= min_log_hz, logarithmic, linear)
+
+
+def _mel_to_hz(mels):
+    """Inverse of :func:`_hz_to_mel`."""
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    linear = f_sp * mels
+    logarithmic = min_log_hz * torch.exp(logstep * (mels - min_log_mel))
+    return torch.where(mels >= min_log_mel, logarithmic, linear)
+
+
+def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, dtype=torch.float32):
+    """Slaney mel filterbank, as ``librosa.filters.mel(norm="slaney", htk=False)``.
+
+    Triangular filters with centres equally spaced on the Slaney mel scale, each
+    scaled to unit area (``2 / (upper - lower edge)``).
+
+    Parameters
+    ----------
+    sr : float
+        Sampling rate in Hz.
+    n_fft : int
+        FFT size in samples.
+    n_mels : int, default=128
+        Number of mel bands.
+    fmin : float, default=0.0
+        Lowest edge in Hz.
+    fmax : float or None, default=None
+        Highest edge in Hz; ``None`` means ``sr / 2``.
+    dtype : torch.dtype, default=torch.float32
+
+    Returns
+    -------
+    weights : Tensor, shape (n_mels, 1 + n_fft // 2)
+    """
+    fmax = sr / 2.0 if fmax is None else fmax
+    f64 = torch.float64
+    fft_freqs = torch.linspace(0, sr / 2.0, 1 + n_fft // 2, dtype=f64)
+    mel_edges = torch.linspace(
+        float(_hz_to_mel(torch.tensor(fmin, dtype=f64))),
+        float(_hz_to_mel(torch.tensor(fmax, dtype=f64))),
+        n_mels + 2,
+        dtype=f64,
+    )
+    hz_edges = _mel_to_hz(mel_edges)
+    widths = torch.diff(hz_edges)
+    ramps = hz_edges[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = torch.clamp(torch.minimum(lower, upper), min=0.0)
+    weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
+    return weights.to(dtype)
+
+
+def power_to_db(spectrogram, *, power=2.0, top_db=80.0):
+    """Decibels of a (batch of) spectrogram(s), as ``librosa.power_to_db(ref=1.0)``.
+
+    Parameters
+    ----------
+    spectrogram : Tensor, shape (n_clips, n_bins, n_frames)
+        Magnitudes raised to ``power``.
+    power : float, default=2.0
+        The exponent the magnitudes were raised to: 2 for power (librosa's
+        ``power_to_db``, floor 1e-10), 1 for magnitude (``amplitude_to_db``,
+        floor 1e-5).
+    top_db : float or None, default=80.0
+        Clip each clip's values to at least its own maximum minus ``top_db``.
+
+    Returns
+    -------
+    db : Tensor, shape (n_clips, n_bins, n_frames)
+    """
+    amin = 1e-5**power
+    db = torch.log10(spectrogram.clamp(min=amin)).mul_(20.0 / power)
+    if top_db is not None:
+        peak = db.amax(dim=(-2, -1), keepdim=True)
+        db = torch.maximum(db, peak - top_db)
+    return db
+
+
+def dct_matrix(n_out, n_in, *, dtype=torch.float32):
+    """Orthonormal DCT-II basis, as ``scipy.fft.dct(type=2, norm="ortho")`` rows.
+
+    Parameters
+    ----------
+    n_out : int
+        Number of coefficients kept.
+    n_in : int
+        Length of the transformed axis.
+
+    Returns
+    -------
+    basis : Tensor, shape (n_out, n_in)
+        ``basis @ x`` gives the first ``n_out`` DCT coefficients of ``x``.
+    """
+    k = torch.arange(n_out, dtype=torch.float64)[:, None]
+    n = torch.arange(n_in, dtype=torch.float64)[None, :]
+    basis = torch.cos(math.pi / n_in * (n + 0.5) * k) * math.sqrt(2.0 / n_in)
+    basis[0] /= math.sqrt(2.0)
+    return basis.to(dtype)
