@@ -101,7 +101,11 @@ class open_audio:
         try:
             self.file = sf.SoundFile(path)
         except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-            raise AudioDecodeError(path, f"not a decodable audio file ({error})") from error
+            # libsndfile reports unknown data as "File does not exist": the file does exist here.
+            detail = getattr(error, "error_string", str(error))
+            if "does not exist" in detail:
+                detail = "unrecognised format or corrupt data"
+            raise AudioDecodeError(path, f"not a decodable audio file ({detail})") from error
         if self.file.frames == 0:
             self.file.close()
             raise AudioDecodeError(path, "holds no audio frames")

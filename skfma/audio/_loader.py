@@ -182,9 +182,10 @@ def _load_window(path, sr, n_samples, crop, pad_mode):
     try:
         with open_audio(path) as audio:
             native_sr = audio.samplerate
-            # Frames to decode, with a few spare ones so resampling loses no sample.
-            window = int(np.ceil(n_samples * native_sr / sr)) + 1
-            start = max(0, (audio.frames - window) // 2) if crop == "center" else 0
+            native_window = n_samples * native_sr / sr
+            start = max(0, (audio.frames - round(native_window)) // 2) if crop == "center" else 0
+            # One spare frame so that resampling loses no sample of the window.
+            window = int(np.ceil(native_window)) + 1
             y = read_frames(audio, path, start=start, n_frames=window, mono=True)
     except AudioDecodeError as error:
         return error

@@ -134,6 +134,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         pooled : ndarray, shape (n_clips, len(statistics) * n_bins)
             Same float dtype as ``X``; columns named by ``get_feature_names_out``.
         """
+        check_is_fitted(self)
         self._check_statistics()
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float64, np.float32))
         if X.ndim > 3:
@@ -175,6 +176,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.requires_fit = False
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

@@ -6,7 +6,7 @@ import librosa
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import ParameterError
 from ..nn import dct_matrix, mel_filterbank, power_to_db, stft_power
@@ -53,6 +53,7 @@ class _SpectralTransformer(TransformerMixin, BaseEstimator):
         features : ndarray of float32, shape (n_clips, n_bins, n_frames)
             ``n_frames = 1 + n_samples // hop_length`` (centred frames).
         """
+        check_is_fitted(self)
         self._check_params()
         X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
         n_clips, n_samples = X.shape
