@@ -1,5 +1,7 @@
 """Spectrogram, MelSpectrogram and MFCC transformers (batched torch DSP)."""
 
+import functools
+import warnings
 from numbers import Integral, Real
 
 import librosa
@@ -9,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import ParameterError
-from ..nn import dct_matrix, mel_filterbank, power_to_db, stft_power
+from ..nn import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
 from ..utils import check_positive
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
@@ -97,11 +99,26 @@ class _MelMixin:
 
     def _mel_power(self, batch, window):
         """Mel power spectrogram, as ``librosa.feature.melspectrogram(...)``."""
-        power = stft_power(batch, n_fft=self.n_fft, hop_length=self.hop_length, window=window)
-        filterbank = mel_filterbank(
-            sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax
-        ).to(batch.device)
-        return torch.matmul(filterbank, power)
+        sparse = batch.device.type == "cpu"
+        filterbank = _filterbank(self.sr, self.n_fft, self.n_mels, self.fmin, self.fmax, sparse)
+        return mel_power(
+            batch,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            window=window,
+            filterbank=filterbank.to(batch.device),
+        )
+
+
+@functools.lru_cache(maxsize=32)
+def _filterbank(sr, n_fft, n_mels, fmin, fmax, sparse):
+    """The Slaney mel filterbank, cached (dense, or sparse CSR for CPU matmuls)."""
+    filterbank = mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    if not sparse:
+        return filterbank
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        return filterbank.to_sparse_csr()
 
 
 class Spectrogram(_SpectralTransformer):

@@ -3,6 +3,20 @@
 This subpackage imports torch only (never scikit-learn or skorch).
 """
 
-from ._frontend import dct_matrix, mel_filterbank, power_to_db, stft_power
+from ._frontend import (
+    apply_filterbank,
+    dct_matrix,
+    mel_filterbank,
+    mel_power,
+    power_to_db,
+    stft_power,
+)
 
-__all__ = ["dct_matrix", "mel_filterbank", "power_to_db", "stft_power"]
+__all__ = [
+    "apply_filterbank",
+    "dct_matrix",
+    "mel_filterbank",
+    "mel_power",
+    "power_to_db",
+    "stft_power",
+]

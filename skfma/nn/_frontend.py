@@ -11,14 +11,21 @@ import math
 
 import torch
 
-__all__ = ["stft_power", "mel_filterbank", "power_to_db", "dct_matrix"]
+__all__ = [
+    "stft_power",
+    "apply_filterbank",
+    "mel_filterbank",
+    "mel_power",
+    "power_to_db",
+    "dct_matrix",
+]
 
 
-def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
+def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0, center=True):
     """Magnitude spectrogram raised to ``power``, framed as in ``librosa.stft``.
 
-    Frames are centred: the signal is padded with ``n_fft // 2`` zeros on each
-    side (librosa's ``center=True, pad_mode="constant"``).
+    With ``center=True`` frames are centred: the signal is padded with
+    ``n_fft // 2`` zeros on each side (librosa's ``center=True, pad_mode="constant"``).
 
     Parameters
     ----------
@@ -32,22 +39,81 @@ def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
         Analysis window (for librosa parity, ``torch.hann_window(n_fft)``).
     power : float, default=2.0
         Exponent of the magnitude: 1 gives magnitude, 2 power.
+    center : bool, default=True
+        Centre the frames; False starts the first frame at sample 0 and gives
+        ``1 + (n_samples - n_fft) // hop_length`` frames.
 
     Returns
     -------
     spectrogram : Tensor, shape (n_clips, 1 + n_fft // 2, 1 + n_samples // hop_length)
     """
-    padded = torch.nn.functional.pad(waveforms, (n_fft // 2, n_fft // 2))
-    frames = padded.unfold(-1, n_fft, hop_length) * window
-    spectrum = torch.fft.rfft(frames, dim=-1)
-    squared = spectrum.real.square_().add_(spectrum.imag.square_())
+    spectrum = torch.stft(
+        waveforms,
+        n_fft,
+        hop_length,
+        window=window,
+        center=center,
+        pad_mode="constant",
+        return_complex=True,
+    )
+    parts = torch.view_as_real(spectrum)
+    squared = torch.addcmul(parts[..., 0].square(), parts[..., 1], parts[..., 1])
     if power == 2.0:
-        result = squared
-    elif power == 1.0:
-        result = squared.sqrt_()
-    else:
-        result = squared.pow_(power / 2.0)
-    return result.transpose(-1, -2)
+        return squared
+    if power == 1.0:
+        return squared.sqrt_()
+    return squared.pow_(power / 2.0)
+
+
+def apply_filterbank(spectrogram, filterbank):
+    """Project every clip's spectrogram onto a filterbank: ``filterbank @ spectrogram``.
+
+    Parameters
+    ----------
+    spectrogram : Tensor, shape (n_clips, n_freqs, n_frames)
+    filterbank : Tensor, shape (n_filters, n_freqs)
+        Dense, or sparse CSR (much faster on a CPU for a mel filterbank, where
+        each frequency falls in at most two filters).
+
+    Returns
+    -------
+    filtered : Tensor, shape (n_clips, n_filters, n_frames)
+    """
+    if filterbank.layout == torch.sparse_csr:
+        return torch.stack([torch.sparse.mm(filterbank, clip) for clip in spectrogram])
+    return torch.matmul(filterbank, spectrogram)
+
+
+def mel_power(waveforms, *, n_fft, hop_length, window, filterbank, frames_per_chunk=256):
+    """Mel power spectrogram of centred frames, as ``librosa.feature.melspectrogram``.
+
+    Computed ``frames_per_chunk`` frames at a time, so that each chunk's STFT
+    stays in the CPU cache while it is squared and projected on the
+    filterbank (about 20% faster on a CPU than one pass over the whole clip).
+
+    Parameters
+    ----------
+    waveforms : Tensor, shape (n_clips, n_samples)
+    n_fft, hop_length : int
+        FFT size and hop in samples.
+    window : Tensor, shape (n_fft,)
+    filterbank : Tensor, shape (n_mels, 1 + n_fft // 2)
+        Dense or sparse CSR, see :func:`apply_filterbank`.
+    frames_per_chunk : int, default=256
+
+    Returns
+    -------
+    mel : Tensor, shape (n_clips, n_mels, 1 + n_samples // hop_length)
+    """
+    padded = torch.nn.functional.pad(waveforms, (n_fft // 2, n_fft // 2))
+    n_frames = 1 + waveforms.shape[-1] // hop_length
+    mel = waveforms.new_empty((waveforms.shape[0], filterbank.shape[0], n_frames))
+    for start in range(0, n_frames, frames_per_chunk):
+        stop = min(n_frames, start + frames_per_chunk)
+        segment = padded[:, start * hop_length : (stop - 1) * hop_length + n_fft]
+        power = stft_power(segment, n_fft=n_fft, hop_length=hop_length, window=window, center=False)
+        mel[:, :, start:stop] = apply_filterbank(power, filterbank)
+    return mel
 
 
 def _hz_to_mel(frequencies):
