@@ -5,6 +5,7 @@ import pickle
 import librosa
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -178,3 +179,12 @@ def test_grid_search_over_signal_parameters():
     assert len(search.cv_results_["params"]) == 4
     assert search.best_score_ > 0.9
     assert set(search.predict(X)) <= set(y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU that torch can see")
+@pytest.mark.parametrize("estimator", [Spectrogram(db=True), MelSpectrogram(), MFCC(deltas=1)])
+def test_cuda_matches_cpu(synthetic, estimator):
+    cpu = clone(estimator).fit_transform(synthetic)
+    gpu = clone(estimator).set_params(device="cuda").fit_transform(synthetic)
+    assert gpu.dtype == np.float32
+    np.testing.assert_allclose(gpu, cpu, rtol=0, atol=DB_ATOL)
