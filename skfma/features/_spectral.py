@@ -66,7 +66,10 @@ class _SpectralTransformer(TransformerMixin, BaseEstimator):
         with torch.inference_mode():
             for start in range(0, n_clips, batch_size):
                 stop = min(start + batch_size, n_clips)
-                batch = torch.from_numpy(X[start:stop]).to(device=device, dtype=torch.float32)
+                clips = X[start:stop]
+                # torch cannot wrap read-only arrays (joblib's memmaps): copy those.
+                clips = clips if clips.flags.writeable else clips.copy()
+                batch = torch.from_numpy(clips).to(device=device, dtype=torch.float32)
                 out[start:stop] = self._compute(batch, window).cpu().numpy()
         return out
 
