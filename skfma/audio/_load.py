@@ -1,5 +1,6 @@
 """Decoding, downmixing and resampling of audio files."""
 
+import contextlib
 import os
 from numbers import Real
 
@@ -78,41 +79,44 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     return resample(y, native_sr, sr, mono=mono), sr
 
 
-class open_audio:
+@contextlib.contextmanager
+def open_audio(path):
     """Open an audio file with soundfile, turning every failure into AudioDecodeError.
 
     Parameters
     ----------
     path : str or os.PathLike
         The audio file.
+
+    Yields
+    ------
+    audio : soundfile.SoundFile
+        The open file, holding at least one frame; closed on exit.
+
+    Raises
+    ------
+    AudioDecodeError
+        If the file is missing, a directory, empty, not audio, or has no frames.
     """
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-
-    def __enter__(self):
-        path = self.path
-        if not os.path.exists(path):
-            raise AudioDecodeError(path, "file not found")
-        if os.path.isdir(path):
-            raise AudioDecodeError(path, "is a directory, not an audio file")
-        if os.path.getsize(path) == 0:
-            raise AudioDecodeError(path, "file is empty")
-        try:
-            self.file = sf.SoundFile(path)
-        except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-            # libsndfile reports unknown data as "File does not exist": the file does exist here.
-            detail = getattr(error, "error_string", str(error))
-            if "does not exist" in detail:
-                detail = "unrecognised format or corrupt data"
-            raise AudioDecodeError(path, f"not a decodable audio file ({detail})") from error
-        if self.file.frames == 0:
-            self.file.close()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise AudioDecodeError(path, "file not found")
+    if os.path.isdir(path):
+        raise AudioDecodeError(path, "is a directory, not an audio file")
+    if os.path.getsize(path) == 0:
+        raise AudioDecodeError(path, "file is empty")
+    try:
+        audio = sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        # libsndfile reports unknown data as "File does not exist": the file does exist here.
+        detail = getattr(error, "error_string", str(error))
+        if "does not exist" in detail:
+            detail = "unrecognised format or corrupt data"
+        raise AudioDecodeError(path, f"not a decodable audio file ({detail})") from error
+    with audio:
+        if audio.frames == 0:
             raise AudioDecodeError(path, "holds no audio frames")
-        return self.file
-
-    def __exit__(self, *exc_info):
-        self.file.close()
+        yield audio
 
 
 def read_frames(audio, path, *, start, n_frames, mono):
