@@ -1,8 +1,19 @@
-"""Plain torch modules and functions: spectral front ends and published architectures.
+"""Plain torch modules and functions: spectral front ends, augmentation and published nets.
 
 This subpackage imports torch only (never scikit-learn or skorch).
 """
 
+from ._augment import SpecAugment
 from ._frontend import dct_matrix, mel_filterbank, power_to_db, stft_power
+from ._nets import FeatureMLP, KostrzewaNet, UNetEncoderNet
 
-__all__ = ["dct_matrix", "mel_filterbank", "power_to_db", "stft_power"]
+__all__ = [
+    "FeatureMLP",
+    "KostrzewaNet",
+    "SpecAugment",
+    "UNetEncoderNet",
+    "dct_matrix",
+    "mel_filterbank",
+    "power_to_db",
+    "stft_power",
+]
