@@ -1,7 +1,7 @@
 """scikit-learn classifiers wrapping the :mod:`skfma.nn` networks through skorch."""
 
 from ._base import NeuralClassifier, OneCycleSchedule
-from ._nets import DNNClassifier, KostrzewaCNN, UNetEncoderCNN
+from ._classifiers import DNNClassifier, KostrzewaCNN, UNetEncoderCNN
 
 __all__ = [
     "DNNClassifier",
