@@ -1,0 +1,632 @@
+"""NeuralClassifier: the skorch base class that makes torch modules scikit-learn classifiers."""
+
+import contextlib
+import copy
+import inspect
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import validate_data
+from skorch import NeuralNet
+from skorch.callbacks import LRScheduler
+from skorch.dataset import unpack_data
+
+from ..exceptions import ParameterError
+from ..utils import check_choice, check_positive
+
+__all__ = ["NeuralClassifier", "OneCycleSchedule"]
+
+AGGREGATES = ("mean", "max")
+
+
+class NeuralClassifier(ClassifierMixin, NeuralNet):
+    """A torch module trained with skorch, as a scikit-learn classifier.
+
+    ``NeuralClassifier`` is skorch's ``NeuralNet`` made to behave like any
+    scikit-learn classifier inside a ``Pipeline`` and ``GridSearchCV``:
+
+    - ``X`` is cast to float32; labels of any type (strings included) are
+      encoded with a ``LabelEncoder``, and ``predict`` returns labels;
+    - ``classes_`` and ``n_features_in_`` are set by ``fit``;
+    - the module is built in ``initialize_module`` with ``input_shape`` and
+      ``n_classes`` taken from the data (where its constructor accepts them);
+    - a 1-D target trains a softmax classifier (cross-entropy); a 2-D 0/1
+      indicator matrix trains a multi-label tagger (sigmoid, binary
+      cross-entropy): ``predict_proba`` gives one probability per tag and
+      ``predict`` thresholds it at 0.5;
+    - ``random_state`` seeds torch for the fit, so that the same seed gives the
+      same predictions on a CPU, without touching the caller's random state;
+    - no data are held out unless ``train_split`` asks for it.
+
+    skorch's machinery stays: callbacks (``EarlyStopping``, ``LRScheduler``,
+    ``Checkpoint``, ...), ``history_``, the epoch table (``verbose=1``),
+    ``module__*``, ``optimizer__*``, ``callbacks__*`` and ``iterator_*__*``
+    parameters, ``warm_start`` and ``partial_fit``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=None
+        The network; it must return logits of shape ``(batch, n_classes)``.
+        Given as a class, it is built with the ``module__*`` parameters plus
+        ``input_shape`` and ``n_classes`` from the data when its constructor
+        has those arguments. Required.
+    criterion : torch loss class or None, default=None
+        ``None`` picks ``CrossEntropyLoss`` for a 1-D target and
+        ``BCEWithLogitsLoss`` for a multi-label target.
+    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
+        Configured through ``optimizer__*`` parameters.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=10
+        Passes over the training data per ``fit``.
+    batch_size : int, default=32
+        Examples (clips, or windows with ``segment_frames``) per batch.
+    train_split : callable or None, default=None
+        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)`` to
+        hold out 20% of the clips and report ``valid_loss``; ``None`` trains
+        on everything. With segments, clips are split before windowing, so a
+        clip's windows never sit on both sides.
+    callbacks : list of (name, callback) or None, default=None
+        Extra skorch callbacks, added to the default ones; ``"disable"`` turns
+        every callback off.
+    segment_frames : int or None, default=None
+        Cut each clip into windows of this many frames along its last axis:
+        training sees every window with its clip's label, and a clip's
+        prediction aggregates its windows. Clips shorter than a window are
+        padded at the end with each row's minimum (silence for decibels).
+        Needs 3-D or 4-D ``X``.
+    segment_hop : int or None, default=None
+        Frames between window starts; ``None`` means ``segment_frames`` (no
+        overlap). Trailing frames that do not fill a window are not used.
+    segment_aggregate : {"mean", "max"}, default="mean"
+        How a clip's window probabilities are combined.
+    augment : torch.nn.Module or None, default=None
+        Applied to training batches only, e.g.
+        :class:`~skfma.nn.SpecAugment`; a copy is used, put in evaluation mode
+        for validation and prediction. Needs 3-D or 4-D ``X``.
+    iterator_train__shuffle : bool, default=True
+        Shuffle the training examples every epoch.
+    warm_start : bool, default=False
+        Continue training the fitted module on ``fit`` instead of rebuilding it.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the module's initialisation, shuffling, dropout and
+        augmentation. ``None`` uses torch's global generator as it stands.
+    verbose : int, default=0
+        1 prints skorch's epoch table (losses, duration) as training goes.
+    device : str or torch.device, default="cpu"
+        Where to train and predict, e.g. ``"cuda"``.
+    **kwargs
+        Other skorch parameters: ``module__*``, ``optimizer__*``,
+        ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
+        ``iterator_valid__*``, ``dataset``, ``predict_nonlinearity``, ...
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        The labels; for a multi-label target, the tag indices
+        ``0 .. n_tags - 1``.
+    n_features_in_ : int
+        ``X.shape[1]``: the number of features, or of bins (3-D ``X``), or of
+        channels (4-D ``X``).
+    input_shape_ : tuple of int
+        Shape of one training example without the batch axis (a channel axis
+        is added to 3-D ``X``): ``(n_features,)`` or
+        ``(channels, n_bins, n_frames)``.
+    multilabel_ : bool
+        Whether the target was a multi-label indicator matrix.
+    module_ : torch.nn.Module
+        The trained network.
+    history_ : skorch.History
+        Losses and timings of every epoch and batch.
+
+    See Also
+    --------
+    DNNClassifier, KostrzewaCNN, UNetEncoderCNN
+
+    Notes
+    -----
+    Input shapes: ``(n_clips, n_features)``, ``(n_clips, n_bins, n_frames)``
+    or ``(n_clips, channels, n_bins, n_frames)``. The module receives
+    ``(batch, n_features)`` or ``(batch, channels, n_bins, n_frames)``
+    batches (a channel axis is added to 3-D input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfma.models import NeuralClassifier
+    >>> from skfma.nn import FeatureMLP
+    >>> X = np.random.default_rng(0).standard_normal((40, 5))
+    >>> y = np.where(X[:, 0] > 0, "loud", "quiet")
+    >>> clf = NeuralClassifier(module=FeatureMLP, module__hidden_layer_sizes=(16,),
+    ...                        lr=1e-2, max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['loud', 'quiet'], dtype='<U5')
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        module=None,
+        criterion=None,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=10,
+        batch_size=32,
+        train_split=None,
+        callbacks=None,
+        segment_frames=None,
+        segment_hop=None,
+        segment_aggregate="mean",
+        augment=None,
+        iterator_train__shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        **kwargs,
+    ):
+        self.segment_frames = segment_frames
+        self.segment_hop = segment_hop
+        self.segment_aggregate = segment_aggregate
+        self.augment = augment
+        self.random_state = random_state
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            iterator_train__shuffle=iterator_train__shuffle,
+            **kwargs,
+        )
+
+    def set_params(self, **params):
+        """Set parameters, skorch-style (``module__*`` and friends included).
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        # Plain attributes, read when the net is initialised (at fit): skorch would
+        # initialise the callbacks at once, failing on a value not yet validated, and
+        # refuses torch modules (``augment``) set outside of its initialize methods.
+        for name in ("augment", "callbacks"):
+            if name in params:
+                vars(self)[name] = params.pop(name)
+        return super().set_params(**params)
+
+    def _get_param_names(self):
+        # skorch lists every public attribute set in __init__ (module__* included);
+        # leave out its private bookkeeping, which __init__ rebuilds.
+        return [name for name in super()._get_param_names() if not name.startswith("_")]
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X, y, **fit_params):
+        """Build the module for the data and train it for ``max_epochs``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_features), (n_clips, n_bins, \
+n_frames) or (n_clips, channels, n_bins, n_frames)
+            Features or spectrograms; cast to float32.
+        y : array-like of shape (n_clips,) or (n_clips, n_tags)
+            Labels of any type, or a 0/1 indicator matrix for multi-label
+            tagging.
+        **fit_params : dict
+            Passed to skorch (the module's ``forward`` and ``train_split``).
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        warm = self.warm_start and self._is_fitted()
+        X, y = self._validate_training_data(X, y, reset=not warm)
+        with self._seeded():
+            if not warm:
+                self.initialize()
+            super().partial_fit(X, y, _routing_method="fit", **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train for ``max_epochs`` more, building the module on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, ...)
+            As in :meth:`fit`.
+        y : array-like of shape (n_clips,) or (n_clips, n_tags)
+            As in :meth:`fit`.
+        classes : array-like of shape (n_classes,) or None, default=None
+            Every label, needed on the first call when ``y`` lacks some.
+        **fit_params : dict
+            Passed to skorch.
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        first = not self._is_fitted()
+        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
+        with self._seeded():
+            if first:
+                self.initialize()
+            super().partial_fit(X, y, **fit_params)
+        return self
+
+    def _is_fitted(self):
+        return self.initialized_ and hasattr(self, "input_shape_")
+
+    @contextlib.contextmanager
+    def _seeded(self):
+        """Seed torch from ``random_state`` for the block; restore the global state after."""
+        if self.random_state is None:
+            yield
+            return
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        device = torch.device(self.device)
+        devices = []
+        if device.type == "cuda":
+            devices = [device.index if device.index is not None else torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield
+
+    def _check_params(self):
+        if self.module is None:
+            raise ParameterError(f"{type(self).__name__} needs a module; got module=None.")
+        check_positive("segment_frames", self.segment_frames, allow_none=True, integer=True)
+        check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
+        check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
+        if self.augment is not None and not callable(self.augment):
+            raise ParameterError(
+                f"augment must be None or a torch module such as SpecAugment; got {self.augment!r}."
+            )
+
+    def _validate_training_data(self, X, y, *, reset, classes=None):
+        """Check X and y; on ``reset`` learn the classes and the input shape.
+
+        Returns
+        -------
+        X : ndarray of float32, shape (n_clips, n_features) or (n_clips, channels, n_bins, n_frames)
+        y : ndarray of int64, shape (n_clips,), or of float32, shape (n_clips, n_tags)
+        """
+        self._check_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=np.float32, allow_nd=True, multi_output=True
+        )
+        X = self._check_input_shape(X, reset=reset)
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 training samples (batch normalisation "
+                f"cannot train on one); got 1 sample."
+            )
+        if reset:
+            self.multilabel_ = type_of_target(y) == "multilabel-indicator"
+        if self.multilabel_:
+            if type_of_target(y) != "multilabel-indicator" or (
+                not reset and y.shape[1] != len(self.classes_)
+            ):
+                raise ValueError(
+                    "y must be a 0/1 indicator matrix with one column per tag seen in the "
+                    f"first fit; got target type {type_of_target(y)!r}, shape {y.shape}."
+                )
+            if reset:
+                self.classes_ = np.arange(y.shape[1])
+                self._label_dtype = y.dtype
+            return X, np.asarray(y, dtype=np.float32)
+        if y.ndim == 2:
+            if y.shape[1] != 1:
+                raise ValueError(
+                    f"{type(self).__name__} supports 1-D labels or a 0/1 multi-label indicator "
+                    f"matrix; got target type {type_of_target(y)!r}."
+                )
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the "
+                "shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y[:, 0]
+        check_classification_targets(y)
+        if reset:
+            self._label_encoder = LabelEncoder().fit(y if classes is None else classes)
+            self.classes_ = self._label_encoder.classes_
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not seen in the first fit: {unknown!r}.")
+        return X, self._label_encoder.transform(y).astype(np.int64)
+
+    def _check_input_shape(self, X, *, reset):
+        """Add a channel axis to 3-D input; check the shape against the fitted one."""
+        if X.ndim not in (2, 3, 4):
+            raise ValueError(
+                f"X must be 2-D (n_clips, n_features), 3-D (n_clips, n_bins, n_frames) or 4-D "
+                f"(n_clips, channels, n_bins, n_frames); got shape {X.shape}."
+            )
+        if X.ndim == 3:
+            X = X[:, None]
+        segmented = self.segment_frames is not None
+        if X.ndim == 2 and (segmented or self.augment is not None):
+            raise ParameterError(
+                "segment_frames and augment need spectrogram-like X (3-D or 4-D); got 2-D X "
+                f"of shape {X.shape}."
+            )
+        if reset:
+            self.input_shape_ = X.shape[1:]
+            return X
+        expected, got = self.input_shape_, X.shape[1:]
+        if len(got) != len(expected) or (got[:-1] if segmented else got) != (
+            expected[:-1] if segmented else expected
+        ):
+            raise ValueError(
+                f"X has examples of shape {got} (after adding a channel axis to 3-D input), but "
+                f"{type(self).__name__} was fitted on examples of shape {expected}"
+                + (" (any number of frames)." if segmented else ".")
+            )
+        return X
+
+    # ---------------------------------------------------------- skorch overrides
+
+    def initialize_module(self):
+        """Build the module (sized from the data) and the training-only augmentation."""
+        kwargs = self.get_params_for("module")
+        if hasattr(self, "input_shape_"):
+            accepted = _accepted_arguments(self.module)
+            sizes = {"input_shape": self._window_shape(), "n_classes": len(self.classes_)}
+            kwargs.update({key: value for key, value in sizes.items() if key in accepted})
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        # A copy, registered by skorch as a module: moved to the device, and put in
+        # training mode only for training batches.
+        self.augment_ = None if self.augment is None else copy.deepcopy(self.augment)
+        return self
+
+    def initialize_criterion(self):
+        """Cross-entropy for labels, binary cross-entropy with logits for tags (by default)."""
+        criterion = self.criterion
+        if criterion is None:
+            multilabel = getattr(self, "multilabel_", False)
+            criterion = torch.nn.BCEWithLogitsLoss if multilabel else torch.nn.CrossEntropyLoss
+        self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
+        return self
+
+    def infer(self, x, **fit_params):
+        """Run the module on a batch, augmenting it first in training mode."""
+        augment = getattr(self, "augment_", None)
+        if augment is not None and augment.training:
+            x = augment(torch.as_tensor(x, device=self.device))
+        return super().infer(x, **fit_params)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split clips into training and validation sets, then cut both into windows."""
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        if self.segment_frames is None:
+            return dataset_train, dataset_valid
+        n_frames = X.shape[-1]
+        windows = _Windows(dataset_train, n_frames, self.segment_frames, self._hop())
+        if dataset_valid is not None:
+            dataset_valid = _Windows(dataset_valid, n_frames, self.segment_frames, self._hop())
+        return windows, dataset_valid
+
+    def get_iterator(self, dataset, training=False):
+        """A DataLoader; in training, a last batch of one example is dropped (batch norm)."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        if training and "drop_last" not in kwargs and len(dataset) % kwargs["batch_size"] == 1:
+            kwargs["drop_last"] = len(dataset) > 1
+        return getattr(self, prefix)(dataset, **kwargs)
+
+    def _get_predict_nonlinearity(self):
+        if self.predict_nonlinearity != "auto":
+            return super()._get_predict_nonlinearity()
+        if self.multilabel_:
+            return torch.sigmoid
+        return _softmax
+
+    # --------------------------------------------------------------- predicting
+
+    def predict_proba(self, X):
+        """Class (or tag) probabilities of each clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, ...)
+            As in :meth:`fit`; with ``segment_frames`` clips may have any
+            number of frames.
+
+        Returns
+        -------
+        proba : ndarray of float32, shape (n_clips, n_classes) or (n_clips, n_tags)
+            Softmax probabilities (rows sum to 1), or independent tag
+            probabilities for a multi-label target. With segments, the
+            ``segment_aggregate`` of the clip's window probabilities.
+        """
+        self.check_is_fitted(["module_", "input_shape_"])
+        self._check_params()
+        X = validate_data(self, X, reset=False, dtype=np.float32, allow_nd=True)
+        X = self._check_input_shape(X, reset=False)
+        data, n_windows = X, 1
+        if self.segment_frames is not None:
+            data = _Windows(_Clips(X), X.shape[-1], self.segment_frames, self._hop())
+            n_windows = data.n_windows
+        nonlin = self._get_predict_nonlinearity()
+        outputs = []
+        for output in self.forward_iter(data, training=False):
+            output = output[0] if isinstance(output, tuple) else output
+            outputs.append(nonlin(output).cpu().numpy())
+        proba = np.concatenate(outputs).reshape(X.shape[0], n_windows, -1)
+        return proba.mean(axis=1) if self.segment_aggregate == "mean" else proba.max(axis=1)
+
+    def predict(self, X):
+        """Predicted label of each clip, or tags (0/1) for a multi-label target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, ...)
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray, shape (n_clips,) or (n_clips, n_tags)
+            Labels from ``classes_``, or the indicator matrix of the tags whose
+            probability is at least 0.5 (same dtype as the training target).
+        """
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= 0.5).astype(self._label_dtype)
+        return self.classes_[proba.argmax(axis=1)]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _hop(self):
+        return self.segment_frames if self.segment_hop is None else self.segment_hop
+
+    def _window_shape(self):
+        """Shape of one module input: the clip shape, or a window's with segments."""
+        if self.segment_frames is None:
+            return tuple(self.input_shape_)
+        return (*self.input_shape_[:-1], self.segment_frames)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _softmax(logits):
+    return torch.softmax(logits, dim=-1)
+
+
+def _accepted_arguments(module):
+    """Names of the constructor arguments of a module class (or of an instance's class)."""
+    cls = module if isinstance(module, type) else type(module)
+    parameters = inspect.signature(cls).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return {"input_shape", "n_classes"}
+    return {p.name for p in parameters}
+
+
+class _Clips(torch.utils.data.Dataset):
+    """Clips without targets, indexed like skorch's Dataset: ``(X[i], 0)``."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        return self.X[index], 0
+
+
+class _Windows(torch.utils.data.Dataset):
+    """Every window of every clip of a dataset, with its clip's target.
+
+    Item ``i`` is window ``i % n_windows`` of clip ``i // n_windows``; windows
+    are views, so memory does not grow with the overlap. Clips shorter than a
+    window are padded at the end with each row's minimum.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Yields ``(clip, target)`` with clips of shape ``(..., n_frames)``.
+    n_frames : int
+        Frames per clip.
+    segment_frames, hop : int
+        Window length and hop in frames.
+    """
+
+    def __init__(self, dataset, n_frames, segment_frames, hop):
+        self.dataset = dataset
+        self.segment_frames = segment_frames
+        self.hop = hop
+        self.n_frames = n_frames
+        self.n_windows = 1 + max(0, n_frames - segment_frames) // hop
+
+    def __len__(self):
+        return len(self.dataset) * self.n_windows
+
+    def __getitem__(self, index):
+        clip, window = divmod(index, self.n_windows)
+        Xi, yi = unpack_data(self.dataset[clip])
+        if self.n_frames < self.segment_frames:
+            pad = [(0, 0)] * (Xi.ndim - 1) + [(0, self.segment_frames - self.n_frames)]
+            return np.pad(Xi, pad, mode="minimum"), yi
+        start = window * self.hop
+        return Xi[..., start : start + self.segment_frames], yi
+
+
+class OneCycleSchedule(LRScheduler):
+    """One-cycle learning rate over a whole fit, stepped every batch.
+
+    ``torch.optim.lr_scheduler.OneCycleLR`` with ``max_lr`` the net's ``lr``
+    and ``total_steps`` the number of training batches in ``max_epochs``
+    epochs, both read when training starts, so that a grid search over ``lr``,
+    ``batch_size`` or ``max_epochs`` schedules every candidate correctly.
+
+    Parameters
+    ----------
+    pct_start : float, default=0.3
+        Fraction of the cycle spent increasing the learning rate.
+    div_factor : float, default=25.0
+        The cycle starts at ``lr / div_factor``.
+    final_div_factor : float, default=1e4
+        The cycle ends at ``lr / (div_factor * final_div_factor)``.
+
+    Examples
+    --------
+    >>> from skfma.models import DNNClassifier, OneCycleSchedule
+    >>> clf = DNNClassifier(callbacks=[("one_cycle", OneCycleSchedule())])
+    """
+
+    def __init__(self, *, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        super().__init__(
+            policy=torch.optim.lr_scheduler.OneCycleLR,
+            step_every="batch",
+            pct_start=pct_start,
+            div_factor=div_factor,
+            final_div_factor=final_div_factor,
+        )
+
+    def on_train_begin(self, net, **kwargs):
+        """Defer building the scheduler until the training set is known."""
+        self.lr_scheduler_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Build the schedule on the first epoch of a fit."""
+        if self.lr_scheduler_ is None:
+            n_batches = len(net.get_iterator(dataset_train, training=True))
+            self.lr_scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
+                net.optimizer_,
+                max_lr=net.lr,
+                total_steps=max(1, net.max_epochs * n_batches),
+                **self.kwargs,
+            )
+
+    def on_batch_end(self, net, training, **kwargs):
+        """Step once per training batch, never past the end of the cycle."""
+        if training and self.lr_scheduler_.last_epoch < self.lr_scheduler_.total_steps:
+            super().on_batch_end(net, training, **kwargs)

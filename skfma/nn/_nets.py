@@ -1,0 +1,324 @@
+"""Published FMA architectures as plain torch modules.
+
+Every argument is keyword-only with a default. ``input_shape`` and
+``n_classes`` are sized from the data by :class:`skfma.models.NeuralClassifier`;
+the modules return logits (no softmax), shape ``(batch, n_classes)``.
+
+Image nets take batches of shape ``(batch, channels, n_bins, n_frames)``; a
+``(batch, n_features)`` batch is read as one-channel images of ``n_features``
+bins and one frame. Kernels and pooling windows larger than the feature map
+they meet are shrunk to its size, so that a net builds for any input size; on
+inputs large enough (e.g. 128 x 128) the architectures are exactly the
+published ones.
+"""
+
+import math
+
+from torch import nn
+
+from ..exceptions import ParameterError
+
+__all__ = ["FeatureMLP", "KostrzewaNet", "UNetEncoderNet"]
+
+
+def _check_sizes(name, values, *, allow_empty=False):
+    """Validate a tuple of positive ints (layer widths or filter counts)."""
+    values = tuple(values) if isinstance(values, list | tuple) else values
+    if (
+        not isinstance(values, tuple)
+        or (not values and not allow_empty)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
+    ):
+        raise ParameterError(f"{name} must be a tuple of positive ints; got {values!r}.")
+    return values
+
+
+def _check_dropout(dropout):
+    if not (isinstance(dropout, int | float) and 0.0 <= dropout < 1.0):
+        raise ParameterError(f"dropout must be a number in [0, 1); got {dropout!r}.")
+    return float(dropout)
+
+
+def _check_n_classes(n_classes):
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+        raise ParameterError(f"n_classes must be a positive int; got {n_classes!r}.")
+    return n_classes
+
+
+def _image_shape(input_shape):
+    """``(n_features,)``, ``(n_bins, n_frames)`` or ``(channels, n_bins, n_frames)`` -> 3-tuple."""
+    shape = tuple(input_shape) if isinstance(input_shape, list | tuple) else ()
+    if not (1 <= len(shape) <= 3) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape
+    ):
+        raise ParameterError(
+            "input_shape must be (n_features,), (n_bins, n_frames) or "
+            f"(channels, n_bins, n_frames) of positive ints; got {input_shape!r}."
+        )
+    if len(shape) == 1:
+        return (1, shape[0], 1)
+    if len(shape) == 2:
+        return (1, *shape)
+    return shape
+
+
+def _as_image(x, channels):
+    """View a ``(batch, n_features)`` or ``(batch, n_bins, n_frames)`` batch as 4-D images."""
+    if x.dim() == 2:
+        return x[:, None, :, None]
+    if x.dim() == 3 and channels == 1:
+        return x[:, None]
+    return x
+
+
+def _pool(height, width):
+    """2 x 2 max pooling, shrunk to ``(height, width)`` where the map is smaller."""
+    return nn.MaxPool2d((min(2, height), min(2, width)))
+
+
+class FeatureMLP(nn.Module):
+    """Multi-layer perceptron for feature vectors (the "DNN" of FMA reports).
+
+    Each hidden layer is linear, batch normalisation, leaky ReLU and dropout;
+    a last linear layer gives the class logits. Inputs of any shape are
+    flattened, so pooled features and small spectrograms both work.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(518,)
+        Shape of one example without the batch axis, e.g. ``(n_features,)``
+        (518 for the FMA features) or ``(n_bins, n_frames)``.
+    n_classes : int, default=8
+        Number of outputs.
+    hidden_layer_sizes : tuple of int, default=(512, 256)
+        Width of each hidden layer.
+    dropout : float, default=0.2
+        Dropout probability after each hidden layer.
+    negative_slope : float, default=0.01
+        Slope of the leaky ReLU for negative inputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfma.nn import FeatureMLP
+    >>> FeatureMLP(input_shape=(518,), n_classes=8)(torch.randn(4, 518)).shape
+    torch.Size([4, 8])
+    """
+
+    def __init__(
+        self,
+        *,
+        input_shape=(518,),
+        n_classes=8,
+        hidden_layer_sizes=(512, 256),
+        dropout=0.2,
+        negative_slope=0.01,
+    ):
+        super().__init__()
+        hidden = _check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
+        dropout = _check_dropout(dropout)
+        n_features = math.prod(_image_shape(input_shape))
+        layers = [nn.Flatten()]
+        for width_in, width_out in zip((n_features, *hidden), hidden, strict=False):
+            layers += [
+                nn.Linear(width_in, width_out),
+                nn.BatchNorm1d(width_out),
+                nn.LeakyReLU(negative_slope),
+                nn.Dropout(dropout),
+            ]
+        layers.append(nn.Linear(hidden[-1] if hidden else n_features, _check_n_classes(n_classes)))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        """Class logits.
+
+        Parameters
+        ----------
+        x : Tensor, shape (batch, *input_shape)
+
+        Returns
+        -------
+        logits : Tensor, shape (batch, n_classes)
+        """
+        return self.layers(x)
+
+
+class KostrzewaNet(nn.Module):
+    """The four-layer CNN of Kostrzewa et al. for mel spectrograms.
+
+    Each convolution (no padding) is followed by ReLU, batch normalisation and
+    2 x 2 max pooling; then dropout and one linear layer to the classes. With
+    the defaults, a 1 x 128 x 128 input and 8 classes it has 735,944
+    trainable parameters, the figure of the reference implementation.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(1, 128, 128)
+        ``(channels, n_bins, n_frames)`` of one example (``(n_bins, n_frames)``
+        means one channel).
+    n_classes : int, default=8
+        Number of outputs.
+    filters : tuple of int, default=(64, 64, 128, 128)
+        Output channels of each convolution; its length is the number of
+        convolutional layers.
+    kernel_size : int, default=5
+        Side of the square convolution kernels.
+    dropout : float, default=0.2
+        Dropout probability before the linear layer.
+
+    References
+    ----------
+    .. [1] D. Kostrzewa, P. Kaminski, R. Brzeski, "Music Genre Classification:
+       Looking for the Perfect Network", ICCS 2021.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfma.nn import KostrzewaNet
+    >>> net = KostrzewaNet()
+    >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
+    735944
+    >>> net(torch.randn(2, 1, 128, 128)).shape
+    torch.Size([2, 8])
+    """
+
+    def __init__(
+        self,
+        *,
+        input_shape=(1, 128, 128),
+        n_classes=8,
+        filters=(64, 64, 128, 128),
+        kernel_size=5,
+        dropout=0.2,
+    ):
+        super().__init__()
+        channels, height, width = _image_shape(input_shape)
+        filters = _check_sizes("filters", filters)
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
+            raise ParameterError(f"kernel_size must be a positive int; got {kernel_size!r}.")
+        self.channels = channels
+        layers = []
+        for n_out in filters:
+            kernel = (min(kernel_size, height), min(kernel_size, width))
+            height, width = height - kernel[0] + 1, width - kernel[1] + 1
+            pool = _pool(height, width)
+            layers += [
+                nn.Conv2d(channels, n_out, kernel),
+                nn.ReLU(),
+                nn.BatchNorm2d(n_out),
+                pool,
+            ]
+            channels, height, width = (
+                n_out,
+                height // pool.kernel_size[0],
+                width // pool.kernel_size[1],
+            )
+        layers += [
+            nn.Dropout(_check_dropout(dropout)),
+            nn.Flatten(),
+            nn.Linear(channels * height * width, _check_n_classes(n_classes)),
+        ]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        """Class logits.
+
+        Parameters
+        ----------
+        x : Tensor, shape (batch, channels, n_bins, n_frames)
+            Also ``(batch, n_bins, n_frames)`` for one channel, or
+            ``(batch, n_features)``.
+
+        Returns
+        -------
+        logits : Tensor, shape (batch, n_classes)
+        """
+        return self.layers(_as_image(x, self.channels))
+
+
+class UNetEncoderNet(nn.Module):
+    """The encoder half of U-Net as a spectrogram classifier.
+
+    Four double-convolution blocks (3 x 3 convolution with padding 1, batch
+    normalisation and ReLU, twice), each followed by 2 x 2 max pooling and
+    dropout; then a linear layer to the classes. Weights are initialised with
+    Xavier (Glorot) uniform and biases with zeros.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(1, 128, 128)
+        ``(channels, n_bins, n_frames)`` of one example (``(n_bins, n_frames)``
+        means one channel): 128 x 128 tiles in the reference work.
+    n_classes : int, default=8
+        Number of outputs.
+    filters : tuple of int, default=(64, 128, 256, 512)
+        Output channels of each block; its length is the number of blocks.
+    dropout : float, default=0.2
+        Dropout probability after each block.
+
+    References
+    ----------
+    .. [1] O. Ronneberger, P. Fischer, T. Brox, "U-Net: Convolutional Networks
+       for Biomedical Image Segmentation", MICCAI 2015.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfma.nn import UNetEncoderNet
+    >>> net = UNetEncoderNet(input_shape=(1, 64, 64), n_classes=4, filters=(8, 16, 32, 64))
+    >>> net(torch.randn(2, 1, 64, 64)).shape
+    torch.Size([2, 4])
+    """
+
+    def __init__(
+        self,
+        *,
+        input_shape=(1, 128, 128),
+        n_classes=8,
+        filters=(64, 128, 256, 512),
+        dropout=0.2,
+    ):
+        super().__init__()
+        channels, height, width = _image_shape(input_shape)
+        filters = _check_sizes("filters", filters)
+        dropout = _check_dropout(dropout)
+        self.channels = channels
+        layers = []
+        for n_out in filters:
+            pool = _pool(height, width)
+            layers += [
+                nn.Conv2d(channels, n_out, 3, padding=1),
+                nn.BatchNorm2d(n_out),
+                nn.ReLU(),
+                nn.Conv2d(n_out, n_out, 3, padding=1),
+                nn.BatchNorm2d(n_out),
+                nn.ReLU(),
+                pool,
+                nn.Dropout(dropout),
+            ]
+            channels, height, width = (
+                n_out,
+                height // pool.kernel_size[0],
+                width // pool.kernel_size[1],
+            )
+        layers += [nn.Flatten(), nn.Linear(channels * height * width, _check_n_classes(n_classes))]
+        self.layers = nn.Sequential(*layers)
+        for layer in self.modules():
+            if isinstance(layer, nn.Conv2d | nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+
+    def forward(self, x):
+        """Class logits.
+
+        Parameters
+        ----------
+        x : Tensor, shape (batch, channels, n_bins, n_frames)
+            Also ``(batch, n_bins, n_frames)`` for one channel, or
+            ``(batch, n_features)``.
+
+        Returns
+        -------
+        logits : Tensor, shape (batch, n_classes)
+        """
+        return self.layers(_as_image(x, self.channels))

@@ -1,0 +1,319 @@
+"""NeuralClassifier: labels, shapes, multi-label, segments, augmentation, seeds, callbacks."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
+from skorch.dataset import ValidSplit
+
+from skfma.exceptions import ParameterError
+from skfma.models import NeuralClassifier, OneCycleSchedule
+from skfma.nn import FeatureMLP, KostrzewaNet, SpecAugment
+
+RNG = np.random.default_rng(0)
+
+
+def tiny_cnn(**params):
+    defaults = {
+        "module": KostrzewaNet,
+        "module__filters": (4, 8),
+        "module__kernel_size": 3,
+        "max_epochs": 2,
+        "batch_size": 8,
+        "random_state": 0,
+    }
+    return NeuralClassifier(**{**defaults, **params})
+
+
+def tiny_mlp(**params):
+    defaults = {
+        "module": FeatureMLP,
+        "module__hidden_layer_sizes": (16,),
+        "lr": 1e-2,
+        "max_epochs": 20,
+        "batch_size": 8,
+        "random_state": 0,
+    }
+    return NeuralClassifier(**{**defaults, **params})
+
+
+def spectrograms(n=24, n_bins=16, n_frames=32, channels=None):
+    shape = (n, n_bins, n_frames) if channels is None else (n, channels, n_bins, n_frames)
+    X = RNG.standard_normal(shape)  # float64 on purpose
+    y = np.array(["Rock", "Folk", "Hip-Hop"] * (n // 3), dtype=object)
+    # Make the classes separable: brighten a band that depends on the genre.
+    for k, genre in enumerate(["Rock", "Folk", "Hip-Hop"]):
+        X[y == genre, ..., 4 * k : 4 * k + 4, :] += 3.0
+    return X, y
+
+
+def test_string_labels_in_and_out():
+    X, y = spectrograms()
+    net = tiny_cnn(max_epochs=10, lr=1e-2).fit(X, y)
+    assert list(net.classes_) == ["Folk", "Hip-Hop", "Rock"]
+    assert net.n_features_in_ == 16
+    assert net.input_shape_ == (1, 16, 32)
+    assert net.predict(X).dtype == object
+    assert net.score(X, y) > 0.9
+    proba = net.predict_proba(X)
+    assert proba.dtype == np.float32 and proba.shape == (24, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [None, 2])
+def test_3d_and_4d_input(channels):
+    X, y = spectrograms(channels=channels)
+    net = tiny_cnn().fit(X, y)
+    assert net.input_shape_ == (channels or 1, 16, 32)
+    assert net.module_.layers[0].in_channels == (channels or 1)
+    assert net.predict(X).shape == (24,)
+
+
+def test_2d_features_and_integer_labels():
+    X = RNG.standard_normal((40, 6))
+    y = (X[:, 0] > 0).astype(int) + 5
+    net = tiny_mlp().fit(X, y)
+    assert net.n_features_in_ == 6 and list(net.classes_) == [5, 6]
+    assert net.score(X, y) > 0.9
+    assert net.predict(X).dtype == y.dtype
+
+
+def test_predict_checks_the_example_shape():
+    X, y = spectrograms()
+    net = tiny_cnn().fit(X, y)
+    with pytest.raises(ValueError, match="fitted on examples of shape"):
+        net.predict(X[:, :, :20])
+    with pytest.raises(ValueError, match="3-D"):
+        tiny_cnn().fit(X[:, None, None], y)
+
+
+def test_module_is_sized_from_the_data_without_set_params():
+    X, y = spectrograms()
+    net = tiny_cnn()
+    net.fit(X, y)
+    assert net.module_.layers[-1].out_features == 3
+    params = net.get_params()
+    assert "module__n_classes" not in params and "module__input_shape" not in params
+    # Refit on other data: the module follows the data.
+    net.fit(X[:, :8, :20], np.arange(24) % 2)
+    assert net.module_.layers[-1].out_features == 2
+    assert net.input_shape_ == (1, 8, 20)
+
+
+def test_multilabel_tags():
+    X = RNG.standard_normal((60, 5))
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0, X[:, 0] + X[:, 1] > 1], axis=1).astype(int)
+    net = tiny_mlp(max_epochs=40).fit(X, Y)
+    assert net.multilabel_ and list(net.classes_) == [0, 1, 2]
+    assert isinstance(net.criterion_, torch.nn.BCEWithLogitsLoss)
+    proba = net.predict_proba(X)
+    assert proba.shape == (60, 3) and ((proba >= 0) & (proba <= 1)).all()
+    assert not np.allclose(proba.sum(axis=1), 1)
+    pred = net.predict(X)
+    np.testing.assert_array_equal(pred, (proba >= 0.5).astype(int))
+    assert pred.dtype == Y.dtype
+    assert (pred == Y).mean() > 0.85
+
+
+def test_single_label_uses_cross_entropy():
+    X, y = spectrograms()
+    assert isinstance(tiny_cnn().fit(X, y).criterion_, torch.nn.CrossEntropyLoss)
+
+
+def test_multiclass_multioutput_target_is_refused():
+    X = RNG.standard_normal((20, 4))
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        tiny_mlp().fit(X, np.stack([np.arange(20) % 3, np.arange(20) % 2], axis=1))
+
+
+class TestSegments:
+    def test_training_sees_every_window(self):
+        X, y = spectrograms(n_frames=40)
+        net = tiny_cnn(segment_frames=16, segment_hop=8, batch_size=10, max_epochs=1).fit(X, y)
+        # (40 - 16) // 8 + 1 = 4 windows per clip: 96 windows, 10 batches.
+        assert net.history_[-1, "train_batch_count"] == 10
+        assert sum(net.history_[-1, "batches", :, "train_batch_size"]) == 96
+        assert net.module_.layers[0].in_channels == 1
+
+    def test_predict_proba_averages_the_windows(self):
+        X, y = spectrograms(n_frames=40)
+        net = tiny_cnn(segment_frames=16, segment_hop=8).fit(X, y)
+        x = torch.as_tensor(X[:5, None], dtype=torch.float32)
+        with torch.no_grad():
+            windows = [net.module_.eval()(x[..., s : s + 16]).softmax(-1) for s in (0, 8, 16, 24)]
+        expected = torch.stack(windows).mean(0).numpy()
+        np.testing.assert_allclose(net.predict_proba(X[:5]), expected, rtol=1e-5, atol=1e-6)
+        net.set_params(segment_aggregate="max")
+        np.testing.assert_allclose(
+            net.predict_proba(X[:5]), torch.stack(windows).amax(0).numpy(), rtol=1e-5, atol=1e-6
+        )
+
+    def test_clips_of_other_lengths_and_short_clips(self):
+        X, y = spectrograms(n_frames=40)
+        net = tiny_cnn(segment_frames=16).fit(X, y)
+        assert net.predict_proba(X[:, :, :33]).shape == (24, 3)
+        short = net.predict_proba(X[:4, :, :10])
+        padded = np.concatenate(
+            [X[:4, :, :10], np.repeat(X[:4, :, :10].min(-1, keepdims=True), 6, -1)], -1
+        )
+        np.testing.assert_allclose(short, net.predict_proba(padded), rtol=1e-5)
+        tiny_cnn(segment_frames=64).fit(X, y)  # every training clip shorter than a window
+
+    def test_validation_split_keeps_a_clips_windows_together(self):
+        X, y = spectrograms(n=30, n_frames=40)
+        net = tiny_cnn(segment_frames=16, train_split=ValidSplit(5, stratified=True))
+        train, valid = net.fit(X, y).get_split_datasets(
+            X[:, None].astype(np.float32), net._label_encoder.transform(y)
+        )
+        assert len(train) == 24 * 2 and len(valid) == 6 * 2
+        assert "valid_loss" in net.history_[-1]
+
+    def test_2d_input_is_refused(self):
+        with pytest.raises(ParameterError, match="segment_frames"):
+            tiny_mlp(segment_frames=4).fit(RNG.standard_normal((10, 8)), np.arange(10) % 2)
+
+
+class RecordingAugment(SpecAugment):
+    """SpecAugment that counts the batches it masks."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.masked = 0
+
+    def forward(self, x):
+        if self.training:
+            self.masked += 1
+        return super().forward(x)
+
+
+def test_augment_applies_to_training_batches_only():
+    X, y = spectrograms()
+    augment = RecordingAugment(freq_mask=4, time_mask=8)
+    net = tiny_cnn(augment=augment, max_epochs=3).fit(X, y)
+    assert augment.masked == 0  # the parameter is copied, never used itself
+    assert net.augment_.masked == 3 * 3  # 3 epochs of 3 batches
+    net.predict_proba(X)
+    assert net.augment_.masked == 9
+    x = torch.as_tensor(X[:, None], dtype=torch.float32)
+    with torch.no_grad():
+        expected = net.module_.eval()(x).softmax(-1).numpy()
+    np.testing.assert_allclose(net.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    # The augmentation changes what is learnt.
+    plain = tiny_cnn(max_epochs=3).fit(X, y)
+    assert not np.allclose(plain.predict_proba(X), net.predict_proba(X))
+
+
+def test_augment_needs_spectrograms():
+    with pytest.raises(ParameterError, match="augment"):
+        tiny_mlp(augment=SpecAugment()).fit(RNG.standard_normal((10, 8)), np.arange(10) % 2)
+
+
+def test_augment_can_be_set_on_a_fitted_net():
+    X, y = spectrograms()
+    net = tiny_cnn().fit(X, y)
+    net.set_params(augment=SpecAugment(freq_mask=2, time_mask=2))
+    net.fit(X, y)
+    assert isinstance(net.augment_, SpecAugment)
+
+
+def test_same_seed_same_predictions_and_global_rng_untouched():
+    X, y = spectrograms()
+    state = torch.get_rng_state()
+    net = tiny_cnn(augment=SpecAugment(freq_mask=4, time_mask=4)).fit(X, y)
+    assert torch.equal(state, torch.get_rng_state())  # fit seeds a forked generator
+    first = net.predict_proba(X)
+    second = tiny_cnn(augment=SpecAugment(freq_mask=4, time_mask=4)).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    other = tiny_cnn(random_state=1).fit(X, y).predict_proba(X)
+    assert not np.allclose(first, other)
+
+
+def test_no_hidden_validation_split_by_default():
+    X, y = spectrograms()
+    net = tiny_cnn().fit(X, y)
+    assert "valid_loss" not in net.history_[-1]
+    assert sum(net.history_[-1, "batches", :, "train_batch_size"]) == 24
+
+
+def test_skorch_callbacks(tmp_path):
+    X, y = spectrograms(n=30)
+    net = tiny_cnn(
+        max_epochs=30,
+        lr=0.0,
+        train_split=ValidSplit(5, stratified=True),
+        callbacks=[
+            ("early", EarlyStopping(patience=2)),
+            (
+                "plateau",
+                LRScheduler(torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="valid_loss"),
+            ),
+            ("checkpoint", Checkpoint(dirname=tmp_path)),
+        ],
+    ).fit(X, y)
+    assert len(net.history_) < 30  # lr=0 never improves: early stopping
+    assert (tmp_path / "params.pt").exists()
+
+
+def test_one_cycle_schedule_peaks_at_lr():
+    X, y = spectrograms()
+    net = tiny_cnn(lr=0.05, max_epochs=4, callbacks=[("one_cycle", OneCycleSchedule())]).fit(X, y)
+    lrs = [lr for epoch in net.history_ for lr in (b["event_lr"] for b in epoch["batches"])]
+    assert len(lrs) == 4 * 3
+    assert max(lrs) == pytest.approx(0.05, rel=0.05)
+    assert lrs[0] < 0.05 / 10 and lrs[-1] < 0.05 / 10
+    net.fit(X, y)  # a second fit schedules a fresh cycle
+
+
+def test_verbose_prints_the_epoch_table(capsys):
+    X, y = spectrograms()
+    tiny_cnn(verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "epoch" in out
+    tiny_cnn().fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_warm_start_and_partial_fit_continue_training():
+    X, y = spectrograms()
+    net = tiny_cnn(warm_start=True).fit(X, y)
+    weights = net.module_.layers[0].weight.detach().clone()
+    net.fit(X, y)
+    assert len(net.history_) == 4
+    assert not torch.equal(weights, net.module_.layers[0].weight)
+    partial = tiny_cnn(max_epochs=1)
+    partial.partial_fit(X[:6], y[:6], classes=["Folk", "Hip-Hop", "Rock", "Pop"])
+    partial.partial_fit(X[6:], y[6:])
+    assert list(partial.classes_) == ["Folk", "Hip-Hop", "Pop", "Rock"]
+    assert len(partial.history_) == 2
+    with pytest.raises(ValueError, match="not seen"):
+        partial.partial_fit(X[:4], np.array(["Jazz"] * 4))
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"module": None}, "module"),
+        ({"segment_frames": 0}, "segment_frames"),
+        ({"segment_frames": 8, "segment_hop": 2.5}, "segment_hop"),
+        ({"segment_aggregate": "median"}, "segment_aggregate"),
+        ({"augment": "specaugment"}, "augment"),
+    ],
+)
+def test_invalid_parameters_are_named(params, match):
+    X, y = spectrograms()
+    with pytest.raises(ParameterError, match=match):
+        tiny_cnn(**params).fit(X, y)
+
+
+def test_fit_needs_y_and_two_samples():
+    X, y = spectrograms()
+    with pytest.raises(ValueError, match="requires y"):
+        tiny_cnn().fit(X, None)
+    with pytest.raises(ValueError, match="1 sample"):
+        tiny_cnn().fit(X[:1], y[:1])
+
+
+def test_a_last_batch_of_one_is_dropped_for_batch_norm():
+    X, y = spectrograms(n=18)
+    net = tiny_cnn(batch_size=17, max_epochs=1).fit(X, y)
+    assert net.history_[-1, "train_batch_count"] == 1

@@ -1,0 +1,97 @@
+"""The published architectures as plain torch modules."""
+
+import pytest
+import torch
+
+from skfma.exceptions import ParameterError
+from skfma.nn import FeatureMLP, KostrzewaNet, UNetEncoderNet
+
+
+def n_trainable(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def test_kostrzewa_has_the_reference_parameter_count():
+    assert n_trainable(KostrzewaNet(input_shape=(1, 128, 128), n_classes=8)) == 735_944
+
+
+def test_kostrzewa_layout():
+    net = KostrzewaNet(input_shape=(1, 128, 128), n_classes=8)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [64, 64, 128, 128]
+    assert all(c.kernel_size == (5, 5) and c.padding == (0, 0) for c in convs)
+    # 128 -> 124 -> 62 -> 58 -> 29 -> 25 -> 12 -> 8 -> 4: 128 maps of 4 x 4 into the classes.
+    assert net.layers[-1].in_features == 128 * 4 * 4
+    kinds = [type(m).__name__ for m in net.layers[:4]]
+    assert kinds == ["Conv2d", "ReLU", "BatchNorm2d", "MaxPool2d"]
+
+
+@pytest.mark.parametrize(
+    ("net", "x"),
+    [
+        (KostrzewaNet(input_shape=(1, 32, 32), n_classes=3, filters=(4, 8)), (5, 1, 32, 32)),
+        (KostrzewaNet(input_shape=(32, 32), n_classes=3, filters=(4, 8)), (5, 32, 32)),
+        (KostrzewaNet(input_shape=(2, 32, 40), n_classes=3, filters=(4,)), (5, 2, 32, 40)),
+        (UNetEncoderNet(input_shape=(1, 32, 32), n_classes=3, filters=(4, 8)), (5, 1, 32, 32)),
+        (UNetEncoderNet(input_shape=(7,), n_classes=3, filters=(4, 8)), (5, 7)),
+        (FeatureMLP(input_shape=(7,), n_classes=3, hidden_layer_sizes=(16, 8)), (5, 7)),
+        (FeatureMLP(input_shape=(1, 8, 6), n_classes=3, hidden_layer_sizes=()), (5, 1, 8, 6)),
+    ],
+)
+def test_output_is_logits_per_class(net, x):
+    out = net.eval()(torch.randn(*x))
+    assert out.shape == (5, 3)
+    assert not torch.allclose(out.softmax(-1).sum(-1), out.sum(-1))  # logits, not probabilities
+
+
+def test_small_maps_shrink_kernels_and_pools():
+    """A 1-bin-high map gets 1-high kernels and pools instead of failing."""
+    net = KostrzewaNet(input_shape=(3,), n_classes=2, filters=(4, 4, 4, 4), kernel_size=5)
+    assert net(torch.randn(4, 3)).shape == (4, 2)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs[0].kernel_size == (3, 1)
+
+
+def test_unet_blocks_and_xavier_init():
+    net = UNetEncoderNet(input_shape=(1, 64, 64), n_classes=4, filters=(8, 16, 32, 64))
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [8, 8, 16, 16, 32, 32, 64, 64]
+    assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs)
+    assert net.layers[-1].in_features == 64 * 4 * 4
+    assert all(not c.bias.detach().any() for c in convs)
+    # Xavier uniform: |w| <= sqrt(6 / (fan_in + fan_out)).
+    first = convs[0].weight
+    assert float(first.detach().abs().max()) <= (6 / (1 * 9 + 8 * 9)) ** 0.5
+
+
+def test_mlp_layers():
+    net = FeatureMLP(input_shape=(518,), n_classes=8)
+    kinds = [type(m).__name__ for m in net.layers]
+    assert kinds[:5] == ["Flatten", "Linear", "BatchNorm1d", "LeakyReLU", "Dropout"]
+    widths = [m.out_features for m in net.layers if isinstance(m, torch.nn.Linear)]
+    assert widths == [512, 256, 8]
+    assert net.layers[4].p == 0.2
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "name"),
+    [
+        (KostrzewaNet, {"filters": ()}, "filters"),
+        (KostrzewaNet, {"kernel_size": 0}, "kernel_size"),
+        (KostrzewaNet, {"input_shape": (1, 2, 3, 4)}, "input_shape"),
+        (UNetEncoderNet, {"dropout": 1.0}, "dropout"),
+        (FeatureMLP, {"n_classes": 0}, "n_classes"),
+        (FeatureMLP, {"hidden_layer_sizes": (8, -1)}, "hidden_layer_sizes"),
+    ],
+)
+def test_invalid_arguments_name_the_parameter(cls, kwargs, name):
+    with pytest.raises(ParameterError, match=name):
+        cls(**kwargs)
+
+
+@pytest.mark.parametrize("cls", [FeatureMLP, KostrzewaNet, UNetEncoderNet])
+def test_every_argument_is_keyword_only_with_a_default(cls):
+    import inspect
+
+    params = list(inspect.signature(cls).parameters.values())
+    assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in params)
