@@ -14,6 +14,9 @@ __all__ = ["download_file", "file_sha1"]
 
 CHUNK_SIZE = 1 << 20
 
+#: Seconds to wait before the first resumption; doubled for each next one (at most 30 s).
+RETRY_DELAY = 1.0
+
 
 class _Interrupted(Exception):
     """The transfer stopped early; what was received is kept in the ``.part`` file."""
@@ -25,8 +28,9 @@ def download_file(url, path, *, sha1=None, timeout=60.0, n_retries=3, progress=T
     Bytes go to ``PATH.part``; a ``.part`` left by an earlier, interrupted call
     is resumed with an HTTP ``Range`` request (a server that ignores it sends
     the whole file again). A transfer cut off by the network is resumed up to
-    ``n_retries`` times. Once complete, the file's SHA-1 is checked and only
-    then is it renamed to ``path``, so ``path`` never holds a partial file.
+    ``n_retries`` times, after 1, 2, 4, ... seconds. Once complete, the file's
+    SHA-1 is checked and only then is it renamed to ``path``, so ``path`` never
+    holds a partial file.
 
     Parameters
     ----------
@@ -64,7 +68,7 @@ def download_file(url, path, *, sha1=None, timeout=60.0, n_retries=3, progress=T
                     f"the {received} bytes received are kept in {part!r} and the next call "
                     "resumes from there."
                 ) from None
-            time.sleep(min(2**attempt, 30))
+            time.sleep(min(RETRY_DELAY * 2**attempt, 30.0))
     if sha1 is not None:
         actual = file_sha1(part)
         if actual != sha1.lower():
