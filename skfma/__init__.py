@@ -20,6 +20,7 @@ _LAZY = {
     "run_demo": "_demo",
     "SkfmaError": "exceptions",
     "AudioDecodeError": "exceptions",
+    "DownloadError": "exceptions",
     "ParameterError": "exceptions",
 }
 
