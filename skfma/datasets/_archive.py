@@ -5,12 +5,12 @@ import re
 import zipfile
 
 from ..exceptions import DownloadError
-from ._download import file_sha1
+from ._download import ProgressBar, file_sha1
 
 __all__ = ["extract_zip", "verify_checksums"]
 
 
-def extract_zip(archive, destination):
+def extract_zip(archive, destination, *, progress=False):
     """Extract every member of a zip under ``destination``, refusing unsafe names.
 
     Every member name is checked before anything is written: absolute paths,
@@ -24,6 +24,8 @@ def extract_zip(archive, destination):
         The zip file.
     destination : str
         The folder to extract into (created if needed).
+    progress : bool, default=False
+        Show the bytes unpacked so far on stderr.
 
     Raises
     ------
@@ -38,8 +40,17 @@ def extract_zip(archive, destination):
             for member in members:
                 check_inside(member.filename, destination, archive)
             os.makedirs(destination, exist_ok=True)
+            total = sum(member.file_size for member in members)
+            name = f"unpacking {os.path.basename(archive)}"
+            bar = ProgressBar(name, total, 0) if progress else None
+            done = 0
             for member in members:
                 zipped.extract(member, destination)
+                done += member.file_size
+                if bar is not None:
+                    bar.update(done)
+            if bar is not None:
+                bar.close(done)
     except (zipfile.BadZipFile, NotImplementedError, EOFError) as error:
         raise DownloadError(f"cannot extract {archive!r}: {error}") from error
 

@@ -10,7 +10,7 @@ import urllib.request
 
 from ..exceptions import DownloadError
 
-__all__ = ["download_file", "file_sha1"]
+__all__ = ["download_file", "file_sha1", "ProgressBar"]
 
 CHUNK_SIZE = 1 << 20
 
@@ -106,7 +106,7 @@ def _transfer(url, part, *, timeout, progress):
             )
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None else None
-        bar = _ProgressBar(os.path.basename(url), total, offset) if progress else None
+        bar = ProgressBar(os.path.basename(url), total, offset) if progress else None
         done = offset
         try:
             with open(part, "ab" if offset else "wb") as file:
@@ -136,7 +136,7 @@ def file_sha1(path):
         return hashlib.file_digest(file, "sha1").hexdigest()
 
 
-class _ProgressBar:
+class ProgressBar:
     """A one-line progress display on stderr, redrawn at most every quarter second.
 
     Parameters

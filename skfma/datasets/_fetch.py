@@ -1,11 +1,13 @@
 """Downloading and unpacking the FMA into a data home."""
 
 import os
+import re
 import shutil
 from datetime import UTC, datetime
+from numbers import Integral
 
-from ..exceptions import DownloadError
-from ..utils import check_choice
+from ..exceptions import DownloadError, ParameterError
+from ..utils import check_choice, check_positive
 from ._archive import extract_zip, verify_checksums
 from ._download import download_file, file_sha1
 
@@ -99,7 +101,7 @@ def fetch_fma(
     timeout : float, default=60.0
         Seconds to wait for the server on connecting or reading.
     progress : bool, default=True
-        Show a progress bar on stderr while downloading.
+        Show progress bars on stderr while downloading and unpacking.
 
     Returns
     -------
@@ -129,6 +131,11 @@ def fetch_fma(
     >>> fma = load_fma(get_data_home(), subset="small")  # doctest: +SKIP
     """
     check_choice("subset", subset, tuple(FMA_SHA1))
+    check_positive("timeout", timeout)
+    if isinstance(n_retries, bool) or not isinstance(n_retries, Integral) or n_retries < 0:
+        raise ParameterError(f"n_retries must be an int >= 0; got {n_retries!r}.")
+    if sha1 is not None and not (isinstance(sha1, str) and re.fullmatch(r"[0-9a-fA-F]{40}", sha1)):
+        raise ParameterError(f"sha1 must be 40 hexadecimal digits or None; got {sha1!r}.")
     data_home = get_data_home(data_home)
     name = f"fma_{subset}"
     folder = os.path.join(data_home, name)
@@ -151,20 +158,20 @@ def fetch_fma(
             f"{archive!r} is not the published {name}.zip (its SHA-1 is not {expected}); "
             "delete it to download it again."
         )
-    _unpack(archive, folder, url=url, sha1=expected, verify_files=verify_files)
+    _unpack(archive, folder, url=url, sha1=expected, verify_files=verify_files, progress=progress)
     if not keep_archive:
         os.remove(archive)
     return folder
 
 
-def _unpack(archive, folder, *, url, sha1, verify_files):
+def _unpack(archive, folder, *, url, sha1, verify_files, progress):
     """Unpack ``archive`` into ``folder`` atomically: temporary folder, marker, rename."""
     name = os.path.basename(folder)
     temporary = os.path.join(os.path.dirname(folder), f".{name}.partial")
     if os.path.exists(temporary):
         shutil.rmtree(temporary)  # left by an interrupted call
     try:
-        extract_zip(archive, temporary)
+        extract_zip(archive, temporary, progress=progress)
         # The FMA zips hold one top folder named like the zip; unwrap it.
         nested = os.path.join(temporary, name)
         source = nested if os.listdir(temporary) == [name] and os.path.isdir(nested) else temporary

@@ -108,7 +108,7 @@ default=("tracks", "genres")
     >>> small = tracks[tracks["set", "subset"] <= "small"]  # doctest: +SKIP
     >>> small["track", "genre_top"].value_counts().head(2)  # doctest: +SKIP
     """
-    path = os.fspath(root_or_file)
+    path = os.path.expanduser(os.fspath(root_or_file))
     if not os.path.isdir(path):
         if kind is None:
             kind = _infer_table(path)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from skfma.datasets import _download, fetch_fma, get_data_home, load_fma
-from skfma.exceptions import DownloadError
+from skfma.exceptions import DownloadError, ParameterError
 
 #: Socket timeout of every fetch here, in seconds: no test can hang on the network.
 TIMEOUT = 5.0
@@ -268,7 +268,8 @@ def test_progress_bar(server, tmp_path, capsys):
     sha1 = serve(server, "metadata", make_zip("fma_metadata", {"tracks.csv": b"x" * 5000}))
     fetch(server, "metadata", tmp_path, sha1=sha1, progress=True)
     err = capsys.readouterr().err
-    assert "fma_metadata.zip: 100.0%" in err and err.endswith("\n")
+    assert "\rfma_metadata.zip: 100.0%" in err and err.endswith("\n")
+    assert "\runpacking fma_metadata.zip: 100.0% 4.9 KiB of 4.9 KiB" in err
 
 
 def test_get_data_home(tmp_path, monkeypatch):
@@ -278,3 +279,14 @@ def test_get_data_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert get_data_home() == str(tmp_path / "skfma_data")
     assert get_data_home("~/x") == str(tmp_path / "x")
+
+
+def test_parameter_errors(tmp_path):
+    for kwargs, message in [
+        ({"subset": "tiny"}, "subset must be one of"),
+        ({"sha1": "abc"}, "sha1 must be 40 hexadecimal digits"),
+        ({"n_retries": -1}, "n_retries must be an int >= 0"),
+        ({"timeout": 0}, "timeout must be a positive number"),
+    ]:
+        with pytest.raises(ParameterError, match=message):
+            fetch_fma(**{"data_home": tmp_path, **kwargs})
