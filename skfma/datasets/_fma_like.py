@@ -72,9 +72,10 @@ def make_fma_like(
     ``tracks_per_artist`` tracks of one genre on one album, and all of an
     artist's tracks are in one split: per genre, about 10% of the artists (at
     least one if the genre has three or more) go to ``validation``, as many to
-    ``test`` and the rest to ``training``. Every track is in ``small``; half
-    of them list a sub-genre (``genres == [sub]``, ``genres_all == [top,
-    sub]``), the others the top genre alone. Existing files are overwritten.
+    ``test`` and the rest to ``training``. Every track is in ``small``. Tracks
+    with an odd id list a real FMA sub-genre of their genre (``genres ==
+    [sub]``, ``genres_all == [top, sub]``), the others the top genre alone.
+    Existing files are overwritten.
 
     Parameters
     ----------
@@ -109,7 +110,7 @@ def make_fma_like(
     >>> root = make_fma_like("fma_like", n_tracks=16, duration=1.0)  # doctest: +SKIP
     >>> fma = load_fma(root, split="training")  # doctest: +SKIP
     >>> fma.filenames[0], fma.target[0]  # doctest: +SKIP
-    ('fma_like/fma_small/000/000011.mp3', 'Rock')
+    ('fma_like/fma_small/000/000016.mp3', 'Electronic')
     """
     check_positive("tracks_per_artist", tracks_per_artist, integer=True)
     clips, genres = make_genre_clips(
