@@ -25,6 +25,7 @@ _LAZY = {
     "run_demo": "_demo",
     "SkfmaError": "exceptions",
     "AudioDecodeError": "exceptions",
+    "DownloadError": "exceptions",
     "ParameterError": "exceptions",
 }
 

@@ -1,10 +1,9 @@
 """The demo: genre classification of synthetic clips, from files to a confusion matrix."""
 
-import csv
 import os
 import time
 
-import numpy as np
+from .exceptions import ParameterError
 
 __all__ = ["run_demo"]
 
@@ -21,19 +20,24 @@ def run_demo(
 ):
     """Classify synthetic genre clips end to end and report the result.
 
-    Makes (or reuses) a dataset of MP3 files in the FMA layout, then runs
+    Makes (or reuses) a synthetic dataset in the FMA layout with
+    :func:`~skfma.datasets.make_fma_like` and reads it with
+    :func:`~skfma.datasets.load_fma`, as one would the real FMA. Then runs
     ``AudioLoader -> MelSpectrogram -> TemporalStatistics -> StandardScaler ->
-    SVC`` inside ``GridSearchCV`` (over ``C``, ``gamma`` and ``n_mels``) on a
-    stratified training split, and evaluates the best pipeline on the held-out
-    clips.
+    SVC`` inside ``GridSearchCV`` (over ``C``, ``gamma`` and ``n_mels``) on the
+    ``training`` split, cross-validating with folds grouped by artist (no
+    artist on both sides of a fold), and evaluates the best pipeline on the
+    held-out ``validation`` and ``test`` splits.
 
     Parameters
     ----------
     output_dir : str or os.PathLike, default="skfma_demo"
-        Where the clips (``clips/``) and the confusion matrix
-        (``confusion_matrix.png``) go. Existing clips are reused.
+        Where the dataset (``fma_like/``) and the confusion matrix
+        (``confusion_matrix.png``) go. An existing dataset of the same size and
+        genres is reused.
     n_clips : int, default=160
-        Number of clips.
+        Number of clips, at least 6 per genre (two per artist, and at least
+        three artists per genre so that each split gets one).
     n_genres : int, default=8
         Number of synthetic genres.
     duration : float, default=5.0
@@ -53,7 +57,7 @@ def run_demo(
     """
     import pandas as pd
     from sklearn.metrics import accuracy_score, confusion_matrix
-    from sklearn.model_selection import GridSearchCV, train_test_split
+    from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
@@ -61,15 +65,19 @@ def run_demo(
     from .audio import AudioLoader
     from .features import MelSpectrogram, TemporalStatistics
 
+    if not isinstance(n_genres, int) or not isinstance(n_clips, int) or n_clips < 6 * n_genres:
+        raise ParameterError(
+            f"n_clips must be an int of at least 6 per genre ({6 * n_genres} for n_genres="
+            f"{n_genres!r}) so that every split has tracks; got {n_clips!r}."
+        )
     started = time.perf_counter()
     os.makedirs(output_dir, exist_ok=True)
-    clips_dir = os.path.join(output_dir, "clips")
-    paths, genres = _make_or_reuse_clips(
-        clips_dir, n_clips, n_genres, duration, random_state, print_fn
+    fma = _make_or_reuse_dataset(
+        os.path.join(output_dir, "fma_like"), n_clips, n_genres, duration, random_state, print_fn
     )
-    train_paths, test_paths, y_train, y_test = train_test_split(
-        paths, genres, test_size=0.25, stratify=genres, random_state=random_state
-    )
+    train = fma.split == "training"
+    train_paths, y_train, artists = fma.filenames[train], fma.target[train], fma.artist_ids[train]
+    test_paths, y_test = fma.filenames[~train], fma.target[~train]
     pipeline = make_pipeline(
         AudioLoader(sr=22050, duration=duration),
         MelSpectrogram(),
@@ -82,9 +90,13 @@ def run_demo(
         "svc__C": [1.0, 10.0, 100.0],
         "svc__gamma": ["scale", 1e-3],
     }
-    search = GridSearchCV(pipeline, grid, cv=3, n_jobs=n_jobs, verbose=1)
-    print_fn(f"Grid search on {len(train_paths)} training clips ({len(set(genres))} genres)...")
-    search.fit(train_paths, y_train)
+    folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=random_state)
+    search = GridSearchCV(pipeline, grid, cv=folds, n_jobs=n_jobs, verbose=1)
+    print_fn(
+        f"Grid search on {len(train_paths)} training clips ({len(fma.target_names)} genres, "
+        f"{len(set(artists))} artists; folds grouped by artist)..."
+    )
+    search.fit(train_paths, y_train, groups=artists)
 
     table = pd.DataFrame(search.cv_results_)
     columns = [f"param_{name}" for name in grid] + ["mean_test_score", "std_test_score"]
@@ -102,7 +114,10 @@ def run_demo(
         columns=pd.Index(labels, name="predicted"),
     )
     print_fn(f"\nBest parameters: {search.best_params_}")
-    print_fn(f"Test accuracy on {len(test_paths)} held-out clips: {accuracy:.3f}")
+    print_fn(
+        f"Test accuracy on {len(test_paths)} held-out clips (validation and test splits): "
+        f"{accuracy:.3f}"
+    )
     print_fn("Confusion matrix (rows: true genre, columns: predicted):")
     print_fn(matrix.to_string())
     figure_path = _save_confusion_matrix(matrix, os.path.join(output_dir, "confusion_matrix.png"))
@@ -119,26 +134,30 @@ def run_demo(
     }
 
 
-def _make_or_reuse_clips(clips_dir, n_clips, n_genres, duration, random_state, print_fn):
-    """Return (paths, genres) of the demo clips, writing them first if not there yet."""
-    from .datasets import make_genre_clips
+def _make_or_reuse_dataset(root, n_clips, n_genres, duration, random_state, print_fn):
+    """Load the demo's FMA-like dataset, writing it first unless one of this size is there."""
+    from .datasets import GENRE_STYLES, load_fma, make_fma_like
 
-    labels_file = os.path.join(clips_dir, "labels.csv")
-    if os.path.exists(labels_file):
-        with open(labels_file, newline="") as file:
-            rows = list(csv.DictReader(file))
-        paths = np.array([os.path.join(clips_dir, row["path"]) for row in rows], dtype=object)
-        if len(rows) == n_clips and all(os.path.exists(path) for path in paths):
-            print_fn(f"Reusing {n_clips} clips in {clips_dir}")
-            return paths, np.array([row["genre"] for row in rows], dtype=object)
-    print_fn(f"Writing {n_clips} synthetic {duration:g} s MP3 clips to {clips_dir} ...")
-    return make_genre_clips(
-        n_clips,
-        n_genres=n_genres,
-        duration=duration,
-        random_state=random_state,
-        directory=clips_dir,
+    try:
+        fma = load_fma(root)
+    except FileNotFoundError:
+        fma = None
+    if (
+        fma is not None
+        and len(fma.filenames) == n_clips
+        and list(fma.target_names) == sorted(list(GENRE_STYLES)[:n_genres])
+        and (fma.tracks["track", "duration"] == round(duration)).all()
+        and all(os.path.exists(path) for path in fma.filenames)
+    ):
+        print_fn(f"Reusing {n_clips} clips in {root}")
+        return fma
+    print_fn(
+        f"Writing {n_clips} synthetic {duration:g} s MP3 clips in the FMA layout to {root} ..."
     )
+    make_fma_like(
+        root, n_tracks=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
+    )
+    return load_fma(root)
 
 
 def _save_confusion_matrix(matrix, path):

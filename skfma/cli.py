@@ -27,9 +27,10 @@ def build_parser():
     demo = commands.add_parser(
         "demo",
         help="classify synthetic genre clips end to end (skfma.run_demo)",
-        description="Write synthetic genre clips as MP3 files, grid-search an "
+        description="Write synthetic genre clips as a small dataset in the FMA layout "
+        "(MP3 files, tracks.csv, artist-grouped splits), grid-search an "
         "AudioLoader -> MelSpectrogram -> TemporalStatistics -> StandardScaler -> SVC "
-        "pipeline, and report test accuracy and a confusion matrix.",
+        "pipeline on its training split, and report held-out accuracy and a confusion matrix.",
     )
     demo.add_argument("--output-dir", default="skfma_demo", help="default: %(default)s")
     demo.add_argument("--n-clips", type=int, default=160, help="default: %(default)s")

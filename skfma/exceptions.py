@@ -6,7 +6,7 @@ every failure that skfma itself reports.
 
 import os
 
-__all__ = ["SkfmaError", "AudioDecodeError", "ParameterError"]
+__all__ = ["SkfmaError", "AudioDecodeError", "DownloadError", "ParameterError"]
 
 
 class SkfmaError(Exception):
@@ -42,3 +42,10 @@ class AudioDecodeError(SkfmaError):
 
 class ParameterError(SkfmaError, ValueError):
     """A parameter has an invalid value. It is also a :class:`ValueError`."""
+
+
+class DownloadError(SkfmaError, OSError):
+    """A download, its checksum, or the unpacking of its archive failed.
+
+    The message names the URL or the file. It is also an :class:`OSError`.
+    """

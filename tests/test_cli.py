@@ -29,7 +29,7 @@ def test_demo_end_to_end(tmp_path):
     output = "\n".join(lines)
     assert "Cross-validation results" in output and "Test accuracy" in output
     assert result["test_accuracy"] > 0.6
-    assert result["confusion_matrix"].to_numpy().sum() == 6
+    assert result["confusion_matrix"].to_numpy().sum() == 12
     assert (tmp_path / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     again = []
     run_demo(tmp_path, n_clips=24, n_genres=3, duration=1.0, print_fn=again.append)

@@ -1,0 +1,327 @@
+"""The FMA as a dataset: audio paths, labels, artist groups and splits of one subset."""
+
+import os
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ..audio._load import open_audio
+from ..exceptions import AudioDecodeError, ParameterError
+from ..utils import check_choice
+from ._metadata import SUBSETS, find_metadata_dir, load_fma_metadata
+from ._synthetic import fma_audio_path
+
+__all__ = ["load_fma", "NO_AUDIO_CLIPS", "SHORT_CLIPS"]
+
+#: Audio subsets: the three nested clip subsets and ``full`` (whole tracks of ``large``).
+AUDIO_SUBSETS = (*SUBSETS, "full")
+
+SPLITS = ("training", "validation", "test")
+
+TARGETS = ("genre_top", "genres", "genres_all", "first_genre")
+
+#: Released clips (fma_small, hence also medium and large) that hold no audio at all
+#: (https://github.com/mdeff/fma/issues/41, /issues/44).
+NO_AUDIO_CLIPS = (99134, 108925, 133297)
+
+#: Released fma_small clips far shorter than 30 s (https://github.com/mdeff/fma/issues/8).
+SHORT_CLIPS = (98565, 98567, 98569)
+
+
+def load_fma(
+    root,
+    *,
+    subset="small",
+    split=None,
+    target="genre_top",
+    n_top_genres=None,
+    keep_short_clips=False,
+    check_files=False,
+    metadata_dir=None,
+    audio_dir=None,
+):
+    """Load the audio paths, labels, artists and splits of an FMA subset.
+
+    The expected layout is the one :func:`fetch_fma` makes, and the released
+    zips unpack to::
+
+        root/fma_metadata/tracks.csv, genres.csv, ...
+        root/fma_small/000/000002.mp3, ...   (fma_medium/, fma_large/, fma_full/)
+
+    A track's audio lives in ``AUDIO_DIR/NNN/NNNNNN.mp3``, where ``NNNNNN`` is
+    its zero-padded id and ``NNN`` the first three digits. Tracks come in the
+    order of ``tracks.csv`` (increasing id).
+
+    Tracks are left out, and listed in ``excluded`` with the reason, when they
+    have no label for ``target``, when their label is not among the
+    ``n_top_genres`` most frequent, when they are known bad clips of the
+    released data (``NO_AUDIO_CLIPS``: no audio; ``SHORT_CLIPS``: far shorter
+    than 30 s, kept with ``keep_short_clips=True``; neither applies to the
+    whole tracks of ``full``), or, with ``check_files=True``, when their file
+    is missing or cannot be decoded.
+
+    Parameters
+    ----------
+    root : str, os.PathLike or None
+        The folder holding ``fma_metadata/`` and ``fma_{subset}/``. May be
+        ``None`` when both ``metadata_dir`` and ``audio_dir`` are given.
+    subset : {"small", "medium", "large", "full"}, default="small"
+        The tracks: ``small`` (8,000 clips of 30 s, 8 balanced genres) is in
+        ``medium`` (25,000), which is in ``large`` (106,574); ``full`` is the
+        tracks of ``large`` as whole, untrimmed files.
+    split : {"training", "validation", "test"}, sequence of them, or None, \
+default=None
+        Keep only the tracks of these FMA splits; ``None`` keeps all. The FMA
+        splits keep each artist in one split.
+    target : {"genre_top", "genres", "genres_all", "first_genre"}, default="genre_top"
+        ``genre_top``: the top-level genre (one label, such as ``"Hip-Hop"``;
+        missing for many ``large`` tracks). ``first_genre``: the title of the
+        first genre listed for the track. ``genres`` (the genres listed for the
+        track) and ``genres_all`` (those and all their ancestors): a
+        multi-label 0/1 indicator matrix with one column per genre title in
+        ``target_names``.
+    n_top_genres : int or None, default=None
+        Keep only the ``n_top_genres`` most frequent labels over the whole
+        subset (all splits, so that every split gets the same labels; ties go
+        to the alphabetically first). Single-label tracks with another label are
+        excluded; multi-label tracks lose the other columns and are excluded if
+        no label remains. The labels dropped are in ``dropped_target_names``.
+    keep_short_clips : bool, default=False
+        Keep the ``SHORT_CLIPS`` instead of excluding them.
+    check_files : bool, default=False
+        Open every selected file (a quick header probe, no full decode) and
+        exclude those missing or undecodable, with a warning. Costs about
+        0.3 ms per 30 s MP3 already in the disk cache, plus reading its header.
+    metadata_dir : str, os.PathLike or None, default=None
+        The folder holding ``tracks.csv`` and ``genres.csv``; default
+        ``root/fma_metadata``.
+    audio_dir : str, os.PathLike or None, default=None
+        The folder holding ``NNN/NNNNNN.mp3``; default ``root/fma_{subset}``.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        filenames : ndarray of str, shape (n_tracks,)
+            The audio file paths, to feed :class:`~skfma.audio.AudioLoader`.
+        target : ndarray of str, shape (n_tracks,), or ndarray of uint8, \
+shape (n_tracks, n_labels)
+            The labels, or the multi-label indicator matrix.
+        target_names : ndarray of str, shape (n_labels,)
+            The labels, sorted for single-label targets, and in ``genre_id``
+            order (the indicator columns) for multi-label ones.
+        track_ids : ndarray of int64, shape (n_tracks,)
+        artist_ids : ndarray of int64, shape (n_tracks,)
+            Groups for :class:`~sklearn.model_selection.GroupKFold`.
+        split : ndarray of str, shape (n_tracks,)
+            Each track's FMA split.
+        tracks : pandas.DataFrame, shape (n_tracks, 52)
+            The rows of ``tracks.csv`` of these tracks, as
+            :func:`load_fma_metadata` reads them.
+        genres : pandas.DataFrame
+            ``genres.csv``, indexed by ``genre_id``.
+        excluded : dict of int to str
+            Track id -> why it was left out, for tracks of the subset and split.
+        dropped_target_names : list of str
+            The labels removed by ``n_top_genres``, most frequent first.
+        audio_dir : str
+            The audio folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the metadata or the audio folder is missing; the message names it.
+    ParameterError
+        If a parameter is invalid.
+
+    See Also
+    --------
+    fetch_fma : download and unpack the FMA into the layout above.
+    load_fma_metadata : the metadata tables alone.
+    make_fma_like : a small synthetic dataset in this layout.
+
+    Examples
+    --------
+    >>> from skfma.datasets import load_fma
+    >>> fma = load_fma("~/skfma_data", subset="small", split="training")  # doctest: +SKIP
+    >>> fma.filenames[0], fma.target[0]  # doctest: +SKIP
+    ('/home/me/skfma_data/fma_small/000/000002.mp3', 'Hip-Hop')
+    """
+    check_choice("subset", subset, AUDIO_SUBSETS)
+    check_choice("target", target, TARGETS)
+    splits = _check_split(split)
+    if n_top_genres is not None and (
+        isinstance(n_top_genres, bool) or not isinstance(n_top_genres, Integral) or n_top_genres < 1
+    ):
+        raise ParameterError(f"n_top_genres must be a positive int or None; got {n_top_genres!r}.")
+    if root is None and (metadata_dir is None or audio_dir is None):
+        raise ParameterError("root may only be None when metadata_dir and audio_dir are given.")
+    if root is not None:
+        root = os.path.expanduser(os.fspath(root))
+    metadata_dir = find_metadata_dir(os.path.expanduser(metadata_dir or root))
+    audio_dir = os.path.expanduser(os.fspath(audio_dir or os.path.join(root, f"fma_{subset}")))
+    if not os.path.isdir(audio_dir):
+        raise FileNotFoundError(
+            f"FMA audio folder not found: {audio_dir!r} (fetch_fma({subset!r}) downloads it)."
+        )
+    metadata = load_fma_metadata(metadata_dir)
+    tracks, genres = metadata.tracks, metadata.genres
+
+    level = "large" if subset == "full" else subset
+    tracks = tracks[tracks["set", "subset"] <= level]
+    reasons = _known_bad_reasons(tracks.index, subset, keep_short_clips)
+    labels, target_names = _labels(tracks, genres, target, reasons)
+    labels, target_names, dropped = _keep_top(
+        labels, target_names, tracks.index, n_top_genres, reasons
+    )
+
+    in_split = tracks["set", "split"].isin(splits).to_numpy()
+    excluded = {int(tid): reasons[tid] for tid in tracks.index[in_split] if tid in reasons}
+    keep = in_split & ~tracks.index.isin(list(reasons))
+    tracks, labels = tracks[keep], labels[keep]
+    filenames = np.array(
+        [fma_audio_path(audio_dir, track_id) for track_id in tracks.index], dtype=object
+    )
+    if check_files:
+        ok = _probe_files(filenames, tracks.index, excluded, subset)
+        tracks, labels, filenames = tracks[ok], labels[ok], filenames[ok]
+    return Bunch(
+        filenames=filenames,
+        target=labels,
+        target_names=target_names,
+        track_ids=tracks.index.to_numpy(dtype=np.int64),
+        artist_ids=tracks["artist", "id"].to_numpy(dtype=np.int64),
+        split=tracks["set", "split"].to_numpy(dtype=object),
+        tracks=tracks,
+        genres=genres,
+        excluded=dict(sorted(excluded.items())),
+        dropped_target_names=dropped,
+        audio_dir=audio_dir,
+    )
+
+
+def _check_split(split):
+    """The splits to keep, as a list; every split for ``None``."""
+    if split is None:
+        return list(SPLITS)
+    splits = [split] if isinstance(split, str) else list(split)
+    if not splits:
+        raise ParameterError("split must name at least one split, or be None for all.")
+    for name in splits:
+        check_choice("split", name, SPLITS)
+    return splits
+
+
+def _known_bad_reasons(track_ids, subset, keep_short_clips):
+    """Track id -> reason for the known bad clips among ``track_ids``."""
+    if subset == "full":
+        return {}
+    reasons = {
+        tid: "holds no audio (known issue of the released FMA clips)"
+        for tid in NO_AUDIO_CLIPS
+        if tid in track_ids
+    }
+    if not keep_short_clips:
+        for tid in SHORT_CLIPS:
+            if tid in track_ids:
+                reasons[tid] = (
+                    "far shorter than 30 s (known issue of the released FMA clips; "
+                    "keep_short_clips=True keeps it)"
+                )
+    return reasons
+
+
+def _labels(tracks, genres, target, reasons):
+    """Labels of every track of ``tracks`` (same order) and their names.
+
+    Tracks without a label get a reason in ``reasons`` (a dict, updated in place)
+    unless they already have one.
+
+    Returns
+    -------
+    labels : ndarray of object, shape (n,), or ndarray of uint8, shape (n, n_labels)
+    target_names : ndarray of object, shape (n_labels,)
+    """
+    if target == "genre_top":
+        labels = tracks["track", "genre_top"].astype(object).to_numpy()
+        for tid, label in zip(tracks.index, labels, strict=True):
+            if not isinstance(label, str):
+                reasons.setdefault(tid, "no genre_top")
+        names = sorted({label for label in labels if isinstance(label, str)})
+        return labels, np.array(names, dtype=object)
+    titles = genres["title"]
+    column = "genres" if target == "first_genre" else target
+    lists = tracks["track", column].to_numpy()
+    for tid, ids in zip(tracks.index, lists, strict=True):
+        if not ids:
+            reasons.setdefault(tid, f"no genre listed in ('track', {column!r})")
+        for genre_id in ids:
+            if genre_id not in titles.index:
+                raise ValueError(f"track {tid} lists genre {genre_id}, which genres.csv lacks.")
+    if target == "first_genre":
+        labels = np.array([titles[ids[0]] if ids else None for ids in lists], dtype=object)
+        names = sorted({label for label in labels if label is not None})
+        return labels, np.array(names, dtype=object)
+    used = sorted({genre_id for ids in lists for genre_id in ids})
+    position = {genre_id: index for index, genre_id in enumerate(used)}
+    indicator = np.zeros((len(lists), len(used)), dtype=np.uint8)
+    for row, ids in enumerate(lists):
+        indicator[row, [position[genre_id] for genre_id in ids]] = 1
+    return indicator, titles[used].to_numpy(dtype=object)
+
+
+def _keep_top(labels, target_names, track_ids, n_top, reasons):
+    """Keep the ``n_top`` most frequent labels among the tracks without a reason.
+
+    Tracks left without a label get a reason in ``reasons`` (updated in place).
+
+    Returns
+    -------
+    labels, target_names
+        Restricted to the kept labels.
+    dropped : list of str
+        The other labels, most frequent first.
+    """
+    if n_top is None:
+        return labels, target_names, []
+    counted = ~track_ids.isin(list(reasons))
+    if labels.ndim == 1:
+        names, counts = np.unique(labels[counted].astype(str), return_counts=True)
+    else:
+        names, counts = target_names, labels[counted].sum(axis=0)
+    ranked = [str(name) for _, name in sorted(zip(-counts, names, strict=True))]
+    kept, dropped = set(ranked[:n_top]), ranked[n_top:]
+    if labels.ndim == 1:
+        for tid, label, count in zip(track_ids, labels, counted, strict=True):
+            if count and label not in kept:
+                reasons[tid] = f"label {label!r} is not among the {n_top} most frequent"
+        return labels, np.array(sorted(kept), dtype=object), dropped
+    columns = np.array([name in kept for name in target_names])
+    labels = labels[:, columns]
+    for tid, row, count in zip(track_ids, labels, counted, strict=True):
+        if count and not row.any():
+            reasons[tid] = f"none of its genres is among the {n_top} most frequent"
+    return labels, target_names[columns], dropped
+
+
+def _probe_files(filenames, track_ids, excluded, subset):
+    """Open each file; record the failures in ``excluded`` and return the mask of good files."""
+    ok = np.ones(len(filenames), dtype=bool)
+    for row, (path, tid) in enumerate(zip(filenames, track_ids, strict=True)):
+        try:
+            with open_audio(path):
+                pass
+        except AudioDecodeError as error:
+            ok[row] = False
+            excluded[int(tid)] = f"audio file {error.reason}: {path}"
+    if not ok.all():
+        bad = [os.path.basename(path) for path in filenames[~ok]]
+        shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
+        warnings.warn(
+            f"{len(bad)} of {len(filenames)} fma_{subset} audio files are missing or undecodable "
+            f"and were excluded ({shown}); their reasons are in .excluded.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return ok
