@@ -16,6 +16,7 @@ _LAZY = {
     "MelSpectrogram": "features",
     "MFCC": "features",
     "TemporalStatistics": "features",
+    "FMAFeatures": "features",
     "SpecAugment": "nn",
     "NeuralClassifier": "models",
     "DNNClassifier": "models",

@@ -1,6 +1,15 @@
-"""Feature transformers: spectrograms, MFCC and temporal pooling."""
+"""Feature transformers: spectrograms, MFCC, the FMA handcrafted features and temporal pooling."""
 
+from ._fma_features import FMA_FEATURE_GROUPS, FMAFeatures, fma_feature_index
 from ._pooling import TemporalStatistics
 from ._spectral import MFCC, MelSpectrogram, Spectrogram
 
-__all__ = ["MFCC", "MelSpectrogram", "Spectrogram", "TemporalStatistics"]
+__all__ = [
+    "FMA_FEATURE_GROUPS",
+    "FMAFeatures",
+    "MFCC",
+    "MelSpectrogram",
+    "Spectrogram",
+    "TemporalStatistics",
+    "fma_feature_index",
+]
