@@ -16,6 +16,7 @@ _LAZY = {
     "MelSpectrogram": "features",
     "MFCC": "features",
     "TemporalStatistics": "features",
+    "PretrainedCNNFeatures": "transfer",
     "make_genre_clips": "datasets",
     "run_demo": "_demo",
     "SkfmaError": "exceptions",
