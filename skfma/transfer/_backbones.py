@@ -1,5 +1,6 @@
 """torchvision backbones: loading their weights and cutting them at a named layer."""
 
+import os
 import pickle
 
 import torch
@@ -62,10 +63,11 @@ def load_backbone(backbone, *, weights, seed):
             try:
                 network = models.get_model(backbone, weights=enum)
             except OSError as error:
+                cache = os.path.join(torch.hub.get_dir(), "checkpoints")
                 raise OSError(
                     f"Could not get torchvision's ImageNet weights of {backbone} from {enum.url} "
-                    f"into {torch.hub.get_dir()}: {error}. Without internet access, copy that "
-                    "file there, or pass weights=PATH of a saved state dict."
+                    f"into {cache}: {error}. Without internet access, copy that file there, or "
+                    "pass weights=PATH of a saved state dict."
                 ) from error
         else:
             network = models.get_model(backbone, weights=None)

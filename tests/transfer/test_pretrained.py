@@ -214,6 +214,7 @@ def test_unreachable_imagenet_weights_say_what_to_do(tmp_path, monkeypatch, spec
     with pytest.raises(OSError, match="weights=PATH") as error:
         PretrainedCNNFeatures(backbone="resnet18").fit(spectrograms)
     assert "resnet18-f37072fd.pth" in str(error.value)
+    assert str(tmp_path / "hub" / "checkpoints") in str(error.value)
 
 
 def test_wrong_state_dict_names_the_weights(tmp_path, spectrograms):
