@@ -20,18 +20,24 @@ from skfma.transfer import CUT_LAYERS, PretrainedCNNFeatures, spectrograms_to_im
 from skfma.transfer._backbones import load_backbone
 
 
-def best_seconds(repeats, device, function, *arguments):
-    """Best wall time of ``function(*arguments)`` over ``repeats`` runs, after one warm-up run."""
-    function(*arguments)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        started = time.perf_counter()
+def best_seconds(repeats, device, *runs):
+    """Best wall time of each ``(function, *arguments)`` in ``runs`` over ``repeats`` rounds.
+
+    Each function runs once to warm up; then every round runs each function once, in turn, so
+    that load from other processes hits all of them alike.
+    """
+    for function, *arguments in runs:
         function(*arguments)
-        if device == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - started)
+    best = [float("inf")] * len(runs)
+    for _ in range(repeats):
+        for index, (function, *arguments) in enumerate(runs):
+            if device == "cuda":
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+            function(*arguments)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            best[index] = min(best[index], time.perf_counter() - started)
     return best
 
 
@@ -72,7 +78,7 @@ def main():
     parser.add_argument("--n-frames", type=int, default=1292, help="1292: 30 s at hop 512")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-reference", action="store_true", help="skip the whole-network runs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -81,7 +87,7 @@ def main():
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"{args.n_clips} clips of {args.n_mels} x {args.n_frames}, {args.threads} CPU thread(s)")
     for device in devices:
-        seconds = best_seconds(args.repeats, device, images_of, X, device)
+        (seconds,) = best_seconds(args.repeats, device, (images_of, X, device))
         print(f"{device:4s} images only (no network): {args.n_clips / seconds:8.1f} clips/s")
         for backbone in args.backbones:
             for layer in CUT_LAYERS[backbone]:
@@ -91,17 +97,18 @@ def main():
                 reference = None if args.no_reference else hooked_reference(backbone, layer, device)
                 for batch_size in args.batch_sizes:
                     extractor.set_params(batch_size=batch_size)
-                    ours = args.n_clips / best_seconds(args.repeats, device, extractor.transform, X)
+                    runs = [(extractor.transform, X)]
+                    if reference is not None:
+                        runs.append((reference, X, batch_size))
+                    seconds = best_seconds(args.repeats, device, *runs)
                     line = (
                         f"{device:4s} {backbone:8s} {layer:19s} batch_size={batch_size:3d}: "
-                        f"{ours:7.2f} clips/s"
+                        f"{args.n_clips / seconds[0]:7.2f} clips/s"
                     )
                     if reference is not None:
-                        hooked = args.n_clips / best_seconds(
-                            args.repeats, device, reference, X, batch_size
-                        )
                         line += (
-                            f", whole network + hook {hooked:7.2f} clips/s, x{ours / hooked:.2f}"
+                            f", whole network + hook {args.n_clips / seconds[1]:7.2f} clips/s, "
+                            f"ratio x{seconds[1] / seconds[0]:.2f}"
                         )
                     print(line, flush=True)
 

@@ -62,8 +62,11 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         ``weights_only=True``. ``None``: random weights drawn from
         ``random_state`` (for tests, or a random-features baseline).
     batch_size : int or None, default=None
-        Images per forward pass. ``None`` picks 8 on a CPU and 64 on a GPU
-        (see ``benchmarks/bench_transfer.py``).
+        Images per forward pass. ``None`` picks 8 on a CPU and 64 on a GPU. On
+        two CPU cores, batches of 1, 4 and 8 clips ran within the run-to-run
+        noise (about 20%) of each other (``benchmarks/bench_transfer.py``), so
+        the CPU choice bounds memory (a few hundred MB for VGG16) rather than
+        chasing speed.
     device : str or torch.device, default="cpu"
         Where the network runs, e.g. ``"cuda"``. The output is a NumPy array.
     random_state : int, RandomState instance or None, default=None
@@ -84,7 +87,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
     See Also
     --------
     skfma.transfer.spectrograms_to_images : the image preparation.
-    MelSpectrogram : log-mel spectrograms to feed this transformer.
+    skfma.features.MelSpectrogram : log-mel spectrograms to feed this transformer.
 
     Notes
     -----
