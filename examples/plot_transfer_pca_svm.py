@@ -1,6 +1,6 @@
 """
 Transfer features: cut layer x PCA variance x classifier
-=======================================================
+========================================================
 
 The best fma_small results of the transfer-learning papers came from ImageNet CNNs used as
 frozen feature extractors on spectrogram images: VGG16 cut at ``fc1``, ``fc2`` or
