@@ -22,6 +22,7 @@ _LAZY = {
     "DNNClassifier": "models",
     "KostrzewaCNN": "models",
     "UNetEncoderCNN": "models",
+    "PretrainedCNNFeatures": "transfer",
     "make_genre_clips": "datasets",
     "run_demo": "_demo",
     "SkfmaError": "exceptions",

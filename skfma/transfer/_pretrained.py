@@ -1,0 +1,277 @@
+"""The PretrainedCNNFeatures transformer: spectrograms to cut-layer CNN activations."""
+
+import hashlib
+import math
+import os
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..exceptions import ParameterError
+from ..utils import check_choice, check_positive
+from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
+from ._images import spectrograms_to_images
+
+__all__ = ["PretrainedCNNFeatures"]
+
+
+class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
+    """Activations of a frozen ImageNet CNN cut at a named layer, one row per clip.
+
+    Every spectrogram becomes an image as the transfer-learning papers on FMA
+    do (:func:`~skfma.transfer.spectrograms_to_images`): scaled to [0, 1] per
+    clip, low frequencies at the bottom, resized to 224 x 224 pixels (bilinear),
+    three identical channels, ImageNet mean and standard deviation. The image
+    goes through a torchvision network truncated after the cut layer (later
+    layers are not computed) and the activations are flattened.
+
+    The cut layers carry the Keras names of the papers:
+
+    ==========  =======================  ======================  =========================
+    backbone    layer                    output width            torchvision module
+    ==========  =======================  ======================  =========================
+    vgg16       ``block5_pool``          25088 (512 x 7 x 7)     ``features[30]``
+    vgg16       ``fc1``                  4096                    ``classifier[1]`` (ReLU)
+    vgg16       ``fc2`` (default)        4096                    ``classifier[4]`` (ReLU)
+    resnet50    ``conv5_block1_2_relu``  25088 (512 x 7 x 7)     ``layer4[0]``, ReLU after
+                                                                 ``bn2``
+    resnet50    ``avg_pool`` (default)   2048                    ``avgpool``
+    resnet18    ``avg_pool`` (default)   512                     ``avgpool``
+    ==========  =======================  ======================  =========================
+
+    Spatial layers are flattened channel first: column ``c * 49 + y * 7 + x``
+    is channel ``c`` at row ``y`` (from the top, the high frequencies) and
+    column ``x`` (time), whereas Keras flattens channel last.
+
+    Parameters
+    ----------
+    backbone : {"resnet50", "vgg16", "resnet18"}, default="resnet50"
+        The torchvision ImageNet classifier. ResNet18 is a small, fast one
+        (about 4x faster than ResNet50 on a CPU).
+    layer : str or None, default=None
+        The cut layer, one of the table above for ``backbone``; ``None`` takes
+        the layer before the ImageNet classifier (``fc2`` or ``avg_pool``).
+    weights : {"imagenet"}, str, os.PathLike or None, default="imagenet"
+        ``"imagenet"``: torchvision's ``IMAGENET1K_V1`` weights, downloaded on
+        the first fit to the torch cache (``torch.hub.get_dir()``, set by
+        ``TORCH_HOME``). A path: a state dict of the whole torchvision model,
+        saved with ``torch.save(model.state_dict(), path)`` and loaded with
+        ``weights_only=True``. ``None``: random weights drawn from
+        ``random_state`` (for tests, or a random-features baseline).
+    batch_size : int or None, default=None
+        Images per forward pass. ``None`` picks 8 on a CPU and 64 on a GPU. On
+        two CPU cores, batches of 1, 4 and 8 clips ran within the run-to-run
+        noise (about 20%) of each other (``benchmarks/bench_transfer.py``), so
+        the CPU choice bounds memory (a few hundred MB for VGG16) rather than
+        chasing speed.
+    device : str or torch.device, default="cpu"
+        Where the network runs, e.g. ``"cuda"``. The output is a NumPy array.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random weights when ``weights=None``; ignored otherwise.
+
+    Attributes
+    ----------
+    layer_ : str
+        The cut layer used.
+    output_shape_ : tuple of int
+        Shape of one clip's activations before flattening, ``(channels, height,
+        width)`` or ``(units,)``.
+    n_features_out_ : int
+        Number of output columns, the product of ``output_shape_``.
+    n_features_in_ : int
+        Number of bins (rows) of the spectrograms seen in ``fit``.
+
+    See Also
+    --------
+    skfma.transfer.spectrograms_to_images : the image preparation.
+    skfma.features.MelSpectrogram : log-mel spectrograms to feed this transformer.
+
+    Notes
+    -----
+    ``fit`` only loads the backbone (frozen, eval mode); nothing is learnt from
+    the data, so a fitted extractor transforms any clips the same way.
+    Inference runs in :func:`torch.inference_mode` batches; memory holds one
+    batch of images and the output.
+
+    A pickled extractor stores how to rebuild its network, not the weights:
+    the network is rebuilt on the first ``transform`` after unpickling, from
+    torchvision's cache (``"imagenet"``), from the same file (checked by its
+    SHA-256, which must not have changed) or from the same random seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfma.transfer import PretrainedCNNFeatures
+    >>> X = np.random.default_rng(0).standard_normal((2, 128, 431)).astype(np.float32)
+    >>> extractor = PretrainedCNNFeatures(backbone="resnet18", weights=None, random_state=0)
+    >>> extractor.fit_transform(X).shape
+    (2, 512)
+    >>> extractor.get_feature_names_out()[:2]
+    array(['resnet18_avg_pool_0', 'resnet18_avg_pool_1'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        *,
+        backbone="resnet50",
+        layer=None,
+        weights="imagenet",
+        batch_size=None,
+        device="cpu",
+        random_state=None,
+    ):
+        self.backbone = backbone
+        self.layer = layer
+        self.weights = weights
+        self.batch_size = batch_size
+        self.device = device
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Validate the parameters and load the truncated backbone; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_bins, n_frames)
+            Spectrogram-like features, such as :class:`~skfma.MelSpectrogram`'s.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PretrainedCNNFeatures
+        """
+        check_choice("backbone", self.backbone, tuple(CUT_LAYERS))
+        layer = DEFAULT_LAYERS[self.backbone] if self.layer is None else self.layer
+        check_choice(
+            f"layer (of backbone={self.backbone!r})", layer, tuple(CUT_LAYERS[self.backbone])
+        )
+        weights = self._check_weights()
+        self._check_runtime_params()
+        _check_spectrograms(np.shape(X))
+        validate_data(self, X, allow_nd=True, dtype=(np.float32, np.float64))
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
+        self._spec = (self.backbone, layer, weights, seed, sha256)
+        self._network = cut_network(
+            load_backbone(self.backbone, weights=weights, seed=seed), self.backbone, layer
+        )
+        self.layer_ = layer
+        self.output_shape_ = CUT_LAYERS[self.backbone][layer]
+        self.n_features_out_ = math.prod(self.output_shape_)
+        return self
+
+    def transform(self, X):
+        """Compute the cut layer's activations of every clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_bins, n_frames)
+            Spectrogram-like features (float32 or float64) with the ``n_bins``
+            seen in ``fit``; any number of frames.
+
+        Returns
+        -------
+        features : ndarray of float32, shape (n_clips, n_features_out_)
+            The flattened activations, one row per clip, in order.
+        """
+        check_is_fitted(self)
+        self._check_runtime_params()
+        _check_spectrograms(np.shape(X))
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float32, np.float64))
+        device = torch.device(self.device)
+        network = self._get_network().to(device)
+        batch_size = self.batch_size or (8 if device.type == "cpu" else 64)
+        out = np.empty((X.shape[0], self.n_features_out_), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], batch_size):
+                batch = torch.tensor(X[start : start + batch_size], dtype=torch.float32)
+                images = spectrograms_to_images(batch.to(device))
+                out[start : start + batch_size] = network(images).flatten(1).cpu().numpy()
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: ``{backbone}_{layer}_{unit}`` or ``..._c{c}_y{y}_x{x}``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is 3-D and has no column names).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects, shape (n_features_out_,)
+        """
+        check_is_fitted(self)
+        prefix = f"{self._spec[0]}_{self.layer_}"
+        if len(self.output_shape_) == 1:
+            names = [f"{prefix}_{unit}" for unit in range(self.output_shape_[0])]
+        else:
+            channels, height, width = self.output_shape_
+            names = [
+                f"{prefix}_c{c}_y{y}_x{x}"
+                for c in range(channels)
+                for y in range(height)
+                for x in range(width)
+            ]
+        return np.asarray(names, dtype=object)
+
+    def _check_weights(self):
+        """Return ``weights`` as ``"imagenet"``, None or a path str; raise if it is none of them."""
+        if self.weights is None or (isinstance(self.weights, str) and self.weights == "imagenet"):
+            return self.weights
+        if isinstance(self.weights, str | os.PathLike):
+            path = os.fspath(self.weights)
+            if os.path.isfile(path):
+                return path
+            raise ParameterError(f"weights: no state dict file at {path!r}.")
+        raise ParameterError(
+            f"weights must be 'imagenet', None or the path of a saved state dict; "
+            f"got {self.weights!r}."
+        )
+
+    def _check_runtime_params(self):
+        check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
+        if not isinstance(self.device, str | torch.device):
+            raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
+
+    def _get_network(self):
+        """The truncated network, rebuilt from the fit-time recipe after unpickling."""
+        if getattr(self, "_network", None) is None:
+            backbone, layer, weights, seed, sha256 = self._spec
+            if sha256 is not None and (not os.path.isfile(weights) or _sha256(weights) != sha256):
+                raise ParameterError(
+                    f"weights: the state dict file {weights!r} that this extractor was fitted "
+                    "with is missing or has changed since; fit it again."
+                )
+            network = load_backbone(backbone, weights=weights, seed=seed)
+            self._network = cut_network(network, backbone, layer)
+        return self._network
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_network", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _check_spectrograms(shape):
+    if len(shape) != 3 or shape[2] == 0:
+        raise ValueError(
+            "Expected spectrograms of shape (n_clips, n_bins, n_frames) with n_frames >= 1; "
+            f"got shape {shape}."
+        )
+
+
+def _sha256(path):
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
