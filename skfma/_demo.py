@@ -14,7 +14,7 @@ def run_demo(
     n_clips=160,
     n_genres=8,
     duration=5.0,
-    n_jobs=None,
+    n_jobs=-1,
     random_state=0,
     print_fn=print,
 ):
@@ -42,8 +42,8 @@ def run_demo(
         Number of synthetic genres.
     duration : float, default=5.0
         Clip length in seconds.
-    n_jobs : int or None, default=None
-        Parallel workers of the grid search.
+    n_jobs : int or None, default=-1
+        Parallel workers of the grid search; -1 uses every core.
     random_state : int, default=0
         Seed of the clips and the split.
     print_fn : callable, default=print

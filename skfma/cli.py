@@ -36,7 +36,9 @@ def build_parser():
     demo.add_argument("--n-clips", type=int, default=160, help="default: %(default)s")
     demo.add_argument("--n-genres", type=int, default=8, help="default: %(default)s")
     demo.add_argument("--duration", type=float, default=5.0, help="seconds; default: %(default)s")
-    demo.add_argument("--n-jobs", type=int, default=None, help="grid-search workers")
+    demo.add_argument(
+        "--n-jobs", type=int, default=-1, help="grid-search workers; default: every core"
+    )
     demo.add_argument("--random-state", type=int, default=0, help="default: %(default)s")
     demo.set_defaults(handler=_demo)
     return parser
