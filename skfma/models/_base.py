@@ -128,9 +128,9 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     class_prior_ : ndarray of float64, shape (n_classes,)
         Fraction of the training clips in each class, or carrying each tag,
         in the fit that built the module (used by :func:`predict_tags`).
-    tag_names_ : ndarray, shape (n_tags,)
-        Multi-label targets only: the column names of ``y`` when it was a
-        pandas DataFrame, else ``classes_``.
+    tag_names_ : ndarray, shape (n_classes,)
+        Names of the outputs: the column names of a multi-label ``y`` given
+        as a pandas DataFrame, else ``classes_``.
     module_ : torch.nn.Module
         The trained network.
     history_ : skorch.History
@@ -364,7 +364,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         check_classification_targets(y)
         if reset:
             self._label_encoder = LabelEncoder().fit(y if classes is None else classes)
-            self.classes_ = self._label_encoder.classes_
+            self.classes_ = self.tag_names_ = self._label_encoder.classes_
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels not seen in the first fit: {unknown!r}.")

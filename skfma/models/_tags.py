@@ -38,8 +38,8 @@ def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     -------
     tags : list of list of (tag, float)
         For each clip, in the order of ``X``, its ``top_k`` tags from the
-        highest score down. Tags are the ``tag_names_`` of a multi-label
-        classifier (DataFrame column names) or its ``classes_``.
+        highest score down, named by the classifier's ``tag_names_`` (the
+        columns of a DataFrame tag matrix, else ``classes_``).
 
     See Also
     --------
@@ -63,8 +63,8 @@ def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
         raise ParameterError(f"divide_by_prior must be True or False; got {divide_by_prior!r}.")
     classifier = getattr(estimator, "best_estimator_", estimator)
     classifier = getattr(classifier, "_final_estimator", classifier)
-    check_is_fitted(classifier, ["classes_", "class_prior_"])
-    names = np.asarray(getattr(classifier, "tag_names_", classifier.classes_)).tolist()
+    check_is_fitted(classifier, ["tag_names_", "class_prior_"])
+    names = np.asarray(classifier.tag_names_).tolist()
     scores = np.asarray(estimator.predict_proba(X), dtype=np.float64)
     if divide_by_prior:
         prior = classifier.class_prior_
