@@ -1,6 +1,7 @@
 """Tag inspection: each clip's top tags, compensated for unbalanced tags."""
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
@@ -62,7 +63,8 @@ def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     if not isinstance(divide_by_prior, bool | np.bool_):
         raise ParameterError(f"divide_by_prior must be True or False; got {divide_by_prior!r}.")
     classifier = getattr(estimator, "best_estimator_", estimator)
-    classifier = getattr(classifier, "_final_estimator", classifier)
+    if isinstance(classifier, Pipeline):
+        classifier = classifier[-1]
     check_is_fitted(classifier, ["tag_names_", "class_prior_"])
     names = np.asarray(classifier.tag_names_).tolist()
     scores = np.asarray(estimator.predict_proba(X), dtype=np.float64)

@@ -291,20 +291,6 @@ class SpectrogramFrontEnd(torch.nn.Module):
         """int : Frequency bins of the output, ``1 + n_fft // 2``."""
         return 1 + self.n_fft // 2
 
-    def n_frames(self, n_samples):
-        """Frames of the output for waveforms of ``n_samples`` samples.
-
-        Parameters
-        ----------
-        n_samples : int
-
-        Returns
-        -------
-        int
-            ``1 + n_samples // hop_length`` (centred frames).
-        """
-        return 1 + n_samples // self.hop_length
-
     def forward(self, waveforms):
         """Spectrogram of every waveform.
 

@@ -105,7 +105,7 @@ def test_a_tag_never_seen_in_training_scores_zero(tag_data):
     assert min(tags.values()) == 0.0 and max(tags.values()) > 0
 
 
-def test_predict_tags_on_a_pipeline_and_a_search(genre_files, front_end, tags_of):
+def test_predict_tags_on_a_pipeline_and_after_pickling(genre_files, front_end, tags_of):
     (paths_train, y_train), (paths_test, _) = genre_files
     pipe = make_pipeline(*front_end(), small_crnn(max_epochs=3))
     pipe.fit(paths_train, tags_of(y_train))
@@ -143,6 +143,7 @@ def test_grid_search_over_a_module_parameter_with_roc_auc(tag_data):
     assert 0 <= search.best_score_ <= 1
     best = search.best_params_["module__gru_units"]
     assert search.best_estimator_.module_.gru.hidden_size == best
+    assert predict_tags(search, X_train[:2]) == predict_tags(search.best_estimator_, X_train[:2])
 
 
 def test_fitted_tagger_pickles(tagger, tag_data):

@@ -33,7 +33,7 @@ def test_front_end_matches_the_spectrogram_transformer(params, n_samples):
     transformer = Spectrogram(**{**params, "hop_length": hop})
     ours = front_end(torch.from_numpy(x)).numpy()
     reference = transformer.fit_transform(x)
-    assert ours.shape == reference.shape == (3, front_end.n_bins, front_end.n_frames(n_samples))
+    assert ours.shape == reference.shape == (3, front_end.n_bins, 1 + n_samples // hop)
     np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-5 * np.abs(reference).max())
 
 
