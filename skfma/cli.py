@@ -18,6 +18,19 @@ def _demo(args):
     )
 
 
+def _tag(args):
+    import joblib
+
+    from .models import predict_tags
+
+    model = joblib.load(args.model)
+    tags = predict_tags(model, args.files, top_k=args.top_k, divide_by_prior=not args.no_prior)
+    for path, clip in zip(args.files, tags, strict=True):
+        print(path)
+        for name, score in clip:
+            print(f"  {name!s:<24} {score:8.3f}")
+
+
 def build_parser():
     """The argument parser of the ``skfma`` command."""
     parser = argparse.ArgumentParser(
@@ -41,6 +54,22 @@ def build_parser():
     )
     demo.add_argument("--random-state", type=int, default=0, help="default: %(default)s")
     demo.set_defaults(handler=_demo)
+    tag = commands.add_parser(
+        "tag",
+        help="print the top tags of audio files (skfma.models.predict_tags)",
+        description="Load a fitted pipeline that takes file paths, such as AudioLoader -> "
+        "MelSpectrogram -> ChoiCRNN, saved with joblib.dump(pipeline, 'model.joblib'), and "
+        "print each file's top tags with their scores: probabilities divided by the tags' "
+        "training priors, unless --no-prior. Loading unpickles the file: only load models "
+        "you trust.",
+    )
+    tag.add_argument("files", nargs="+", metavar="FILE", help="audio files")
+    tag.add_argument("--model", required=True, help="a joblib-saved fitted pipeline")
+    tag.add_argument("--top-k", type=int, default=10, help="tags per file; default: %(default)s")
+    tag.add_argument(
+        "--no-prior", action="store_true", help="rank by probability, not by probability / prior"
+    )
+    tag.set_defaults(handler=_tag)
     return parser
 
 

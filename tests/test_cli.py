@@ -3,10 +3,14 @@
 import subprocess
 import sys
 
+import joblib
+import pandas as pd
 import pytest
+from sklearn.pipeline import make_pipeline
 
-from skfma import run_demo
+from skfma import AudioLoader, ChoiCRNN, MelSpectrogram, predict_tags, run_demo
 from skfma.cli import main
+from skfma.datasets import make_genre_clips
 
 
 def test_python_m_skfma_help():
@@ -54,3 +58,27 @@ def test_demo_command(tmp_path, capsys):
         == 0
     )
     assert "Test accuracy" in capsys.readouterr().out
+
+
+def test_tag_command_on_a_saved_pipeline(tmp_path, capsys):
+    paths, genres = make_genre_clips(
+        12, n_genres=2, duration=1.0, sr=8000, directory=tmp_path, audio_format="wav"
+    )
+    tags = pd.DataFrame({"calm": genres == "Classical", "beat": genres != "Classical"}, dtype=int)
+    pipe = make_pipeline(
+        AudioLoader(sr=8000, duration=1.0),
+        MelSpectrogram(sr=8000, n_fft=256, hop_length=128, n_mels=16),
+        ChoiCRNN(module__filters=(4, 4, 4, 4), max_epochs=2, batch_size=4, random_state=0),
+    ).fit(paths, tags)
+    model = tmp_path / "model.joblib"
+    joblib.dump(pipe, model)
+    assert main(["tag", paths[0], paths[1], "--model", str(model), "--top-k", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == paths[0] and lines[2] == paths[1]
+    expected = predict_tags(pipe, paths[:2], top_k=1)
+    for line, [(name, score)] in zip(lines[1::2], expected, strict=True):
+        assert line.split() == [name, f"{score:.3f}"]
+    main(["tag", paths[0], "--model", str(model), "--top-k", "1", "--no-prior"])
+    [[(name, score)]] = predict_tags(pipe, paths[:1], top_k=1, divide_by_prior=False)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [paths[0], f"  {name:<24} {score:8.3f}"]

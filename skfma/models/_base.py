@@ -22,7 +22,7 @@ from ..utils import check_choice, check_positive
 
 __all__ = ["NeuralClassifier", "OneCycleSchedule"]
 
-AGGREGATES = ("mean", "max")
+AGGREGATES = ("mean", "max", "sum")
 
 
 class NeuralClassifier(ClassifierMixin, NeuralNet):
@@ -76,16 +76,21 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         Extra skorch callbacks, added to the default ones; ``"disable"`` turns
         every callback off.
     segment_frames : int or None, default=None
-        Cut each clip into windows of this many frames along its last axis:
-        training sees every window with its clip's label, and a clip's
-        prediction aggregates its windows. Clips shorter than a window are
-        padded at the end with each row's minimum (silence for decibels).
-        Needs 3-D or 4-D ``X``.
+        Cut each clip into windows of this many frames along its last axis
+        (samples, for 2-D waveform input): training sees every window with
+        its clip's label, and a clip's prediction aggregates its windows.
+        Clips shorter than a window are padded at the end with silence: each
+        row's minimum for spectrograms (decibels), zeros for waveforms.
     segment_hop : int or None, default=None
-        Frames between window starts; ``None`` means ``segment_frames`` (no
-        overlap). Trailing frames that do not fill a window are not used.
-    segment_aggregate : {"mean", "max"}, default="mean"
-        How a clip's window probabilities are combined.
+        Frames (or samples) between window starts; ``None`` means
+        ``segment_frames`` (no overlap). Trailing frames that do not fill a
+        window are not used.
+    segment_aggregate : {"mean", "max", "sum"}, default="mean"
+        How a clip's window probabilities are combined. ``"sum"`` is the rule
+        of Zhang et al.: ``predict_proba`` then returns scores from 0 to the
+        number of windows instead of probabilities, while predictions and
+        rankings (ROC-AUC) are those of ``"mean"``, every clip having the
+        same number of windows.
     augment : torch.nn.Module or None, default=None
         Applied to training batches only, e.g.
         :class:`~skfma.nn.SpecAugment`; a copy is used, put in evaluation mode
@@ -120,6 +125,12 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         ``(channels, n_bins, n_frames)``.
     multilabel_ : bool
         Whether the target was a multi-label indicator matrix.
+    class_prior_ : ndarray of float64, shape (n_classes,)
+        Fraction of the training clips in each class, or carrying each tag,
+        in the fit that built the module (used by :func:`predict_tags`).
+    tag_names_ : ndarray, shape (n_classes,)
+        Names of the outputs: the column names of a multi-label ``y`` given
+        as a pandas DataFrame, else ``classes_``.
     module_ : torch.nn.Module
         The trained network.
     history_ : skorch.History
@@ -131,8 +142,9 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
 
     Notes
     -----
-    Input shapes: ``(n_clips, n_features)``, ``(n_clips, n_bins, n_frames)``
-    or ``(n_clips, channels, n_bins, n_frames)``. The module receives
+    Input shapes: ``(n_clips, n_features)`` (features, or waveforms
+    ``(n_clips, n_samples)``), ``(n_clips, n_bins, n_frames)`` or
+    ``(n_clips, channels, n_bins, n_frames)``. The module receives
     ``(batch, n_features)`` or ``(batch, channels, n_bins, n_frames)``
     batches (a channel axis is added to 3-D input).
 
@@ -310,6 +322,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        columns = getattr(y, "columns", None)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=np.float32, allow_nd=True, multi_output=True
         )
@@ -331,6 +344,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 )
             if reset:
                 self.classes_ = np.arange(y.shape[1])
+                self.tag_names_ = self.classes_ if columns is None else np.asarray(columns)
+                self.class_prior_ = np.asarray(y, dtype=np.float64).mean(axis=0)
                 self._label_dtype = y.dtype
             return X, np.asarray(y, dtype=np.float32)
         if y.ndim == 2:
@@ -349,14 +364,20 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         check_classification_targets(y)
         if reset:
             self._label_encoder = LabelEncoder().fit(y if classes is None else classes)
-            self.classes_ = self._label_encoder.classes_
+            self.classes_ = self.tag_names_ = self._label_encoder.classes_
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels not seen in the first fit: {unknown!r}.")
-        return X, self._label_encoder.transform(y).astype(np.int64)
+        codes = self._label_encoder.transform(y).astype(np.int64)
+        if reset:
+            self.class_prior_ = np.bincount(codes, minlength=len(self.classes_)) / len(codes)
+        return X, codes
 
     def _check_input_shape(self, X, *, reset):
-        """Add a channel axis to 3-D input; check the shape against the fitted one."""
+        """Add a channel axis to 3-D input; check the shape against the fitted one.
+
+        2-D ``X`` is features or waveforms: windows then cut samples.
+        """
         if X.ndim not in (2, 3, 4):
             raise ValueError(
                 f"X must be 2-D (n_clips, n_features), 3-D (n_clips, n_bins, n_frames) or 4-D "
@@ -365,10 +386,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if X.ndim == 3:
             X = X[:, None]
         segmented = self.segment_frames is not None
-        if X.ndim == 2 and (segmented or self.augment is not None):
+        if X.ndim == 2 and self.augment is not None:
             raise ParameterError(
-                "segment_frames and augment need spectrogram-like X (3-D or 4-D); got 2-D X "
-                f"of shape {X.shape}."
+                f"augment needs spectrogram-like X (3-D or 4-D); got 2-D X of shape {X.shape}."
             )
         if reset:
             self.input_shape_ = X.shape[1:]
@@ -452,15 +472,26 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         Parameters
         ----------
         X : array-like of shape (n_clips, ...)
-            As in :meth:`fit`; with ``segment_frames`` clips may have any
-            number of frames.
+            As in :meth:`fit`; with ``segment_frames``, spectrograms may have
+            any number of frames (waveforms keep the training length).
 
         Returns
         -------
         proba : ndarray of float32, shape (n_clips, n_classes) or (n_clips, n_tags)
             Softmax probabilities (rows sum to 1), or independent tag
             probabilities for a multi-label target. With segments, the
-            ``segment_aggregate`` of the clip's window probabilities.
+            ``segment_aggregate`` of the clip's window probabilities (for
+            ``"sum"``, scores up to the number of windows).
+        """
+        return _aggregate(self._window_proba(X), self.segment_aggregate)
+
+    def _window_proba(self, X):
+        """Probabilities of every window of every clip.
+
+        Returns
+        -------
+        proba : ndarray of float32, shape (n_clips, n_windows, n_outputs)
+            ``n_windows`` is 1 without segments.
         """
         self.check_is_fitted(["module_", "input_shape_"])
         self._check_params()
@@ -475,8 +506,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         for output in self.forward_iter(data, training=False):
             output = output[0] if isinstance(output, tuple) else output
             outputs.append(nonlin(output).cpu().numpy())
-        proba = np.concatenate(outputs).reshape(X.shape[0], n_windows, -1)
-        return proba.mean(axis=1) if self.segment_aggregate == "mean" else proba.max(axis=1)
+        return np.concatenate(outputs).reshape(X.shape[0], n_windows, -1)
 
     def predict(self, X):
         """Predicted label of each clip, or tags (0/1) for a multi-label target.
@@ -492,10 +522,12 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             Labels from ``classes_``, or the indicator matrix of the tags whose
             probability is at least 0.5 (same dtype as the training target).
         """
-        proba = self.predict_proba(X)
+        windows = self._window_proba(X)
         if self.multilabel_:
-            return (proba >= 0.5).astype(self._label_dtype)
-        return self.classes_[proba.argmax(axis=1)]
+            # Summed scores run up to the number of windows: threshold their mean instead.
+            how = "mean" if self.segment_aggregate == "sum" else self.segment_aggregate
+            return (_aggregate(windows, how) >= 0.5).astype(self._label_dtype)
+        return self.classes_[_aggregate(windows, self.segment_aggregate).argmax(axis=1)]
 
     # ------------------------------------------------------------------ helpers
 
@@ -514,6 +546,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         tags.target_tags.multi_output = True
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _aggregate(windows, how):
+    """Combine window probabilities ``(n_clips, n_windows, n_outputs)`` over windows."""
+    return {"mean": np.mean, "max": np.max, "sum": np.sum}[how](windows, axis=1)
 
 
 def _softmax(logits):
@@ -547,16 +584,18 @@ class _Windows(torch.utils.data.Dataset):
 
     Item ``i`` is window ``i % n_windows`` of clip ``i // n_windows``; windows
     are views, so memory does not grow with the overlap. Clips shorter than a
-    window are padded at the end with each row's minimum.
+    window are padded at the end with silence: each row's minimum for
+    spectrograms (decibels), zeros for 1-D waveforms.
 
     Parameters
     ----------
     dataset : Dataset
-        Yields ``(clip, target)`` with clips of shape ``(..., n_frames)``.
+        Yields ``(clip, target)`` with clips of shape ``(..., n_frames)``, or
+        waveforms of shape ``(n_samples,)``.
     n_frames : int
-        Frames per clip.
+        Frames (or samples) per clip.
     segment_frames, hop : int
-        Window length and hop in frames.
+        Window length and hop in frames (or samples).
     """
 
     def __init__(self, dataset, n_frames, segment_frames, hop):
@@ -574,7 +613,7 @@ class _Windows(torch.utils.data.Dataset):
         Xi, yi = unpack_data(self.dataset[clip])
         if self.n_frames < self.segment_frames:
             pad = [(0, 0)] * (Xi.ndim - 1) + [(0, self.segment_frames - self.n_frames)]
-            return np.pad(Xi, pad, mode="minimum"), yi
+            return np.pad(Xi, pad, mode="constant" if Xi.ndim == 1 else "minimum"), yi
         start = window * self.hop
         return Xi[..., start : start + self.segment_frames], yi
 

@@ -4,7 +4,9 @@ This subpackage imports torch only (never scikit-learn or skorch).
 """
 
 from ._augment import SpecAugment
+from ._crnn import ChoiCRNNNet
 from ._frontend import (
+    SpectrogramFrontEnd,
     apply_filterbank,
     dct_matrix,
     mel_filterbank,
@@ -13,12 +15,16 @@ from ._frontend import (
     stft_power,
 )
 from ._nets import FeatureMLP, KostrzewaNet, UNetEncoderNet
+from ._resnet import ZhangResNetNet
 
 __all__ = [
+    "ChoiCRNNNet",
     "FeatureMLP",
     "KostrzewaNet",
     "SpecAugment",
+    "SpectrogramFrontEnd",
     "UNetEncoderNet",
+    "ZhangResNetNet",
     "apply_filterbank",
     "dct_matrix",
     "mel_filterbank",

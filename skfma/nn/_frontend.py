@@ -11,7 +11,10 @@ import math
 
 import torch
 
+from ..exceptions import ParameterError
+
 __all__ = [
+    "SpectrogramFrontEnd",
     "stft_power",
     "apply_filterbank",
     "mel_filterbank",
@@ -227,3 +230,91 @@ def dct_matrix(n_out, n_in, *, dtype=torch.float32):
     basis = torch.cos(math.pi / n_in * (n + 0.5) * k) * math.sqrt(2.0 / n_in)
     basis[0] /= math.sqrt(2.0)
     return basis.to(dtype)
+
+
+class SpectrogramFrontEnd(torch.nn.Module):
+    """STFT magnitude (or power) of waveform batches, optionally in decibels.
+
+    The torch-module twin of :class:`skfma.features.Spectrogram`: the same
+    parameters and the same output (periodic Hann window, centred frames with
+    zero padding), computed inside a network so that it takes raw waveforms.
+    The window is a buffer, so it follows the module to its device.
+
+    Parameters
+    ----------
+    n_fft : int, default=2048
+        FFT size (and window length) in samples.
+    hop_length : int or None, default=None
+        Hop between frames in samples; ``None`` means ``n_fft // 2`` (50%
+        overlap).
+    power : float, default=1.0
+        Exponent of the magnitude: 1.0 magnitude, 2.0 power.
+    db : bool, default=False
+        Return decibels instead of linear values.
+    top_db : float or None, default=80.0
+        With ``db=True``, the dynamic range kept below each clip's peak.
+
+    See Also
+    --------
+    skfma.features.Spectrogram, stft_power, power_to_db
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfma.nn import SpectrogramFrontEnd
+    >>> SpectrogramFrontEnd(n_fft=512)(torch.randn(3, 4000)).shape
+    torch.Size([3, 257, 16])
+    """
+
+    def __init__(self, *, n_fft=2048, hop_length=None, power=1.0, db=False, top_db=80.0):
+        super().__init__()
+        for name, value in (("n_fft", n_fft), ("hop_length", hop_length)):
+            if value is None and name == "hop_length":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name} must be a positive int; got {value!r}.")
+        if isinstance(power, bool) or not isinstance(power, int | float) or power <= 0:
+            raise ParameterError(f"power must be a positive number; got {power!r}.")
+        if top_db is not None and (
+            isinstance(top_db, bool) or not isinstance(top_db, int | float) or top_db < 0
+        ):
+            raise ParameterError(f"top_db must be None or a number >= 0; got {top_db!r}.")
+        self.n_fft = n_fft
+        self.hop_length = n_fft // 2 if hop_length is None else hop_length
+        self.power = float(power)
+        self.db = bool(db)
+        self.top_db = top_db
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    @property
+    def n_bins(self):
+        """int : Frequency bins of the output, ``1 + n_fft // 2``."""
+        return 1 + self.n_fft // 2
+
+    def forward(self, waveforms):
+        """Spectrogram of every waveform.
+
+        Parameters
+        ----------
+        waveforms : Tensor, shape (batch, n_samples)
+            Mono float waveforms.
+
+        Returns
+        -------
+        spectrogram : Tensor, shape (batch, 1 + n_fft // 2, 1 + n_samples // hop_length)
+            Magnitudes raised to ``power``, or their decibels with ``db=True``.
+        """
+        spec = stft_power(
+            waveforms,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            window=self.window.to(waveforms.dtype),
+            power=self.power,
+        )
+        return power_to_db(spec, power=self.power, top_db=self.top_db) if self.db else spec
+
+    def extra_repr(self):
+        return (
+            f"n_fft={self.n_fft}, hop_length={self.hop_length}, power={self.power}, "
+            f"db={self.db}, top_db={self.top_db}"
+        )

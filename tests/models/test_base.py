@@ -168,9 +168,34 @@ class TestSegments:
         assert len(train) == 24 * 2 and len(valid) == 6 * 2
         assert "valid_loss" in net.history_[-1]
 
-    def test_2d_input_is_refused(self):
-        with pytest.raises(ParameterError, match="segment_frames"):
-            tiny_mlp(segment_frames=4).fit(RNG.standard_normal((10, 8)), np.arange(10) % 2)
+    def test_2d_waveforms_are_cut_in_samples_and_padded_with_zeros(self):
+        X = RNG.standard_normal((12, 50)).astype(np.float32)
+        y = np.arange(12) % 2
+        net = tiny_mlp(segment_frames=16, segment_hop=8, batch_size=12, max_epochs=1).fit(X, y)
+        # (50 - 16) // 8 + 1 = 5 windows of 16 samples per clip.
+        assert sum(net.history_[-1, "batches", :, "train_batch_size"]) == 60
+        assert net.module_.layers[1].in_features == 16
+        # Waveforms keep the training length (n_features_in_); shorter ones are zero-padded.
+        short = tiny_mlp(segment_frames=16, max_epochs=1).fit(X[:, :10], y)
+        padded = torch.as_tensor(np.pad(X[:4, :10], [(0, 0), (0, 6)]))
+        with torch.no_grad():
+            expected = short.module_.eval()(padded).softmax(-1).numpy()
+        np.testing.assert_allclose(short.predict_proba(X[:4, :10]), expected, rtol=1e-5)
+
+    def test_sum_adds_the_windows_and_predicts_as_the_mean(self):
+        X, y = spectrograms(n_frames=40)
+        net = tiny_cnn(segment_frames=16, segment_hop=8).fit(X, y)
+        mean = net.predict_proba(X)
+        predicted = net.predict(X)
+        net.set_params(segment_aggregate="sum")
+        np.testing.assert_allclose(net.predict_proba(X), 4 * mean, rtol=1e-5)
+        np.testing.assert_array_equal(net.predict(X), predicted)
+        Y = np.stack([y == "Rock", y != "Folk"], axis=1).astype(int)
+        tagger = tiny_cnn(segment_frames=16, segment_hop=8, max_epochs=10, lr=1e-2).fit(X, Y)
+        tags = tagger.predict(X)
+        tagger.set_params(segment_aggregate="sum")
+        np.testing.assert_array_equal(tagger.predict(X), tags)
+        assert tagger.predict_proba(X).max() > 1  # scores up to 4, not probabilities
 
 
 class RecordingAugment(SpecAugment):

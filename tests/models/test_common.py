@@ -3,7 +3,14 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfma.models import DNNClassifier, KostrzewaCNN, NeuralClassifier, UNetEncoderCNN
+from skfma.models import (
+    ChoiCRNN,
+    DNNClassifier,
+    KostrzewaCNN,
+    NeuralClassifier,
+    UNetEncoderCNN,
+    ZhangResNet,
+)
 from skfma.nn import FeatureMLP
 
 # Tiny networks trained long enough to learn sklearn's small test problems (a few
@@ -15,6 +22,16 @@ ESTIMATORS = [
     DNNClassifier(module__hidden_layer_sizes=(16,), **FAST),
     KostrzewaCNN(module__filters=(4, 8), module__kernel_size=3, **FAST),
     UNetEncoderCNN(module__filters=(4, 8), segment_frames=None, **FAST),
+    ChoiCRNN(module__filters=(4, 8), module__pool_sizes=((2, 2),) * 2, module__gru_units=8, **FAST),
+    # sklearn's 2-D samples read as short waveforms: a 16-sample STFT and 8 maps. "both", as
+    # an STFT magnitude alone cannot tell x from -x, which sklearn's toy problems need.
+    ZhangResNet(
+        module__input="both",
+        module__n_fft=16,
+        module__filters=8,
+        module__dense_units=(8, 8),
+        **FAST,
+    ),
 ]
 
 #: Checks that cannot pass, with the reason.

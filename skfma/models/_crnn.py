@@ -1,0 +1,114 @@
+"""Choi et al.'s CRNN as a scikit-learn tagger (multi-label) or genre classifier."""
+
+import torch
+
+from ..nn import ChoiCRNNNet
+from ._base import NeuralClassifier
+
+__all__ = ["ChoiCRNN"]
+
+
+class ChoiCRNN(NeuralClassifier):
+    """The convolutional recurrent network of Choi et al. for music tagging.
+
+    :class:`~skfma.nn.ChoiCRNNNet`: four 3 x 3 convolutions (64, 128, 128,
+    128 channels; batch normalisation, ELU, max pooling (2, 2), (3, 3),
+    (4, 4), (4, 4)) over a log-mel spectrogram, a two-layer GRU of 32 units
+    over the remaining time steps, dropout 0.1 and a linear output: 394,290
+    trainable parameters for the reference 96-mel x 1366-frame input and 50
+    tags. Pooling adapts to other input sizes.
+
+    Fit it on a 2-D 0/1 tag matrix (a pandas DataFrame keeps the tag names,
+    in ``tag_names_``) to train a multi-label tagger (sigmoid outputs, binary
+    cross-entropy), and score it with ROC-AUC as the tagging literature does
+    (``sklearn.metrics.roc_auc_score(Y, clf.predict_proba(X))`` for the macro
+    average, ``average=None`` per tag); :func:`predict_tags` lists each clip's
+    top tags. A 1-D target trains a single-label genre classifier.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class, default=ChoiCRNNNet
+        The network; ``module__filters``, ``module__pool_sizes``,
+        ``module__gru_units``, ``module__dropout``, ... configure it.
+    lr : float, default=1e-3
+        Adam's learning rate.
+    max_epochs : int, default=30
+        Passes over the training data.
+    batch_size : int, default=32
+        Clips (or windows) per batch.
+    criterion, optimizer, train_split, callbacks, segment_frames, segment_hop, \
+segment_aggregate, augment, iterator_train__shuffle, warm_start, random_state, verbose, \
+device, **kwargs
+        As in :class:`NeuralClassifier`.
+
+    Attributes
+    ----------
+    classes_, n_features_in_, input_shape_, multilabel_, class_prior_, tag_names_, \
+module_, history_
+        As in :class:`NeuralClassifier`.
+
+    See Also
+    --------
+    NeuralClassifier, predict_tags, skfma.features.MelSpectrogram
+
+    References
+    ----------
+    .. [1] K. Choi, G. Fazekas, M. Sandler, K. Cho, "Convolutional Recurrent
+       Neural Networks for Music Classification", ICASSP 2017.
+
+    Examples
+    --------
+    The reference front end: 29.1 s at 12 kHz, 96 mel bands, hop 256.
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skfma import AudioLoader, MelSpectrogram
+    >>> from skfma.models import ChoiCRNN
+    >>> pipe = make_pipeline(
+    ...     AudioLoader(sr=12000, duration=29.1),
+    ...     MelSpectrogram(sr=12000, n_fft=512, hop_length=256, n_mels=96),
+    ...     ChoiCRNN(random_state=0),
+    ... )
+    """
+
+    def __init__(
+        self,
+        *,
+        module=ChoiCRNNNet,
+        criterion=None,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=32,
+        train_split=None,
+        callbacks=None,
+        segment_frames=None,
+        segment_hop=None,
+        segment_aggregate="mean",
+        augment=None,
+        iterator_train__shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        **kwargs,
+    ):
+        super().__init__(
+            module=module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            segment_frames=segment_frames,
+            segment_hop=segment_hop,
+            segment_aggregate=segment_aggregate,
+            augment=augment,
+            iterator_train__shuffle=iterator_train__shuffle,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )

@@ -1,0 +1,121 @@
+"""Zhang et al.'s residual CNN on raw audio, as a scikit-learn classifier."""
+
+import torch
+
+from ..nn import ZhangResNetNet
+from ._base import NeuralClassifier
+
+__all__ = ["ZhangResNet"]
+
+
+class ZhangResNet(NeuralClassifier):
+    """The residual CNN of Zhang et al. on waveforms, their spectrogram, or both.
+
+    :class:`~skfma.nn.ZhangResNetNet` takes raw waveforms (``AudioLoader``'s
+    output) and computes its spectrogram inside (STFT magnitude, n_fft 4096
+    with 50% overlap), so ``make_pipeline(AudioLoader(), ZhangResNet())``
+    needs nothing in between. ``module__input`` picks the first layer:
+    ``"spectrogram"``, ``"waveform"`` (a strided 1-D convolution) or
+    ``"both"`` (half of its maps from each); a residual block of three
+    convolutions, global max and average pooling and three dense layers
+    follow. Trained with Adam (learning rate 5e-4) in batches of 50.
+
+    The reference cuts clips into segments of about 3 s with 50% overlap
+    and sums a clip's segment probabilities: ``segment_frames`` and
+    ``segment_hop`` then count samples, e.g. ``segment_frames=66150,
+    segment_hop=33075`` at 22,050 Hz; ``segment_aggregate="sum"`` is the
+    default (``predict_proba`` then returns summed scores; see
+    :class:`NeuralClassifier`).
+
+    Parameters
+    ----------
+    module : torch.nn.Module class, default=ZhangResNetNet
+        The network; ``module__input``, ``module__n_fft``,
+        ``module__filters``, ``module__dropout``, ... configure it.
+    lr : float, default=5e-4
+        Adam's learning rate.
+    max_epochs : int, default=30
+        Passes over the training data.
+    batch_size : int, default=50
+        Clips (or segments) per batch.
+    segment_frames : int or None, default=None
+        Segment length in samples; ``None`` feeds whole clips.
+    segment_hop : int or None, default=None
+        Samples between segment starts (half of ``segment_frames`` for 50%
+        overlap); ``None`` means ``segment_frames``.
+    segment_aggregate : {"sum", "mean", "max"}, default="sum"
+        How a clip's segment probabilities are combined.
+    criterion, optimizer, train_split, callbacks, augment, iterator_train__shuffle, \
+warm_start, random_state, verbose, device, **kwargs
+        As in :class:`NeuralClassifier` (``augment`` needs spectrogram input,
+        so it does not apply here).
+
+    Attributes
+    ----------
+    classes_, n_features_in_, input_shape_, multilabel_, class_prior_, tag_names_, \
+module_, history_
+        As in :class:`NeuralClassifier`; ``n_features_in_`` is the number of
+        samples per clip.
+
+    See Also
+    --------
+    NeuralClassifier, skfma.audio.AudioLoader, skfma.features.Spectrogram
+
+    References
+    ----------
+    .. [1] W. Zhang, W. Lei, X. Xu, X. Xing, "Improved Music Genre
+       Classification with Convolutional Neural Networks", Interspeech 2016.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skfma import AudioLoader
+    >>> from skfma.models import ZhangResNet
+    >>> pipe = make_pipeline(
+    ...     AudioLoader(sr=22050, duration=29.7),
+    ...     ZhangResNet(module__input="both", segment_frames=66150, segment_hop=33075),
+    ... )
+    """
+
+    def __init__(
+        self,
+        *,
+        module=ZhangResNetNet,
+        criterion=None,
+        optimizer=torch.optim.Adam,
+        lr=5e-4,
+        max_epochs=30,
+        batch_size=50,
+        train_split=None,
+        callbacks=None,
+        segment_frames=None,
+        segment_hop=None,
+        segment_aggregate="sum",
+        augment=None,
+        iterator_train__shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        **kwargs,
+    ):
+        super().__init__(
+            module=module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            segment_frames=segment_frames,
+            segment_hop=segment_hop,
+            segment_aggregate=segment_aggregate,
+            augment=augment,
+            iterator_train__shuffle=iterator_train__shuffle,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )

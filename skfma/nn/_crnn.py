@@ -1,0 +1,151 @@
+"""Choi et al.'s convolutional recurrent network (CRNN) for music auto-tagging."""
+
+import math
+
+from torch import nn
+
+from ..exceptions import ParameterError
+from ._nets import _as_image, _check_dropout, _check_n_classes, _check_sizes, _image_shape
+
+__all__ = ["ChoiCRNNNet"]
+
+
+def _check_pool_sizes(pool_sizes, n_layers):
+    """Validate one ``(freq, time)`` pair of positive ints per convolutional layer."""
+    pools = tuple(tuple(p) if isinstance(p, list | tuple) else p for p in pool_sizes)
+    if len(pools) != n_layers or not all(
+        isinstance(p, tuple)
+        and len(p) == 2
+        and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in p)
+        for p in pools
+    ):
+        raise ParameterError(
+            f"pool_sizes must hold one (freq, time) pair of positive ints per filter "
+            f"({n_layers}); got {pool_sizes!r}."
+        )
+    return pools
+
+
+class ChoiCRNNNet(nn.Module):
+    """Convolutional recurrent network of Choi et al. (2017) for music tagging.
+
+    The input is batch-normalised per frequency bin, then four blocks of a
+    3 x 3 convolution (padding 1), batch normalisation, ELU, max pooling and
+    dropout reduce the frequency axis to one bin; a two-layer GRU runs over
+    the remaining time steps (128 features each), and a linear layer maps its
+    last output, after dropout, to the tags. With the defaults (a 96-mel x
+    1366-frame log-mel input, 29.1 s at 12 kHz with hop 256, and 50 tags) the
+    pools are (2, 2), (3, 3), (4, 4), (4, 4), the GRU sees 15 time steps and
+    the net has 394,290 trainable parameters (0.4 M, as published).
+
+    Pooling adapts to other inputs: each pool is shrunk to the map it meets,
+    the last block pools whatever frequency bins remain down to one, and
+    pooling rounds up (``ceil_mode``), so that trailing frames are pooled
+    rather than dropped (the reference pads 1366 frames to 1440 instead).
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(1, 96, 1366)
+        ``(channels, n_mels, n_frames)`` of one example (``(n_mels,
+        n_frames)`` means one channel; ``(n_features,)`` is read as one frame).
+    n_classes : int, default=50
+        Number of outputs (tags, or classes).
+    filters : tuple of int, default=(64, 128, 128, 128)
+        Output channels of each convolution; its length is the number of
+        convolutional blocks.
+    pool_sizes : tuple of (int, int), default=((2, 2), (3, 3), (4, 4), (4, 4))
+        ``(freq, time)`` max-pooling window after each convolution.
+    gru_units : int, default=32
+        Hidden units of each GRU layer.
+    gru_layers : int, default=2
+        Stacked GRU layers.
+    dropout : float, default=0.1
+        Dropout probability after each convolutional block and before the
+        output layer.
+
+    Notes
+    -----
+    Input batches have shape ``(batch, channels, n_mels, n_frames)`` (also
+    ``(batch, n_mels, n_frames)`` for one channel); the output is logits of
+    shape ``(batch, n_classes)``: apply a sigmoid for tag probabilities.
+
+    References
+    ----------
+    .. [1] K. Choi, G. Fazekas, M. Sandler, K. Cho, "Convolutional Recurrent
+       Neural Networks for Music Classification", ICASSP 2017.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfma.nn import ChoiCRNNNet
+    >>> net = ChoiCRNNNet()
+    >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
+    394290
+    >>> net.time_steps
+    15
+    >>> ChoiCRNNNet(input_shape=(1, 32, 100), n_classes=5)(torch.randn(2, 1, 32, 100)).shape
+    torch.Size([2, 5])
+    """
+
+    def __init__(
+        self,
+        *,
+        input_shape=(1, 96, 1366),
+        n_classes=50,
+        filters=(64, 128, 128, 128),
+        pool_sizes=((2, 2), (3, 3), (4, 4), (4, 4)),
+        gru_units=32,
+        gru_layers=2,
+        dropout=0.1,
+    ):
+        super().__init__()
+        channels, height, width = _image_shape(input_shape)
+        filters = _check_sizes("filters", filters)
+        pools = _check_pool_sizes(pool_sizes, len(filters))
+        for name, value in (("gru_units", gru_units), ("gru_layers", gru_layers)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name} must be a positive int; got {value!r}.")
+        dropout = _check_dropout(dropout)
+        self.channels = channels
+        self.input_norm = nn.BatchNorm1d(channels * height)
+        blocks = []
+        for index, (n_out, (pool_freq, pool_time)) in enumerate(zip(filters, pools, strict=True)):
+            last = index == len(filters) - 1
+            pool = (height if last else min(pool_freq, height), min(pool_time, width))
+            blocks += [
+                nn.Conv2d(channels, n_out, 3, padding=1),
+                nn.BatchNorm2d(n_out),
+                nn.ELU(),
+                nn.MaxPool2d(pool, ceil_mode=True),
+                nn.Dropout(dropout),
+            ]
+            channels = n_out
+            height, width = math.ceil(height / pool[0]), math.ceil(width / pool[1])
+        self.conv = nn.Sequential(*blocks)
+        #: Time steps the GRU runs over.
+        self.time_steps = width
+        self.gru = nn.GRU(channels, gru_units, num_layers=gru_layers, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(gru_units, _check_n_classes(n_classes))
+
+    def forward(self, x):
+        """Tag (or class) logits.
+
+        Parameters
+        ----------
+        x : Tensor, shape (batch, channels, n_mels, n_frames)
+            Log-mel spectrograms (also ``(batch, n_mels, n_frames)`` for one
+            channel, or ``(batch, n_features)``).
+
+        Returns
+        -------
+        logits : Tensor, shape (batch, n_classes)
+        """
+        x = _as_image(x, self.channels)
+        batch, channels, height, width = x.shape
+        x = self.input_norm(x.reshape(batch, channels * height, width))
+        x = self.conv(x.reshape(batch, channels, height, width))
+        # (batch, filters, 1, steps) -> (batch, steps, filters)
+        sequence = x.squeeze(2).transpose(1, 2)
+        _, hidden = self.gru(sequence)
+        return self.output(self.dropout(hidden[-1]))
