@@ -1,5 +1,6 @@
 """The AudioLoader transformer: audio file paths to a fixed-size waveform matrix."""
 
+import math
 import warnings
 
 import numpy as np
@@ -15,6 +16,8 @@ __all__ = ["AudioLoader"]
 CROPS = ("start", "center")
 PAD_MODES = ("constant", "wrap")
 ON_ERROR = ("raise", "warn")
+#: Native frames decoded past the window before resampling (soxr HQ settles well within).
+RESAMPLE_MARGIN = 1024
 
 
 class AudioLoader(TransformerMixin, BaseEstimator):
@@ -177,21 +180,34 @@ def _load_window(path, sr, n_samples, crop, pad_mode):
     """Decode the ``n_samples``-long window of one file, or return its AudioDecodeError.
 
     Returning the error (instead of raising) lets the caller see every failure
-    of a parallel run and decide between raising and warning.
+    of a parallel run and decide between raising and warning. Frames around the
+    window are decoded too where the clip has them, so that the resampler's
+    start and end transients fall outside the window: a window is the same as
+    the matching part of the whole resampled clip.
     """
     try:
         with open_audio(path) as audio:
             native_sr = audio.samplerate
             native_window = n_samples * native_sr / sr
             start = max(0, (audio.frames - round(native_window)) // 2) if crop == "center" else 0
-            # One spare frame so that resampling loses no sample of the window.
-            window = int(np.ceil(native_window)) + 1
-            y = read_frames(audio, path, start=start, n_frames=window, mono=True)
+            lead = min(start, _resampling_lead(native_sr, sr))
+            window = lead + int(np.ceil(native_window)) + RESAMPLE_MARGIN
+            y = read_frames(audio, path, start=start - lead, n_frames=window, mono=True)
     except AudioDecodeError as error:
         return error
     if native_sr != sr:
-        y = resample(y, native_sr, sr)
+        y = resample(y, native_sr, sr)[round(lead * sr / native_sr) :]
     return fit_length(y, n_samples, pad_mode)
+
+
+def _resampling_lead(native_sr, sr):
+    """Native frames to decode before a window: about RESAMPLE_MARGIN, and a whole number
+    of output samples long (so that cutting them off keeps the samples aligned); 0 if the
+    rates share no such short period or need no resampling."""
+    if native_sr == sr or sr != int(sr):
+        return 0
+    period = native_sr // math.gcd(native_sr, int(sr))
+    return -(-RESAMPLE_MARGIN // period) * period if period <= RESAMPLE_MARGIN else 0
 
 
 def fit_length(y, n_samples, pad_mode):

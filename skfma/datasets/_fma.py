@@ -289,7 +289,7 @@ def _keep_top(labels, target_names, track_ids, n_top, reasons):
     if labels.ndim == 1:
         names, counts = np.unique(labels[counted].astype(str), return_counts=True)
     else:
-        names, counts = target_names, labels[counted].sum(axis=0)
+        names, counts = target_names, labels[counted].sum(axis=0, dtype=np.int64)
     ranked = [str(name) for _, name in sorted(zip(-counts, names, strict=True))]
     kept, dropped = set(ranked[:n_top]), ranked[n_top:]
     if labels.ndim == 1:

@@ -120,7 +120,7 @@ def _batch_features(X, sr, groups):
                 for rows in (clip_features(clip, sr, set(groups)) for clip in X)
             ]
         )
-        pooled = temporal_statistics(frames, STATISTICS)[:, _column_order(groups)]
+        pooled = temporal_statistics(frames)[:, _column_order(groups)]
     del frames
     _release_free_heap()
     return pooled

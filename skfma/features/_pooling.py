@@ -12,7 +12,7 @@ __all__ = ["TemporalStatistics", "temporal_statistics", "STATISTICS"]
 STATISTICS = ("mean", "std", "skew", "kurtosis", "median", "min", "max")
 
 
-def temporal_statistics(features, statistics=STATISTICS):
+def temporal_statistics(features, *, statistics=STATISTICS, dtype=np.float64, clips_per_chunk=64):
     """Summarise every bin of every clip over time.
 
     Parameters
@@ -23,17 +23,33 @@ def temporal_statistics(features, statistics=STATISTICS):
         Any of ``"mean"``, ``"std"`` (population, ``ddof=0``), ``"skew"``
         (biased, as ``scipy.stats.skew``), ``"kurtosis"`` (Fisher, biased, as
         ``scipy.stats.kurtosis``), ``"median"``, ``"min"``, ``"max"``.
+    dtype : numpy dtype, default=np.float64
+        Output dtype. The moments are always computed in float64.
+    clips_per_chunk : int, default=64
+        Clips pooled at a time: the float64 temporaries of one chunk are all
+        the memory used beyond the output.
 
     Returns
     -------
-    pooled : ndarray of float64, shape (n_clips, len(statistics) * n_bins)
+    pooled : ndarray, shape (n_clips, len(statistics) * n_bins)
         Statistic-major: all bins' first statistic, then all bins' second, and
         so on. Skew and kurtosis of a constant row, where scipy returns NaN, are 0.
     """
+    n_clips, n_bins = features.shape[:2]
+    pooled = np.empty((n_clips, len(statistics) * n_bins), dtype=dtype)
+    for start in range(0, n_clips, clips_per_chunk):
+        chunk = features[start : start + clips_per_chunk]
+        pooled[start : start + clips_per_chunk] = _pool_chunk(chunk, statistics)
+    return pooled
+
+
+def _pool_chunk(features, statistics):
+    """:func:`temporal_statistics` of a few clips, in float64."""
     x = np.asarray(features, dtype=np.float64)
     mean = x.mean(axis=-1)
     centred = x - mean[..., None]
-    m2 = np.mean(centred**2, axis=-1)
+    squared = centred**2
+    m2 = squared.mean(axis=-1)
     # scipy.stats treats a variance this small relative to the mean as zero (NaN out).
     constant = m2 <= (np.finfo(np.float64).resolution * mean) ** 2
     safe_m2 = np.where(constant, 1.0, m2)
@@ -44,10 +60,10 @@ def temporal_statistics(features, statistics=STATISTICS):
         elif name == "std":
             columns.append(np.sqrt(m2))
         elif name == "skew":
-            skew = np.mean(centred**3, axis=-1) / safe_m2**1.5
+            skew = np.mean(squared * centred, axis=-1) / safe_m2**1.5
             columns.append(np.where(constant, 0.0, skew))
         elif name == "kurtosis":
-            kurtosis = np.mean(centred**4, axis=-1) / safe_m2**2 - 3.0
+            kurtosis = np.mean(squared * squared, axis=-1) / safe_m2**2 - 3.0
             columns.append(np.where(constant, 0.0, kurtosis))
         elif name == "median":
             columns.append(np.median(x, axis=-1))
@@ -140,7 +156,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         if X.ndim > 3:
             raise ValueError(f"Expected 2-D or 3-D input, got shape {X.shape}.")
         features = X[:, None, :] if X.ndim == 2 else X
-        return temporal_statistics(features, self.statistics).astype(X.dtype, copy=False)
+        return temporal_statistics(features, statistics=self.statistics, dtype=X.dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Output column names, ``"{statistic}_{bin}"``.

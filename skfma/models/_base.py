@@ -55,7 +55,8 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         The network; it must return logits of shape ``(batch, n_classes)``.
         Given as a class, it is built with the ``module__*`` parameters plus
         ``input_shape`` and ``n_classes`` from the data when its constructor
-        has those arguments. Required.
+        has those arguments; given as an instance, it is used as it is (its
+        input and output sizes must fit the data). Required.
     criterion : torch loss class or None, default=None
         ``None`` picks ``CrossEntropyLoss`` for a 1-D target and
         ``BCEWithLogitsLoss`` for a multi-label target.
@@ -409,7 +410,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
     def initialize_module(self):
         """Build the module (sized from the data) and the training-only augmentation."""
         kwargs = self.get_params_for("module")
-        if hasattr(self, "input_shape_"):
+        # Only a class is sized from the data: an instance is used as the user built it.
+        if isinstance(self.module, type) and hasattr(self, "input_shape_"):
             accepted = _accepted_arguments(self.module)
             sizes = {"input_shape": self._window_shape(), "n_classes": len(self.classes_)}
             kwargs.update({key: value for key, value in sizes.items() if key in accepted})

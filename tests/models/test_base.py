@@ -100,6 +100,15 @@ def test_module_is_sized_from_the_data_without_set_params():
     assert net.input_shape_ == (1, 8, 20)
 
 
+def test_a_module_instance_is_used_as_built():
+    X, y = spectrograms()
+    module = KostrzewaNet(input_shape=(1, 16, 32), n_classes=3, filters=(4,), kernel_size=3)
+    net = NeuralClassifier(module=module, max_epochs=1, batch_size=8, random_state=0).fit(X, y)
+    assert net.module_ is module
+    convolutions = [layer for layer in net.module_.modules() if isinstance(layer, torch.nn.Conv2d)]
+    assert [conv.out_channels for conv in convolutions] == [4]
+
+
 def test_multilabel_tags():
     X = RNG.standard_normal((60, 5))
     Y = np.stack([X[:, 0] > 0, X[:, 1] > 0, X[:, 0] + X[:, 1] > 1], axis=1).astype(int)
