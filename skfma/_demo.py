@@ -1,5 +1,6 @@
 """The demo: genre classification of synthetic clips, from files to a confusion matrix."""
 
+import json
 import os
 import time
 
@@ -135,46 +136,54 @@ def run_demo(
 
 
 def _make_or_reuse_dataset(root, n_clips, n_genres, duration, random_state, print_fn):
-    """Load the demo's FMA-like dataset, writing it first unless one of this size is there."""
-    from .datasets import GENRE_STYLES, load_fma, make_fma_like
+    """Load the demo's FMA-like dataset, writing it first unless the same one is there.
 
-    try:
-        fma = load_fma(root)
-    except FileNotFoundError:
-        fma = None
-    if (
-        fma is not None
-        and len(fma.filenames) == n_clips
-        and list(fma.target_names) == sorted(list(GENRE_STYLES)[:n_genres])
-        and (fma.tracks["track", "duration"] == round(duration)).all()
-        and all(os.path.exists(path) for path in fma.filenames)
-    ):
-        print_fn(f"Reusing {n_clips} clips in {root}")
-        return fma
+    The generation parameters are stored beside the data (``demo_parameters.json``,
+    written last) and a dataset is reused only when they all match.
+    """
+    from .datasets import load_fma, make_fma_like
+
+    parameters = {
+        "n_clips": n_clips,
+        "n_genres": n_genres,
+        "duration": duration,
+        "random_state": random_state,
+    }
+    record = os.path.join(root, "demo_parameters.json")
+    if os.path.exists(record):
+        with open(record) as file:
+            same = json.load(file) == parameters
+        fma = load_fma(root) if same else None
+        if fma is not None and all(os.path.exists(path) for path in fma.filenames):
+            print_fn(f"Reusing {n_clips} clips in {root}")
+            return fma
+        os.remove(record)
     print_fn(
         f"Writing {n_clips} synthetic {duration:g} s MP3 clips in the FMA layout to {root} ..."
     )
     make_fma_like(
         root, n_tracks=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
     )
+    with open(record, "w") as file:
+        json.dump(parameters, file)
     return load_fma(root)
 
 
 def _save_confusion_matrix(matrix, path):
-    """Save the confusion matrix as a PNG; return the path, or None without matplotlib."""
-    try:
-        import matplotlib
+    """Save the confusion matrix as a PNG; return the path, or None without matplotlib.
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    Draws on a bare matplotlib Figure, leaving pyplot and the caller's backend alone.
+    """
+    try:
+        from matplotlib.figure import Figure
         from sklearn.metrics import ConfusionMatrixDisplay
     except ImportError:
         return None
-    figure, axes = plt.subplots(figsize=(8, 7))
+    figure = Figure(figsize=(8, 7))
+    axes = figure.subplots()
     display = ConfusionMatrixDisplay(matrix.to_numpy(), display_labels=list(matrix.index))
     display.plot(ax=axes, xticks_rotation=45, colorbar=False)
     axes.set_title("skfma demo: genre confusion matrix (held-out clips)")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
     return path

@@ -38,6 +38,9 @@ def test_demo_end_to_end(tmp_path):
     again = []
     run_demo(tmp_path, n_clips=24, n_genres=3, duration=1.0, print_fn=again.append)
     assert "Reusing 24 clips" in again[0]
+    other = []
+    run_demo(tmp_path, n_clips=24, n_genres=3, duration=1.5, print_fn=other.append)
+    assert "Writing 24 synthetic 1.5 s" in other[0]
 
 
 def test_demo_command(tmp_path, capsys):

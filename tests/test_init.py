@@ -23,6 +23,15 @@ def test_import_is_lazy():
     assert result.stdout.split() == ["False", "False"]
 
 
+def test_pooling_and_fma_features_do_not_import_torch():
+    code = (
+        "import sys; from skfma.features import FMAFeatures, TemporalStatistics; "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False"]
+
+
 def test_unknown_attribute():
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         skfma.Nope  # noqa: B018

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import AudioDecodeError
 from ..utils import check_choice, check_paths, check_positive
@@ -126,6 +127,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         waveforms : ndarray of float32, shape (n_clips, round(sr * duration))
             Mono waveforms at ``sr`` Hz, one row per path, in order.
         """
+        check_is_fitted(self)
         self._check_params()
         paths = check_paths(X)
         n_samples = self.n_samples_out

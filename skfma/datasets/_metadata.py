@@ -161,10 +161,10 @@ def find_metadata_dir(path):
 
 
 def _infer_table(path):
-    name = os.path.basename(path)
-    for table in TABLES:
-        if table in name:
-            return table
+    """The table a file holds, from its exact name (``tracks.csv``, ``genres.csv.gz``, ...)."""
+    stem = os.path.basename(path).split(".")[0]
+    if stem in TABLES:
+        return stem
     raise ParameterError(
         f"cannot tell which FMA table {path!r} holds from its name; pass kind= one of "
         f"{', '.join(map(repr, TABLES))}."

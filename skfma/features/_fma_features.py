@@ -271,6 +271,7 @@ class FMAFeatures(TransformerMixin, BaseEstimator):
             518 columns for all groups, named by ``get_feature_names_out``; always
             finite.
         """
+        check_is_fitted(self)
         groups = self._check_params()
         X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
         starts = range(0, X.shape[0], self.batch_size)

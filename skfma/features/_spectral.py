@@ -116,6 +116,12 @@ class _MelMixin:
 
 
 @functools.lru_cache(maxsize=32)
+def _dct_basis(n_mfcc, n_mels):
+    """The orthonormal DCT-II basis of :class:`MFCC`, cached."""
+    return dct_matrix(n_mfcc, n_mels)
+
+
+@functools.lru_cache(maxsize=32)
 def _filterbank(sr, n_fft, n_mels, fmin, fmax, sparse):
     """The Slaney mel filterbank, cached (dense, or sparse CSR for CPU matmuls)."""
     filterbank = mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
@@ -379,7 +385,7 @@ class MFCC(_MelMixin, _SpectralTransformer):
 
     def _compute(self, batch, window):
         log_mel = power_to_db(self._mel_power(batch, window), top_db=self.top_db)
-        basis = dct_matrix(self.n_mfcc, self.n_mels).to(batch.device)
+        basis = _dct_basis(self.n_mfcc, self.n_mels).to(batch.device)
         mfcc = torch.matmul(basis, log_mel)
         if not self.deltas:
             return mfcc

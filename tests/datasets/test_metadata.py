@@ -143,8 +143,9 @@ def test_errors(tmp_path):
         load_fma_metadata(tmp_path / "nowhere" / "tracks.csv")
     with pytest.raises(FileNotFoundError, match="fma_metadata"):
         load_fma_metadata(tmp_path)
-    with pytest.raises(ParameterError, match="kind="):
-        load_fma_metadata(tmp_path / "mine.csv")
+    for name in ("mine.csv", "raw_tracks.csv"):
+        with pytest.raises(ParameterError, match="kind="):
+            load_fma_metadata(tmp_path / name)
     with pytest.raises(ParameterError, match="kind must be one of"):
         load_fma_metadata(tmp_path / "tracks.csv", kind="albums")
     (tmp_path / "tracks.csv").write_text(",set\n,split\ntrack_id,\n")
