@@ -1,7 +1,5 @@
 """Choi et al.'s CRNN as a scikit-learn tagger (multi-label) or genre classifier."""
 
-import torch
-
 from ..nn import ChoiCRNNNet
 from ._base import NeuralClassifier
 
@@ -74,41 +72,11 @@ module_, history_
         self,
         *,
         module=ChoiCRNNNet,
-        criterion=None,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
         max_epochs=30,
-        batch_size=32,
-        train_split=None,
-        callbacks=None,
-        segment_frames=None,
-        segment_hop=None,
-        segment_aggregate="mean",
-        augment=None,
-        iterator_train__shuffle=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
         **kwargs,
     ):
         super().__init__(
             module=module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
             max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            segment_frames=segment_frames,
-            segment_hop=segment_hop,
-            segment_aggregate=segment_aggregate,
-            augment=augment,
-            iterator_train__shuffle=iterator_train__shuffle,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
             **kwargs,
         )

@@ -1,7 +1,5 @@
 """Zhang et al.'s residual CNN on raw audio, as a scikit-learn classifier."""
 
-import torch
-
 from ..nn import ZhangResNetNet
 from ._base import NeuralClassifier
 
@@ -81,41 +79,17 @@ module_, history_
         self,
         *,
         module=ZhangResNetNet,
-        criterion=None,
-        optimizer=torch.optim.Adam,
         lr=5e-4,
         max_epochs=30,
         batch_size=50,
-        train_split=None,
-        callbacks=None,
-        segment_frames=None,
-        segment_hop=None,
         segment_aggregate="sum",
-        augment=None,
-        iterator_train__shuffle=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
         **kwargs,
     ):
         super().__init__(
             module=module,
-            criterion=criterion,
-            optimizer=optimizer,
             lr=lr,
             max_epochs=max_epochs,
             batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            segment_frames=segment_frames,
-            segment_hop=segment_hop,
             segment_aggregate=segment_aggregate,
-            augment=augment,
-            iterator_train__shuffle=iterator_train__shuffle,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
             **kwargs,
         )
