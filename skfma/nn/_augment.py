@@ -3,6 +3,7 @@
 import torch
 
 from ..exceptions import ParameterError
+from ._checks import check_int
 
 __all__ = ["SpecAugment"]
 
@@ -60,11 +61,9 @@ class SpecAugment(torch.nn.Module):
 
     def __init__(self, *, freq_mask=27, time_mask=100, n_masks=2, p=1.0):
         super().__init__()
-        for name, value in (("freq_mask", freq_mask), ("time_mask", time_mask)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ParameterError(f"{name} must be an int >= 0; got {value!r}.")
-        if isinstance(n_masks, bool) or not isinstance(n_masks, int) or n_masks < 0:
-            raise ParameterError(f"n_masks must be an int >= 0; got {n_masks!r}.")
+        check_int("freq_mask", freq_mask, minimum=0)
+        check_int("time_mask", time_mask, minimum=0)
+        check_int("n_masks", n_masks, minimum=0)
         if not (isinstance(p, int | float) and 0.0 <= p <= 1.0):
             raise ParameterError(f"p must be a number in [0, 1]; got {p!r}.")
         self.freq_mask = freq_mask

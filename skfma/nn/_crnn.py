@@ -5,7 +5,8 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ._nets import _as_image, _check_dropout, _check_n_classes, _check_sizes, _image_shape
+from ._checks import check_dropout, check_int, check_sizes, is_int
+from ._nets import _as_image, _image_shape
 
 __all__ = ["ChoiCRNNNet"]
 
@@ -14,10 +15,7 @@ def _check_pool_sizes(pool_sizes, n_layers):
     """Validate one ``(freq, time)`` pair of positive ints per convolutional layer."""
     pools = tuple(tuple(p) if isinstance(p, list | tuple) else p for p in pool_sizes)
     if len(pools) != n_layers or not all(
-        isinstance(p, tuple)
-        and len(p) == 2
-        and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in p)
-        for p in pools
+        isinstance(p, tuple) and len(p) == 2 and all(is_int(s) and s > 0 for s in p) for p in pools
     ):
         raise ParameterError(
             f"pool_sizes must hold one (freq, time) pair of positive ints per filter "
@@ -100,12 +98,11 @@ class ChoiCRNNNet(nn.Module):
     ):
         super().__init__()
         channels, height, width = _image_shape(input_shape)
-        filters = _check_sizes("filters", filters)
+        filters = check_sizes("filters", filters)
         pools = _check_pool_sizes(pool_sizes, len(filters))
-        for name, value in (("gru_units", gru_units), ("gru_layers", gru_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name} must be a positive int; got {value!r}.")
-        dropout = _check_dropout(dropout)
+        check_int("gru_units", gru_units)
+        check_int("gru_layers", gru_layers)
+        dropout = check_dropout(dropout)
         self.channels = channels
         self.input_norm = nn.BatchNorm1d(channels * height)
         blocks = []
@@ -126,7 +123,7 @@ class ChoiCRNNNet(nn.Module):
         self.time_steps = width
         self.gru = nn.GRU(channels, gru_units, num_layers=gru_layers, batch_first=True)
         self.dropout = nn.Dropout(dropout)
-        self.output = nn.Linear(gru_units, _check_n_classes(n_classes))
+        self.output = nn.Linear(gru_units, check_int("n_classes", n_classes))
 
     def forward(self, x):
         """Tag (or class) logits.

@@ -12,6 +12,7 @@ import math
 import torch
 
 from ..exceptions import ParameterError
+from ._checks import check_int
 
 __all__ = [
     "SpectrogramFrontEnd",
@@ -268,11 +269,9 @@ class SpectrogramFrontEnd(torch.nn.Module):
 
     def __init__(self, *, n_fft=2048, hop_length=None, power=1.0, db=False, top_db=80.0):
         super().__init__()
-        for name, value in (("n_fft", n_fft), ("hop_length", hop_length)):
-            if value is None and name == "hop_length":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name} must be a positive int; got {value!r}.")
+        check_int("n_fft", n_fft)
+        if hop_length is not None:
+            check_int("hop_length", hop_length)
         if isinstance(power, bool) or not isinstance(power, int | float) or power <= 0:
             raise ParameterError(f"power must be a positive number; got {power!r}.")
         if top_db is not None and (

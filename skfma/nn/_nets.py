@@ -17,40 +17,15 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
+from ._checks import check_dropout, check_int, check_sizes, is_int
 
 __all__ = ["FeatureMLP", "KostrzewaNet", "UNetEncoderNet"]
-
-
-def _check_sizes(name, values, *, allow_empty=False):
-    """Validate a tuple of positive ints (layer widths or filter counts)."""
-    values = tuple(values) if isinstance(values, list | tuple) else values
-    if (
-        not isinstance(values, tuple)
-        or (not values and not allow_empty)
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
-    ):
-        raise ParameterError(f"{name} must be a tuple of positive ints; got {values!r}.")
-    return values
-
-
-def _check_dropout(dropout):
-    if not (isinstance(dropout, int | float) and 0.0 <= dropout < 1.0):
-        raise ParameterError(f"dropout must be a number in [0, 1); got {dropout!r}.")
-    return float(dropout)
-
-
-def _check_n_classes(n_classes):
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
-        raise ParameterError(f"n_classes must be a positive int; got {n_classes!r}.")
-    return n_classes
 
 
 def _image_shape(input_shape):
     """``(n_features,)``, ``(n_bins, n_frames)`` or ``(channels, n_bins, n_frames)`` -> 3-tuple."""
     shape = tuple(input_shape) if isinstance(input_shape, list | tuple) else ()
-    if not (1 <= len(shape) <= 3) or not all(
-        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape
-    ):
+    if not (1 <= len(shape) <= 3) or not all(is_int(s) and s > 0 for s in shape):
         raise ParameterError(
             "input_shape must be (n_features,), (n_bins, n_frames) or "
             f"(channels, n_bins, n_frames) of positive ints; got {input_shape!r}."
@@ -115,8 +90,8 @@ class FeatureMLP(nn.Module):
         negative_slope=0.01,
     ):
         super().__init__()
-        hidden = _check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
-        dropout = _check_dropout(dropout)
+        hidden = check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
+        dropout = check_dropout(dropout)
         n_features = math.prod(_image_shape(input_shape))
         layers = [nn.Flatten()]
         for width_in, width_out in zip((n_features, *hidden), hidden, strict=False):
@@ -126,7 +101,9 @@ class FeatureMLP(nn.Module):
                 nn.LeakyReLU(negative_slope),
                 nn.Dropout(dropout),
             ]
-        layers.append(nn.Linear(hidden[-1] if hidden else n_features, _check_n_classes(n_classes)))
+        layers.append(
+            nn.Linear(hidden[-1] if hidden else n_features, check_int("n_classes", n_classes))
+        )
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -193,9 +170,8 @@ class KostrzewaNet(nn.Module):
     ):
         super().__init__()
         channels, height, width = _image_shape(input_shape)
-        filters = _check_sizes("filters", filters)
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise ParameterError(f"kernel_size must be a positive int; got {kernel_size!r}.")
+        filters = check_sizes("filters", filters)
+        check_int("kernel_size", kernel_size)
         self.channels = channels
         layers = []
         for n_out in filters:
@@ -214,9 +190,9 @@ class KostrzewaNet(nn.Module):
                 width // pool.kernel_size[1],
             )
         layers += [
-            nn.Dropout(_check_dropout(dropout)),
+            nn.Dropout(check_dropout(dropout)),
             nn.Flatten(),
-            nn.Linear(channels * height * width, _check_n_classes(n_classes)),
+            nn.Linear(channels * height * width, check_int("n_classes", n_classes)),
         ]
         self.layers = nn.Sequential(*layers)
 
@@ -280,8 +256,8 @@ class UNetEncoderNet(nn.Module):
     ):
         super().__init__()
         channels, height, width = _image_shape(input_shape)
-        filters = _check_sizes("filters", filters)
-        dropout = _check_dropout(dropout)
+        filters = check_sizes("filters", filters)
+        dropout = check_dropout(dropout)
         self.channels = channels
         layers = []
         for n_out in filters:
@@ -301,7 +277,10 @@ class UNetEncoderNet(nn.Module):
                 height // pool.kernel_size[0],
                 width // pool.kernel_size[1],
             )
-        layers += [nn.Flatten(), nn.Linear(channels * height * width, _check_n_classes(n_classes))]
+        layers += [
+            nn.Flatten(),
+            nn.Linear(channels * height * width, check_int("n_classes", n_classes)),
+        ]
         self.layers = nn.Sequential(*layers)
         for layer in self.modules():
             if isinstance(layer, nn.Conv2d | nn.Linear):

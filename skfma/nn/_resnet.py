@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 from ..exceptions import ParameterError
+from ._checks import check_dropout, check_int, check_sizes
 from ._frontend import SpectrogramFrontEnd
-from ._nets import _check_dropout, _check_n_classes, _check_sizes
 
 __all__ = ["ZhangResNetNet"]
 
@@ -104,20 +104,16 @@ class ZhangResNetNet(nn.Module):
             raise ParameterError(
                 f"input must be one of {', '.join(map(repr, INPUTS))}; got {input!r}."
             )
-        if isinstance(n_fft, bool) or not isinstance(n_fft, int) or n_fft < 2 or n_fft % 2:
+        if check_int("n_fft", n_fft, minimum=2) % 2:
             raise ParameterError(f"n_fft must be an even int >= 2; got {n_fft!r}.")
         hop = n_fft // 2 if hop_length is None else hop_length
-        for name, value in (
-            ("hop_length", hop),
-            ("filters", filters),
-            ("kernel_size", kernel_size),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name} must be a positive int; got {value!r}.")
+        check_int("hop_length", hop)
+        check_int("filters", filters)
+        check_int("kernel_size", kernel_size)
         if input == "both" and filters < 2:
             raise ParameterError(f"input='both' needs filters >= 2; got filters={filters!r}.")
-        dense_units = _check_sizes("dense_units", dense_units)
-        dropout = _check_dropout(dropout)
+        dense_units = check_sizes("dense_units", dense_units)
+        dropout = check_dropout(dropout)
         self.input = input
         n_wave = {"spectrogram": 0, "waveform": filters, "both": filters // 2}[input]
         self.spectrogram = None
@@ -138,7 +134,7 @@ class ZhangResNetNet(nn.Module):
         layers = []
         for n_in, n_out in zip((2 * filters, *dense_units), dense_units, strict=False):
             layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.ELU(), nn.Dropout(dropout)]
-        layers.append(nn.Linear(dense_units[-1], _check_n_classes(n_classes)))
+        layers.append(nn.Linear(dense_units[-1], check_int("n_classes", n_classes)))
         self.dense = nn.Sequential(*layers)
 
     def first_layer(self, waveforms):
