@@ -5,7 +5,7 @@ Names are loaded lazily (PEP 562), so that ``TemporalStatistics`` and ``FMAFeatu
 transformers need.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 #: Public name -> private module that defines it.
 _LAZY = {
@@ -20,14 +20,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'skfma.features' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
