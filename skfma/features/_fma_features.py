@@ -8,12 +8,12 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ..exceptions import ParameterError
 from ..utils import check_positive
+from ._base import WaveformTransformer
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
 from ._pooling import STATISTICS, temporal_statistics
 
@@ -126,7 +126,7 @@ def _batch_features(X, sr, groups):
     return pooled
 
 
-class FMAFeatures(TransformerMixin, BaseEstimator):
+class FMAFeatures(WaveformTransformer):
     """The 518 handcrafted features of the FMA dataset, from waveforms.
 
     Computes, for every clip, the features of the FMA reference ``features.py``
@@ -238,24 +238,6 @@ class FMAFeatures(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X, y=None):
-        """Validate the parameters and record the clip length; nothing is learnt.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, n_samples)
-            Mono waveforms at ``sr`` Hz.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : FMAFeatures
-        """
-        self._check_params()
-        validate_data(self, X, dtype=(np.float32, np.float64))
-        return self
-
     def transform(self, X):
         """Compute the features of every clip.
 
@@ -271,9 +253,8 @@ class FMAFeatures(TransformerMixin, BaseEstimator):
             518 columns for all groups, named by ``get_feature_names_out``; always
             finite.
         """
-        check_is_fitted(self)
-        groups = self._check_params()
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        X = self._validate_waveforms(X)
+        groups = _check_features(self.features)
         starts = range(0, X.shape[0], self.batch_size)
         batches = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_batch_features)(X[start : start + self.batch_size], self.sr, groups)
@@ -307,7 +288,7 @@ class FMAFeatures(TransformerMixin, BaseEstimator):
         return np.asarray(["_".join(column) for column in index], dtype=object)
 
     def _check_params(self):
-        """Validate the parameters; return the selected groups in released order."""
+        """Validate the parameters."""
         groups = _check_features(self.features)
         check_positive("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True)
@@ -321,9 +302,3 @@ class FMAFeatures(TransformerMixin, BaseEstimator):
                     f"sr={self.sr} is too low for the CQT of chroma_cqt, chroma_cens and "
                     f"tonnetz: its filters reach {cutoff:.0f} Hz, above sr / 2."
                 )
-        return groups
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

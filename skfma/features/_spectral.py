@@ -7,40 +7,21 @@ from numbers import Integral, Real
 import librosa
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import ParameterError
 from ..nn import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
 from ..utils import check_positive
+from ._base import WaveformTransformer
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
 
 
-class _SpectralTransformer(TransformerMixin, BaseEstimator):
+class _SpectralTransformer(WaveformTransformer):
     """Shared machinery: validation, batching over clips, device placement.
 
     Subclasses implement ``_n_bins()`` and ``_compute(batch, window)``, which
     maps a ``(batch, n_samples)`` float32 tensor to ``(batch, n_bins, n_frames)``.
     """
-
-    def fit(self, X, y=None):
-        """Validate the parameters and record the clip length; nothing is learnt.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, n_samples)
-            Mono waveforms.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        validate_data(self, X, dtype=(np.float32, np.float64))
-        return self
 
     def transform(self, X):
         """Compute the spectral representation of every clip.
@@ -55,9 +36,7 @@ class _SpectralTransformer(TransformerMixin, BaseEstimator):
         features : ndarray of float32, shape (n_clips, n_bins, n_frames)
             ``n_frames = 1 + n_samples // hop_length`` (centred frames).
         """
-        check_is_fitted(self)
-        self._check_params()
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        X = self._validate_waveforms(X)
         n_clips, n_samples = X.shape
         device = torch.device(self.device)
         window = torch.hann_window(self.n_fft, device=device)
@@ -84,7 +63,6 @@ class _SpectralTransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 

@@ -1,0 +1,48 @@
+"""The base of the stateless transformers whose input is 2-D mono waveforms."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["WaveformTransformer"]
+
+#: Accepted waveform dtypes; anything else is converted to the first.
+WAVEFORM_DTYPES = (np.float32, np.float64)
+
+
+class WaveformTransformer(TransformerMixin, BaseEstimator):
+    """Validation shared by the transformers of ``(n_clips, n_samples)`` waveforms.
+
+    They learn nothing: ``fit`` validates the parameters and records the clip
+    length (``n_features_in_``), and ``transform`` works unfitted too
+    (``requires_fit`` is False). Subclasses implement ``_check_params()``.
+    """
+
+    def fit(self, X, y=None):
+        """Validate the parameters and record the clip length; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples)
+            Mono waveforms at ``sr`` Hz.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        validate_data(self, X, dtype=WAVEFORM_DTYPES)
+        return self
+
+    def _validate_waveforms(self, X):
+        """``transform``'s checks: the parameters, then ``X`` as float32 or float64 2-D."""
+        check_is_fitted(self)
+        self._check_params()
+        return validate_data(self, X, reset=False, dtype=WAVEFORM_DTYPES)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
