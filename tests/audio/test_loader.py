@@ -8,14 +8,6 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import (
-    check_estimator_cloneable,
-    check_estimator_repr,
-    check_get_params_invariance,
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_set_params,
-)
 
 from skfma import AudioLoader, load_audio
 from skfma.exceptions import AudioDecodeError, ParameterError
@@ -35,19 +27,8 @@ def ramp_file(tmp_path):
 
 # AudioLoader takes file paths, not 2-D numbers, so sklearn's parametrize_with_checks yields no
 # checks for it; the API checks that need no data run here, and the tests below cover fit/transform.
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_estimator_cloneable,
-        check_estimator_repr,
-        check_no_attributes_set_in_init,
-        check_parameters_default_constructible,
-        check_get_params_invariance,
-        check_set_params,
-    ],
-)
-def test_sklearn_api_checks(check):
-    check("AudioLoader", AudioLoader())
+def test_sklearn_api_checks(api_check):
+    api_check("AudioLoader", AudioLoader())
 
 
 def test_shape_dtype_and_order(ramp_file):

@@ -12,12 +12,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import (
-    check_estimator_cloneable,
-    check_estimator_repr,
-    check_get_params_invariance,
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_set_params,
     parametrize_with_checks,
 )
 
@@ -80,19 +74,8 @@ def test_sklearn_common_checks(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_estimator_cloneable,
-        check_estimator_repr,
-        check_no_attributes_set_in_init,
-        check_parameters_default_constructible,
-        check_get_params_invariance,
-        check_set_params,
-    ],
-)
-def test_sklearn_api_checks(check):
-    check("PretrainedCNNFeatures", PretrainedCNNFeatures(backbone="resnet18", weights=None))
+def test_sklearn_api_checks(api_check):
+    api_check("PretrainedCNNFeatures", PretrainedCNNFeatures(backbone="resnet18", weights=None))
 
 
 def test_images_are_scaled_flipped_resized_and_normalised():
