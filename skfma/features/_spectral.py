@@ -46,7 +46,7 @@ class _SpectralTransformer(WaveformTransformer):
             for start in range(0, n_clips, batch_size):
                 stop = min(start + batch_size, n_clips)
                 clips = X[start:stop]
-                # torch cannot wrap read-only arrays (joblib's memmaps): copy those.
+                # Copy read-only arrays (joblib's memmaps): torch warns that it cannot protect them.
                 clips = clips if clips.flags.writeable else clips.copy()
                 batch = torch.from_numpy(clips).to(device=device, dtype=torch.float32)
                 out[start:stop] = self._compute(batch, window).cpu().numpy()
