@@ -6,7 +6,7 @@ import pytest
 import scipy.fft
 import torch
 
-from skfma.nn import dct_matrix, mel_filterbank, power_to_db, stft_power
+from skfma.nn import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,29 @@ def test_stft_power_matches_librosa():
     reference = np.abs(librosa.stft(x, n_fft=512, hop_length=128))
     assert ours.shape == reference.shape
     np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-6 * reference.max())
+
+
+@pytest.mark.parametrize("n_samples", [100, 1024, 2048, 2049, 5000])
+@pytest.mark.parametrize("frames_per_chunk", [1, 3, 192])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mel_power_matches_librosa_at_every_chunk_edge(n_samples, frames_per_chunk, sparse):
+    # Clips shorter than half a frame, exactly one frame, and chunks that start and
+    # end inside the zero padding on either side, for a batch of two clips.
+    x = np.random.default_rng(n_samples).standard_normal((2, n_samples)).astype(np.float32)
+    filterbank = mel_filterbank(sr=8000, n_fft=1024, n_mels=40)
+    ours = mel_power(
+        torch.from_numpy(x),
+        n_fft=1024,
+        hop_length=256,
+        window=torch.hann_window(1024),
+        filterbank=filterbank.to_sparse_csr() if sparse else filterbank,
+        frames_per_chunk=frames_per_chunk,
+    ).numpy()
+    reference = librosa.feature.melspectrogram(
+        y=x, sr=8000, n_fft=1024, hop_length=256, n_mels=40, pad_mode="constant"
+    )
+    assert ours.shape == reference.shape == (2, 40, 1 + n_samples // 256)
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-5 * reference.max())
 
 
 def test_power_to_db_clips_each_clip_to_its_own_peak():
