@@ -217,9 +217,14 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         # Plain attributes, read when the net is initialised (at fit): skorch would
         # initialise the callbacks at once, failing on a value not yet validated, and
         # refuses torch modules (``augment``) set outside of its initialize methods.
+        new_augment = "augment" in params
         for name in ("augment", "callbacks"):
             if name in params:
                 vars(self)[name] = params.pop(name)
+        if new_augment and getattr(self, "initialized_", False):
+            # A warm-started fit does not re-initialise: swap in the new augmentation now.
+            with self._current_init_context("module"):
+                self.augment_ = self._copy_augment()
         return super().set_params(**params)
 
     def _get_param_names(self):
@@ -418,8 +423,12 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self.module_ = self.initialized_instance(self.module, kwargs)
         # A copy, registered by skorch as a module: moved to the device, and put in
         # training mode only for training batches.
-        self.augment_ = None if self.augment is None else copy.deepcopy(self.augment)
+        self.augment_ = self._copy_augment()
         return self
+
+    def _copy_augment(self):
+        """A private copy of ``augment`` (or None), so that fits never share its state."""
+        return None if self.augment is None else copy.deepcopy(self.augment)
 
     def initialize_criterion(self):
         """Cross-entropy for labels, binary cross-entropy with logits for tags (by default)."""

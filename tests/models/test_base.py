@@ -242,12 +242,16 @@ def test_augment_needs_spectrograms():
         tiny_mlp(augment=SpecAugment()).fit(RNG.standard_normal((10, 8)), np.arange(10) % 2)
 
 
-def test_augment_can_be_set_on_a_fitted_net():
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_augment_can_be_set_on_a_fitted_net(warm_start):
     X, y = spectrograms()
-    net = tiny_cnn().fit(X, y)
-    net.set_params(augment=SpecAugment(freq_mask=2, time_mask=2))
+    net = tiny_cnn(warm_start=warm_start, max_epochs=1).fit(X, y)
+    net.set_params(augment=RecordingAugment(freq_mask=2, time_mask=2))
+    net.fit(X, y)  # a warm start continues training without re-initialising the net
+    assert net.augment_.masked == 3  # the new augmentation masked every training batch
+    net.set_params(augment=None)
     net.fit(X, y)
-    assert isinstance(net.augment_, SpecAugment)
+    assert net.augment_ is None
 
 
 def test_same_seed_same_predictions_and_global_rng_untouched():
