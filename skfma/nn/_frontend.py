@@ -90,8 +90,9 @@ def apply_filterbank(spectrogram, filterbank):
 def _squared_magnitude(spectrum):
     """``|spectrum| ** 2`` of a complex tensor that is not needed afterwards.
 
-    Squares the real and imaginary parts in place, then adds them: one new
-    real tensor instead of the three temporaries of ``spectrum.abs() ** 2``.
+    Squares the real and imaginary parts in place and adds them, so that the
+    result is the only new tensor (``spectrum.abs() ** 2`` makes two, and a
+    square root).
 
     Parameters
     ----------
