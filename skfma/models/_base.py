@@ -338,15 +338,16 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 f"{type(self).__name__} needs at least 2 training samples (batch normalisation "
                 f"cannot train on one); got 1 sample."
             )
+        target_type = type_of_target(y)
         if reset:
-            self.multilabel_ = type_of_target(y) == "multilabel-indicator"
+            self.multilabel_ = target_type == "multilabel-indicator"
         if self.multilabel_:
-            if type_of_target(y) != "multilabel-indicator" or (
+            if target_type != "multilabel-indicator" or (
                 not reset and y.shape[1] != len(self.classes_)
             ):
                 raise ValueError(
                     "y must be a 0/1 indicator matrix with one column per tag seen in the "
-                    f"first fit; got target type {type_of_target(y)!r}, shape {y.shape}."
+                    f"first fit; got target type {target_type!r}, shape {y.shape}."
                 )
             if reset:
                 self.classes_ = np.arange(y.shape[1])
@@ -358,7 +359,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             if y.shape[1] != 1:
                 raise ValueError(
                     f"{type(self).__name__} supports 1-D labels or a 0/1 multi-label indicator "
-                    f"matrix; got target type {type_of_target(y)!r}."
+                    f"matrix; got target type {target_type!r}."
                 )
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected. Please change the "
@@ -568,9 +569,8 @@ def _softmax(logits):
     return torch.softmax(logits, dim=-1)
 
 
-def _accepted_arguments(module):
-    """Names of the constructor arguments of a module class (or of an instance's class)."""
-    cls = module if isinstance(module, type) else type(module)
+def _accepted_arguments(cls):
+    """Names of the constructor arguments of a module class."""
     parameters = inspect.signature(cls).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return {"input_shape", "n_classes"}

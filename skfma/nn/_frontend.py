@@ -25,11 +25,11 @@ __all__ = [
 ]
 
 
-def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0, center=True):
+def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
     """Magnitude spectrogram raised to ``power``, framed as in ``librosa.stft``.
 
-    With ``center=True`` frames are centred: the signal is padded with
-    ``n_fft // 2`` zeros on each side (librosa's ``center=True, pad_mode="constant"``).
+    Frames are centred: the signal is padded with ``n_fft // 2`` zeros on each
+    side (librosa's ``center=True, pad_mode="constant"``).
 
     Parameters
     ----------
@@ -43,9 +43,6 @@ def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0, center=True):
         Analysis window (for librosa parity, ``torch.hann_window(n_fft)``).
     power : float, default=2.0
         Exponent of the magnitude: 1 gives magnitude, 2 power.
-    center : bool, default=True
-        Centre the frames; False starts the first frame at sample 0 and gives
-        ``1 + (n_samples - n_fft) // hop_length`` frames.
 
     Returns
     -------
@@ -56,7 +53,7 @@ def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0, center=True):
         n_fft,
         hop_length,
         window=window,
-        center=center,
+        center=True,
         pad_mode="constant",
         return_complex=True,
     )
