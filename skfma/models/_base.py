@@ -511,14 +511,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         X = self._check_input_shape(X, reset=False)
         data, n_windows = X, 1
         if self.segment_frames is not None:
-            data = _Windows(_Clips(X), X.shape[-1], self.segment_frames, self._hop())
+            data = _Windows(self.get_dataset(X), X.shape[-1], self.segment_frames, self._hop())
             n_windows = data.n_windows
-        nonlin = self._get_predict_nonlinearity()
-        outputs = []
-        for output in self.forward_iter(data, training=False):
-            output = output[0] if isinstance(output, tuple) else output
-            outputs.append(nonlin(output).cpu().numpy())
-        return np.concatenate(outputs).reshape(X.shape[0], n_windows, -1)
+        return super().predict_proba(data).reshape(X.shape[0], n_windows, -1)
 
     def predict(self, X):
         """Predicted label of each clip, or tags (0/1) for a multi-label target.
@@ -575,19 +570,6 @@ def _accepted_arguments(cls):
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return {"input_shape", "n_classes"}
     return {p.name for p in parameters}
-
-
-class _Clips(torch.utils.data.Dataset):
-    """Clips without targets, indexed like skorch's Dataset: ``(X[i], 0)``."""
-
-    def __init__(self, X):
-        self.X = X
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, index):
-        return self.X[index], 0
 
 
 class _Windows(torch.utils.data.Dataset):
