@@ -4,10 +4,9 @@ import os
 import re
 import shutil
 from datetime import UTC, datetime
-from numbers import Integral
 
 from ..exceptions import DownloadError, ParameterError
-from ..utils import check_choice, check_positive
+from ..utils import check_choice, check_int, check_positive
 from ._archive import extract_zip, verify_checksums
 from ._download import download_file, file_sha1
 
@@ -132,8 +131,7 @@ def fetch_fma(
     """
     check_choice("subset", subset, tuple(FMA_SHA1))
     check_positive("timeout", timeout)
-    if isinstance(n_retries, bool) or not isinstance(n_retries, Integral) or n_retries < 0:
-        raise ParameterError(f"n_retries must be an int >= 0; got {n_retries!r}.")
+    check_int("n_retries", n_retries, minimum=0)
     if sha1 is not None and not (isinstance(sha1, str) and re.fullmatch(r"[0-9a-fA-F]{40}", sha1)):
         raise ParameterError(f"sha1 must be 40 hexadecimal digits or None; got {sha1!r}.")
     data_home = get_data_home(data_home)

@@ -2,14 +2,13 @@
 
 import os
 import warnings
-from numbers import Integral
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from ..audio._load import open_audio
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_choice
+from ..utils import check_choice, check_int
 from ._metadata import SUBSETS, find_metadata_dir, load_fma_metadata
 from ._synthetic import fma_audio_path
 
@@ -151,10 +150,7 @@ shape (n_tracks, n_labels)
     check_choice("subset", subset, AUDIO_SUBSETS)
     check_choice("target", target, TARGETS)
     splits = _check_split(split)
-    if n_top_genres is not None and (
-        isinstance(n_top_genres, bool) or not isinstance(n_top_genres, Integral) or n_top_genres < 1
-    ):
-        raise ParameterError(f"n_top_genres must be a positive int or None; got {n_top_genres!r}.")
+    check_int("n_top_genres", n_top_genres, allow_none=True)
     if root is None and (metadata_dir is None or audio_dir is None):
         raise ParameterError("root may only be None when metadata_dir and audio_dir are given.")
     if root is not None:

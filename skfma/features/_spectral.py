@@ -10,7 +10,7 @@ import torch
 
 from ..exceptions import ParameterError
 from ..nn import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
-from ..utils import check_positive
+from ..utils import check_positive, check_top_db
 from ._base import WaveformTransformer
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
@@ -56,8 +56,7 @@ class _SpectralTransformer(WaveformTransformer):
         for name in ("n_fft", "hop_length"):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
-        if self.top_db is not None and not (isinstance(self.top_db, Real) and self.top_db >= 0):
-            raise ParameterError(f"top_db must be None or a number >= 0; got {self.top_db!r}.")
+        check_top_db(self.top_db)
         if not isinstance(self.device, str | torch.device):
             raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
 

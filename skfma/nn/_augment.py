@@ -3,7 +3,7 @@
 import torch
 
 from ..exceptions import ParameterError
-from ._checks import check_int
+from ..utils import check_int
 
 __all__ = ["SpecAugment"]
 
@@ -61,14 +61,11 @@ class SpecAugment(torch.nn.Module):
 
     def __init__(self, *, freq_mask=27, time_mask=100, n_masks=2, p=1.0):
         super().__init__()
-        check_int("freq_mask", freq_mask, minimum=0)
-        check_int("time_mask", time_mask, minimum=0)
-        check_int("n_masks", n_masks, minimum=0)
         if not (isinstance(p, int | float) and 0.0 <= p <= 1.0):
             raise ParameterError(f"p must be a number in [0, 1]; got {p!r}.")
-        self.freq_mask = freq_mask
-        self.time_mask = time_mask
-        self.n_masks = n_masks
+        self.freq_mask = check_int("freq_mask", freq_mask, minimum=0)
+        self.time_mask = check_int("time_mask", time_mask, minimum=0)
+        self.n_masks = check_int("n_masks", n_masks, minimum=0)
         self.p = p
 
     def forward(self, x):

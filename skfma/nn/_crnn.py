@@ -5,7 +5,7 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ._checks import check_dropout, check_int, check_sizes, is_int
+from ..utils import check_dropout, check_int, check_sizes, is_int
 from ._nets import _as_image, _image_shape
 
 __all__ = ["ChoiCRNNNet"]
@@ -21,7 +21,7 @@ def _check_pool_sizes(pool_sizes, n_layers):
             f"pool_sizes must hold one (freq, time) pair of positive ints per filter "
             f"({n_layers}); got {pool_sizes!r}."
         )
-    return pools
+    return tuple((int(freq), int(time)) for freq, time in pools)
 
 
 class ChoiCRNNNet(nn.Module):
@@ -100,8 +100,8 @@ class ChoiCRNNNet(nn.Module):
         channels, height, width = _image_shape(input_shape)
         filters = check_sizes("filters", filters)
         pools = _check_pool_sizes(pool_sizes, len(filters))
-        check_int("gru_units", gru_units)
-        check_int("gru_layers", gru_layers)
+        gru_units = check_int("gru_units", gru_units)
+        gru_layers = check_int("gru_layers", gru_layers)
         dropout = check_dropout(dropout)
         self.channels = channels
         self.input_norm = nn.BatchNorm1d(channels * height)

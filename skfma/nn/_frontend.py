@@ -11,8 +11,7 @@ import math
 
 import torch
 
-from ..exceptions import ParameterError
-from ._checks import check_int
+from ..utils import check_int, check_positive, check_top_db
 
 __all__ = [
     "SpectrogramFrontEnd",
@@ -297,20 +296,13 @@ class SpectrogramFrontEnd(torch.nn.Module):
 
     def __init__(self, *, n_fft=2048, hop_length=None, power=1.0, db=False, top_db=80.0):
         super().__init__()
-        check_int("n_fft", n_fft)
-        if hop_length is not None:
-            check_int("hop_length", hop_length)
-        if isinstance(power, bool) or not isinstance(power, int | float) or power <= 0:
-            raise ParameterError(f"power must be a positive number; got {power!r}.")
-        if top_db is not None and (
-            isinstance(top_db, bool) or not isinstance(top_db, int | float) or top_db < 0
-        ):
-            raise ParameterError(f"top_db must be None or a number >= 0; got {top_db!r}.")
-        self.n_fft = n_fft
-        self.hop_length = n_fft // 2 if hop_length is None else hop_length
-        self.power = float(power)
+        self.n_fft = check_int("n_fft", n_fft)
+        self.hop_length = (
+            self.n_fft // 2 if hop_length is None else check_int("hop_length", hop_length)
+        )
+        self.power = float(check_positive("power", power))
         self.db = bool(db)
-        self.top_db = top_db
+        self.top_db = check_top_db(top_db)
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
 
     @property

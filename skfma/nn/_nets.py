@@ -17,7 +17,7 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ._checks import check_dropout, check_int, check_sizes, is_int
+from ..utils import check_dropout, check_int, check_sizes, is_int
 
 __all__ = ["FeatureMLP", "KostrzewaNet", "UNetEncoderNet"]
 
@@ -30,6 +30,7 @@ def _image_shape(input_shape):
             "input_shape must be (n_features,), (n_bins, n_frames) or "
             f"(channels, n_bins, n_frames) of positive ints; got {input_shape!r}."
         )
+    shape = tuple(int(s) for s in shape)
     if len(shape) == 1:
         return (1, shape[0], 1)
     if len(shape) == 2:
@@ -171,7 +172,7 @@ class KostrzewaNet(nn.Module):
         super().__init__()
         channels, height, width = _image_shape(input_shape)
         filters = check_sizes("filters", filters)
-        check_int("kernel_size", kernel_size)
+        kernel_size = check_int("kernel_size", kernel_size)
         self.channels = channels
         layers = []
         for n_out in filters:

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from ..exceptions import ParameterError
-from ._checks import check_dropout, check_int, check_sizes
+from ..utils import check_choice, check_dropout, check_int, check_sizes
 from ._frontend import SpectrogramFrontEnd
 
 __all__ = ["ZhangResNetNet"]
@@ -100,16 +100,13 @@ class ZhangResNetNet(nn.Module):
         dropout=0.0,
     ):
         super().__init__()
-        if input not in INPUTS:
-            raise ParameterError(
-                f"input must be one of {', '.join(map(repr, INPUTS))}; got {input!r}."
-            )
-        if check_int("n_fft", n_fft, minimum=2) % 2:
+        check_choice("input", input, INPUTS)
+        n_fft = check_int("n_fft", n_fft, minimum=2)
+        if n_fft % 2:
             raise ParameterError(f"n_fft must be an even int >= 2; got {n_fft!r}.")
-        hop = n_fft // 2 if hop_length is None else hop_length
-        check_int("hop_length", hop)
-        check_int("filters", filters)
-        check_int("kernel_size", kernel_size)
+        hop = check_int("hop_length", n_fft // 2 if hop_length is None else hop_length)
+        filters = check_int("filters", filters)
+        kernel_size = check_int("kernel_size", kernel_size)
         if input == "both" and filters < 2:
             raise ParameterError(f"input='both' needs filters >= 2; got filters={filters!r}.")
         dense_units = check_sizes("dense_units", dense_units)

@@ -1,13 +1,22 @@
 """Input and parameter validation shared by skfma's estimators."""
 
 import os
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
 from ..exceptions import ParameterError
 
-__all__ = ["check_paths", "check_choice", "check_positive"]
+__all__ = [
+    "check_paths",
+    "check_choice",
+    "check_positive",
+    "check_int",
+    "check_sizes",
+    "check_dropout",
+    "check_top_db",
+    "is_int",
+]
 
 
 def check_paths(X):
@@ -64,12 +73,69 @@ def check_choice(name, value, choices):
     return value
 
 
-def check_positive(name, value, *, allow_none=False, integer=False):
-    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is a number > 0."""
+def is_int(value):
+    """Whether ``value`` is an integer, Python's or NumPy's (a bool is not)."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def check_int(name, value, *, minimum=1, allow_none=False):
+    """Return ``value`` as a Python int if it is an integer >= ``minimum``.
+
+    NumPy integers (as from a ``np.arange`` parameter grid) are accepted and
+    converted, since torch's layers take only Python ints.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``name``, if ``value`` is not such an integer (or None, when allowed).
+    """
     if value is None and allow_none:
         return value
-    kind = (int, np.integer) if integer else Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
-        what = "a positive integer" if integer else "a positive number"
-        raise ParameterError(f"{name} must be {what}; got {value!r}.")
+    if not is_int(value) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an int >= {minimum}"
+        raise ParameterError(
+            f"{name} must be {what}{' or None' if allow_none else ''}; got {value!r}."
+        )
+    return int(value)
+
+
+def check_positive(name, value, *, allow_none=False, integer=False):
+    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is a number > 0.
+
+    With ``integer=True`` this is :func:`check_int`, and returns a Python int.
+    """
+    if integer:
+        return check_int(name, value, allow_none=allow_none)
+    if value is None and allow_none:
+        return value
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
+        raise ParameterError(f"{name} must be a positive number; got {value!r}.")
     return value
+
+
+def check_sizes(name, values, *, allow_empty=False):
+    """Return a tuple (or list) of positive integers, such as layer widths, as a tuple of ints."""
+    values = tuple(values) if isinstance(values, list | tuple) else values
+    if (
+        not isinstance(values, tuple)
+        or (not values and not allow_empty)
+        or not all(is_int(v) and v > 0 for v in values)
+    ):
+        raise ParameterError(f"{name} must be a tuple of positive ints; got {values!r}.")
+    return tuple(int(v) for v in values)
+
+
+def check_dropout(dropout):
+    """Return a dropout probability in [0, 1) as a float, else raise a ParameterError."""
+    if isinstance(dropout, bool) or not (isinstance(dropout, Real) and 0.0 <= dropout < 1.0):
+        raise ParameterError(f"dropout must be a number in [0, 1); got {dropout!r}.")
+    return float(dropout)
+
+
+def check_top_db(top_db):
+    """Return ``top_db`` if it is None or a number >= 0 (decibels), else raise a ParameterError."""
+    if top_db is not None and (
+        isinstance(top_db, bool) or not isinstance(top_db, Real) or top_db < 0
+    ):
+        raise ParameterError(f"top_db must be None or a number >= 0; got {top_db!r}.")
+    return top_db

@@ -2,6 +2,7 @@
 
 import inspect
 
+import numpy as np
 import pytest
 import torch
 
@@ -96,3 +97,18 @@ def test_invalid_arguments_name_the_parameter(kwargs, name):
 def test_every_argument_is_keyword_only_with_a_default():
     params = list(inspect.signature(ChoiCRNNNet).parameters.values())
     assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in params)
+
+
+def test_numpy_integer_sizes_from_a_parameter_grid():
+    # torch's GRU takes only Python ints; np.arange grids give NumPy ones.
+    i = np.int64
+    net = ChoiCRNNNet(
+        input_shape=(i(1), i(16), i(32)),
+        n_classes=i(3),
+        filters=(i(4), i(4)),
+        pool_sizes=((i(2), i(2)), (i(2), i(2))),
+        gru_units=i(8),
+        gru_layers=i(1),
+    )
+    assert (net.gru.hidden_size, net.gru.num_layers) == (8, 1)
+    assert net.eval()(torch.randn(2, 1, 16, 32)).shape == (2, 3)

@@ -1,0 +1,65 @@
+"""The argument checks shared by skfma's estimators and torch modules."""
+
+import numpy as np
+import pytest
+
+from skfma.exceptions import ParameterError
+from skfma.utils import check_dropout, check_int, check_positive, check_sizes, check_top_db
+
+
+@pytest.mark.parametrize("value", [3, np.int64(3), np.int32(3), np.uint8(3)])
+def test_check_int_returns_a_python_int(value):
+    checked = check_int("n", value)
+    assert checked == 3 and type(checked) is int
+    assert type(check_positive("n", value, integer=True)) is int
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum", "message"),
+    [
+        (0, 1, "n must be a positive integer; got 0"),
+        (True, 1, "n must be a positive integer; got True"),
+        (2.0, 1, "n must be a positive integer; got 2.0"),
+        ("2", 1, "n must be a positive integer; got '2'"),
+        (-1, 0, "n must be an int >= 0; got -1"),
+        (1, 2, "n must be an int >= 2; got 1"),
+    ],
+)
+def test_check_int_rejects_with_the_name(value, minimum, message):
+    with pytest.raises(ParameterError, match=f"^{message}"):
+        check_int("n", value, minimum=minimum)
+
+
+def test_check_int_allow_none():
+    assert check_int("n", None, allow_none=True) is None
+    with pytest.raises(ParameterError, match="n must be a positive integer or None"):
+        check_int("n", 0, allow_none=True)
+    with pytest.raises(ParameterError, match="n must be a positive integer; got None"):
+        check_int("n", None)
+
+
+def test_check_positive_reals():
+    assert check_positive("sr", 22050.5) == 22050.5
+    for bad in (0, -1.0, True, "1", float("nan")):
+        with pytest.raises(ParameterError, match="sr must be a positive number"):
+            check_positive("sr", bad)
+
+
+def test_check_sizes():
+    assert check_sizes("filters", [np.int64(8), 16]) == (8, 16)
+    assert all(type(size) is int for size in check_sizes("filters", (np.int64(8),)))
+    assert check_sizes("hidden", (), allow_empty=True) == ()
+    for bad in ((), (8, 0), (8, 2.0), 8, (True,)):
+        with pytest.raises(ParameterError, match="filters must be a tuple of positive ints"):
+            check_sizes("filters", bad)
+
+
+def test_check_dropout_and_top_db():
+    assert check_dropout(0) == 0.0 and check_dropout(np.float32(0.5)) == 0.5
+    for bad in (1.0, -0.1, False, "0.1"):
+        with pytest.raises(ParameterError, match="dropout must be a number in"):
+            check_dropout(bad)
+    assert check_top_db(None) is None and check_top_db(0) == 0
+    for bad in (-1, True, "80"):
+        with pytest.raises(ParameterError, match="top_db must be None or a number >= 0"):
+            check_top_db(bad)
