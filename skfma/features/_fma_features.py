@@ -78,20 +78,6 @@ def fma_feature_index(features=None):
     return pd.MultiIndex.from_tuples(tuples, names=["feature", "statistics", "number"])
 
 
-def _column_order(groups):
-    """Positions, in ``temporal_statistics`` output, of the released columns, in their order."""
-    offsets = np.cumsum([0] + [FEATURE_SIZES[name] for name in groups])
-    n_rows = offsets[-1]
-    return np.array(
-        [
-            STATISTICS.index(statistic) * n_rows + offsets[g] + number
-            for g, name in enumerate(groups)
-            for statistic in sorted(STATISTICS)
-            for number in range(FEATURE_SIZES[name])
-        ]
-    )
-
-
 @functools.cache
 def _malloc_trim():
     """glibc's ``malloc_trim``, or None where the C library has none (macOS, Windows, musl)."""
@@ -114,14 +100,18 @@ def _release_free_heap():
 def _batch_features(X, sr, groups):
     """Features of a batch of clips, ``(n_clips, n_columns)`` float64, single-threaded."""
     with threadpool_limits(limits=1):
-        frames = np.stack(
+        per_clip = [clip_features(clip, sr, set(groups)) for clip in X]
+        # Group by group, statistics in alphabetical order: the released column order.
+        pooled = np.concatenate(
             [
-                np.concatenate([rows[name] for name in groups])
-                for rows in (clip_features(clip, sr, set(groups)) for clip in X)
-            ]
+                temporal_statistics(
+                    np.stack([rows[name] for rows in per_clip]), statistics=sorted(STATISTICS)
+                )
+                for name in groups
+            ],
+            axis=1,
         )
-        pooled = temporal_statistics(frames)[:, _column_order(groups)]
-    del frames
+    del per_clip
     _release_free_heap()
     return pooled
 
