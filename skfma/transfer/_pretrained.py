@@ -74,6 +74,8 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    backbone_ : str
+        The backbone used.
     layer_ : str
         The cut layer used.
     output_shape_ : tuple of int
@@ -155,10 +157,12 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         validate_data(self, X, allow_nd=True, dtype=(np.float32, np.float64))
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
-        self._spec = (self.backbone, layer, weights, seed, sha256)
+        # How to rebuild the network after unpickling (see _get_network).
+        self._weights_recipe = (weights, seed, sha256)
         self._network = cut_network(
             load_backbone(self.backbone, weights=weights, seed=seed), self.backbone, layer
         )
+        self.backbone_ = self.backbone
         self.layer_ = layer
         self.output_shape_ = CUT_LAYERS[self.backbone][layer]
         self.n_features_out_ = math.prod(self.output_shape_)
@@ -206,7 +210,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects, shape (n_features_out_,)
         """
         check_is_fitted(self)
-        prefix = f"{self._spec[0]}_{self.layer_}"
+        prefix = f"{self.backbone_}_{self.layer_}"
         if len(self.output_shape_) == 1:
             names = [f"{prefix}_{unit}" for unit in range(self.output_shape_[0])]
         else:
@@ -241,14 +245,14 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
     def _get_network(self):
         """The truncated network, rebuilt from the fit-time recipe after unpickling."""
         if getattr(self, "_network", None) is None:
-            backbone, layer, weights, seed, sha256 = self._spec
+            weights, seed, sha256 = self._weights_recipe
             if sha256 is not None and (not os.path.isfile(weights) or _sha256(weights) != sha256):
                 raise ParameterError(
                     f"weights: the state dict file {weights!r} that this extractor was fitted "
                     "with is missing or has changed since; fit it again."
                 )
-            network = load_backbone(backbone, weights=weights, seed=seed)
-            self._network = cut_network(network, backbone, layer)
+            network = load_backbone(self.backbone_, weights=weights, seed=seed)
+            self._network = cut_network(network, self.backbone_, self.layer_)
         return self._network
 
     def __getstate__(self):
