@@ -204,18 +204,20 @@ def _relative_bandwidth(freqs):
     return (2.0 ** (2 / bpo) - 1) / (2.0 ** (2 / bpo) + 1)
 
 
-def _cqt_frequencies(tuning):
+def _cqt_filters(sr, tuning):
+    """Centre frequencies (Hz), relative bandwidths and highest reach (Hz) of the CQT filters."""
     fmin = librosa.note_to_hz("C1") * 2.0 ** (tuning / BINS_PER_OCTAVE)
-    return librosa.interval_frequencies(
+    freqs = librosa.interval_frequencies(
         n_bins=CQT_BINS, fmin=fmin, intervals="equal", bins_per_octave=BINS_PER_OCTAVE
     )
+    alpha = _relative_bandwidth(freqs)
+    cutoff = librosa.filters.wavelet_lengths(freqs=freqs, sr=sr, gamma=0, alpha=alpha)[1]
+    return freqs, alpha, cutoff
 
 
 def cqt_filter_cutoff(sr, tuning):
     """Highest frequency the CQT filters reach (must stay below ``sr / 2``)."""
-    freqs = _cqt_frequencies(tuning)
-    alpha = _relative_bandwidth(freqs)
-    return librosa.filters.wavelet_lengths(freqs=freqs, sr=sr, gamma=0, alpha=alpha)[1]
+    return _cqt_filters(sr, tuning)[2]
 
 
 @functools.lru_cache(maxsize=512)
@@ -225,9 +227,7 @@ def _cqt_plan(sr, tuning, dtype):
     Returns the early-downsampling count, one ``(fft_basis, n_fft)`` per octave
     (top octave first) and the length normalisation of the output rows.
     """
-    freqs = _cqt_frequencies(tuning)
-    alpha = _relative_bandwidth(freqs)
-    lengths, cutoff = librosa.filters.wavelet_lengths(freqs=freqs, sr=sr, gamma=0, alpha=alpha)
+    freqs, alpha, cutoff = _cqt_filters(sr, tuning)
     n_octaves = math.ceil(CQT_BINS / BINS_PER_OCTAVE)
     two_factors = (HOP_LENGTH & -HOP_LENGTH).bit_length() - 1
     early = min(
