@@ -1,6 +1,5 @@
 """A small synthetic dataset in the FMA layout, read by :func:`load_fma` like the real one."""
 
-import ast
 import csv
 import os
 from datetime import datetime, timedelta
@@ -194,8 +193,8 @@ def _track_row(track_id, genre, artist, number, split, path, duration):
         "duration": round(duration),
         "favorites": 0,
         "genre_top": genre,
-        "genres": str(listed),
-        "genres_all": str(sorted({top, *listed})),
+        "genres": listed,  # csv writes lists as the FMA's "[12, 25]"
+        "genres_all": sorted({top, *listed}),
         "interest": 0,
         "language_code": "en",
         "license": "Creative Commons Zero (made by skfma.datasets.make_fma_like)",
@@ -224,7 +223,7 @@ def _write_genres(path, rows):
     """``genres.csv`` with the genres used, their real FMA ids, parents and track counts."""
     counts = {}
     for row in rows.values():
-        for genre_id in ast.literal_eval(row["track", "genres_all"]):
+        for genre_id in row["track", "genres_all"]:
             counts[genre_id] = counts.get(genre_id, 0) + 1
     table = {}
     for genre, (top, (sub, sub_title)) in GENRE_IDS.items():
