@@ -48,8 +48,16 @@ def _as_image(x, channels):
 
 
 def _pool(height, width):
-    """2 x 2 max pooling, shrunk to ``(height, width)`` where the map is smaller."""
-    return nn.MaxPool2d((min(2, height), min(2, width)))
+    """2 x 2 max pooling, shrunk to ``(height, width)`` where the map is smaller.
+
+    Returns
+    -------
+    pool : torch.nn.MaxPool2d
+    height, width : int
+        The size of the pooled map.
+    """
+    kernel = (min(2, height), min(2, width))
+    return nn.MaxPool2d(kernel), height // kernel[0], width // kernel[1]
 
 
 class FeatureMLP(nn.Module):
@@ -178,18 +186,14 @@ class KostrzewaNet(nn.Module):
         for n_out in filters:
             kernel = (min(kernel_size, height), min(kernel_size, width))
             height, width = height - kernel[0] + 1, width - kernel[1] + 1
-            pool = _pool(height, width)
+            pool, height, width = _pool(height, width)
             layers += [
                 nn.Conv2d(channels, n_out, kernel),
                 nn.ReLU(),
                 nn.BatchNorm2d(n_out),
                 pool,
             ]
-            channels, height, width = (
-                n_out,
-                height // pool.kernel_size[0],
-                width // pool.kernel_size[1],
-            )
+            channels = n_out
         layers += [
             nn.Dropout(check_dropout(dropout)),
             nn.Flatten(),
@@ -262,7 +266,7 @@ class UNetEncoderNet(nn.Module):
         self.channels = channels
         layers = []
         for n_out in filters:
-            pool = _pool(height, width)
+            pool, height, width = _pool(height, width)
             layers += [
                 nn.Conv2d(channels, n_out, 3, padding=1),
                 nn.BatchNorm2d(n_out),
@@ -273,11 +277,7 @@ class UNetEncoderNet(nn.Module):
                 pool,
                 nn.Dropout(dropout),
             ]
-            channels, height, width = (
-                n_out,
-                height // pool.kernel_size[0],
-                width // pool.kernel_size[1],
-            )
+            channels = n_out
         layers += [
             nn.Flatten(),
             nn.Linear(channels * height * width, check_int("n_classes", n_classes)),
