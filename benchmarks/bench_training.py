@@ -1,6 +1,6 @@
 """Training throughput of KostrzewaCNN through skfma versus a plain PyTorch loop.
 
-Both sides train the same architecture (``skfma.nn.KostrzewaNet``) on the same
+Both sides train the same architecture (``skfma.nn.KostrzewaCNNModule``) on the same
 random spectrograms for one epoch, with Adam, the same batch size and shuffling,
 each building a fresh module and optimizer. Repeats alternate between the two
 sides so that both see the same machine state; the script prints the median
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from skfma.models import KostrzewaCNN
-from skfma.nn import KostrzewaNet
+from skfma.nn import KostrzewaCNNModule
 
 
 def sync(device):
@@ -37,7 +37,7 @@ def plain_epoch(X, y, *, n_classes, batch_size, lr, device):
     """One epoch of the textbook loop: module, Adam, shuffled batches; returns seconds."""
     sync(device)
     start = time.perf_counter()
-    module = KostrzewaNet(input_shape=X.shape[1:], n_classes=n_classes).to(device)
+    module = KostrzewaCNNModule(input_shape=X.shape[1:], n_classes=n_classes).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     criterion = torch.nn.CrossEntropyLoss()
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)

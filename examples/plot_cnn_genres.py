@@ -29,7 +29,7 @@ train_paths, test_paths, y_train, y_test = train_test_split(
 cnn = KostrzewaCNN(
     module__filters=(8, 8, 16, 16),
     module__kernel_size=3,
-    segment_frames=32,
+    segment_length=32,
     segment_hop=16,
     augment=SpecAugment(freq_mask=4, time_mask=6, n_masks=1),
     max_epochs=8,

@@ -23,7 +23,7 @@ from sklearn.svm import SVC
 from skfma import AudioLoader, MelSpectrogram, TemporalStatistics
 from skfma.datasets import load_fma, make_fma_like
 
-root = make_fma_like(tempfile.mkdtemp(), n_tracks=64, n_genres=4, duration=3.0)
+root = make_fma_like(tempfile.mkdtemp(), n_clips=64, n_genres=4, duration=3.0)
 train = load_fma(root, split="training")
 held_out = load_fma(root, split=["validation", "test"])
 print(f"{len(train.filenames)} training clips, {len(held_out.filenames)} held out")

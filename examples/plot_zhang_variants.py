@@ -46,7 +46,7 @@ for segmented in (False, True):
             module__n_fft=512,
             module__filters=32,
             module__dense_units=(32, 16),
-            segment_frames=SR if segmented else None,
+            segment_length=SR if segmented else None,
             segment_hop=SR // 2 if segmented else None,
             lr=2e-3,
             max_epochs=12,

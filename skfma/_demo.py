@@ -169,7 +169,7 @@ def _make_or_reuse_dataset(root, n_clips, n_genres, duration, random_state, prin
         f"Writing {n_clips} synthetic {duration:g} s MP3 clips in the FMA layout to {root} ..."
     )
     make_fma_like(
-        root, n_tracks=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
+        root, n_clips=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
     )
     with open(record, "w") as file:
         json.dump(parameters, file)

@@ -10,9 +10,8 @@ from ..audio._load import open_audio
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import check_choice, check_int
 from ._metadata import SUBSETS, find_metadata_dir, load_fma_metadata
-from ._synthetic import fma_audio_path
 
-__all__ = ["load_fma", "NO_AUDIO_CLIPS", "SHORT_CLIPS"]
+__all__ = ["load_fma", "fma_audio_path", "NO_AUDIO_CLIPS", "SHORT_CLIPS"]
 
 #: Audio subsets: the three nested clip subsets and ``full`` (whole tracks of ``large``).
 AUDIO_SUBSETS = (*SUBSETS, "full")
@@ -27,6 +26,12 @@ NO_AUDIO_CLIPS = (99134, 108925, 133297)
 
 #: Released fma_small clips far shorter than 30 s (https://github.com/mdeff/fma/issues/8).
 SHORT_CLIPS = (98565, 98567, 98569)
+
+
+def fma_audio_path(directory, track_id, extension="mp3"):
+    """The FMA location of a track: ``DIRECTORY/NNN/NNNNNN.ext`` (folder = first 3 digits)."""
+    tid = f"{int(track_id):06d}"
+    return os.path.join(os.fspath(directory), tid[:3], f"{tid}.{extension}")
 
 
 def load_fma(
@@ -102,20 +107,20 @@ default=None
     Returns
     -------
     data : sklearn.utils.Bunch
-        filenames : ndarray of str, shape (n_tracks,)
+        filenames : ndarray of str, shape (n_clips,)
             The audio file paths, to feed :class:`~skfma.audio.AudioLoader`.
-        target : ndarray of str, shape (n_tracks,), or ndarray of uint8, \
-shape (n_tracks, n_labels)
+        target : ndarray of str, shape (n_clips,), or ndarray of uint8, \
+shape (n_clips, n_labels)
             The labels, or the multi-label indicator matrix.
         target_names : ndarray of str, shape (n_labels,)
             The labels, sorted for single-label targets, and in ``genre_id``
             order (the indicator columns) for multi-label ones.
-        track_ids : ndarray of int64, shape (n_tracks,)
-        artist_ids : ndarray of int64, shape (n_tracks,)
+        track_ids : ndarray of int64, shape (n_clips,)
+        artist_ids : ndarray of int64, shape (n_clips,)
             Groups for :class:`~sklearn.model_selection.GroupKFold`.
-        split : ndarray of str, shape (n_tracks,)
+        split : ndarray of str, shape (n_clips,)
             Each track's FMA split.
-        tracks : pandas.DataFrame, shape (n_tracks, 52)
+        tracks : pandas.DataFrame, shape (n_clips, 52)
             The rows of ``tracks.csv`` of these tracks, as
             :func:`load_fma_metadata` reads them.
         genres : pandas.DataFrame

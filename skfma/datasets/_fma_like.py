@@ -10,7 +10,8 @@ from sklearn.utils import check_random_state
 
 from ..utils import check_positive
 from ._download import file_sha1
-from ._synthetic import fma_audio_path, make_genre_clips
+from ._fma import fma_audio_path
+from ._synthetic import make_genre_clips
 
 __all__ = ["make_fma_like"]
 
@@ -49,7 +50,7 @@ TRACKS_COLUMNS = {
 def make_fma_like(
     directory,
     *,
-    n_tracks=40,
+    n_clips=40,
     n_genres=4,
     tracks_per_artist=2,
     duration=5.0,
@@ -67,7 +68,7 @@ def make_fma_like(
         directory/fma_small/checksums       "<sha1>  NNN/NNNNNN.mp3" lines
 
     so that ``load_fma(directory)`` reads it as it reads the real data. Track
-    ids are sorted random ids below ``20 * n_tracks``. Each artist has
+    ids are sorted random ids below ``20 * n_clips``. Each artist has
     ``tracks_per_artist`` tracks of one genre on one album, and all of an
     artist's tracks are in one split: per genre, about 10% of the artists (at
     least one if the genre has three or more) go to ``validation``, as many to
@@ -80,7 +81,7 @@ def make_fma_like(
     ----------
     directory : str or os.PathLike
         Where to write (created if needed).
-    n_tracks : int, default=40
+    n_clips : int, default=40
         Number of tracks, split as evenly as possible between genres.
     n_genres : int, default=4
         Number of genres, the first of ``GENRE_STYLES`` (at most 8).
@@ -106,18 +107,18 @@ def make_fma_like(
     Examples
     --------
     >>> from skfma.datasets import load_fma, make_fma_like
-    >>> root = make_fma_like("fma_like", n_tracks=16, duration=1.0)  # doctest: +SKIP
+    >>> root = make_fma_like("fma_like", n_clips=16, duration=1.0)  # doctest: +SKIP
     >>> fma = load_fma(root, split="training")  # doctest: +SKIP
     >>> fma.filenames[0], fma.target[0]  # doctest: +SKIP
     ('fma_like/fma_small/000/000016.mp3', 'Electronic')
     """
     check_positive("tracks_per_artist", tracks_per_artist, integer=True)
     clips, genres = make_genre_clips(
-        n_tracks, n_genres=n_genres, duration=duration, sr=sr, random_state=random_state
+        n_clips, n_genres=n_genres, duration=duration, sr=sr, random_state=random_state
     )
     rng = check_random_state(random_state)
     root = os.fspath(directory)
-    track_ids = np.sort(rng.choice(np.arange(1, 20 * n_tracks), n_tracks, replace=False))
+    track_ids = np.sort(rng.choice(np.arange(1, 20 * n_clips), n_clips, replace=False))
     artists, splits = _artists_and_splits(genres, tracks_per_artist, rng)
     audio_dir = os.path.join(root, "fma_small")
     paths = [fma_audio_path(audio_dir, track_id) for track_id in track_ids]

@@ -10,8 +10,9 @@ from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_positive
+from ._fma import fma_audio_path
 
-__all__ = ["make_genre_clips", "GENRE_STYLES", "fma_audio_path"]
+__all__ = ["make_genre_clips", "GENRE_STYLES"]
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,6 @@ GENRE_STYLES = {
 }
 
 AUDIO_FORMATS = ("mp3", "ogg", "flac", "wav")
-
-
-def fma_audio_path(directory, track_id, extension="mp3"):
-    """The FMA location of a track: ``DIRECTORY/NNN/NNNNNN.ext`` (folder = first 3 digits)."""
-    tid = f"{int(track_id):06d}"
-    return os.path.join(os.fspath(directory), tid[:3], f"{tid}.{extension}")
 
 
 def make_genre_clips(

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..exceptions import ParameterError
-from ..nn import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
+from ..functional import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
 from ..utils import check_positive, check_top_db
 from ._base import WaveformTransformer
 

@@ -1,7 +1,8 @@
 """The published FMA networks as scikit-learn classifiers."""
 
-from ..nn import FeatureMLP, KostrzewaNet, UNetEncoderNet
-from ._base import NeuralClassifier, OneCycleSchedule
+from ..nn import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
+from ._callbacks import OneCycleSchedule
+from ._neural import NeuralClassifier
 
 __all__ = ["DNNClassifier", "KostrzewaCNN", "UNetEncoderCNN"]
 
@@ -9,7 +10,7 @@ __all__ = ["DNNClassifier", "KostrzewaCNN", "UNetEncoderCNN"]
 class DNNClassifier(NeuralClassifier):
     """Feature MLP of the FMA coursework reports, for FMA features or pooled features.
 
-    :class:`~skfma.nn.FeatureMLP` (hidden layers of 512 and 256 units, batch
+    :class:`~skfma.nn.DNNModule` (hidden layers of 512 and 256 units, batch
     normalisation, leaky ReLU, dropout 0.2) trained with Adam (learning rate
     1e-4, batches of 32). Standardise the features first (``StandardScaler``).
     Hidden sizes and dropout are ``module__hidden_layer_sizes`` and
@@ -17,7 +18,7 @@ class DNNClassifier(NeuralClassifier):
 
     Parameters
     ----------
-    module : torch.nn.Module class, default=FeatureMLP
+    module : torch.nn.Module class, default=DNNModule
         The network.
     lr : float, default=1e-4
         Adam's learning rate.
@@ -25,7 +26,7 @@ class DNNClassifier(NeuralClassifier):
         Passes over the training data.
     batch_size : int, default=32
         Clips per batch.
-    segment_frames : int or None, default=None
+    segment_length : int or None, default=None
         Windows of spectrogram input (see :class:`NeuralClassifier`).
     criterion, optimizer, train_split, callbacks, segment_hop, segment_aggregate, \
 augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
@@ -53,7 +54,7 @@ augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **k
     def __init__(
         self,
         *,
-        module=FeatureMLP,
+        module=DNNModule,
         lr=1e-4,
         max_epochs=100,
         **kwargs,
@@ -69,7 +70,7 @@ augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **k
 class KostrzewaCNN(NeuralClassifier):
     """The four-layer CNN of Kostrzewa et al. on mel spectrograms.
 
-    :class:`~skfma.nn.KostrzewaNet`: four convolutions (64, 64, 128, 128
+    :class:`~skfma.nn.KostrzewaCNNModule`: four convolutions (64, 64, 128, 128
     kernels of 5 x 5), each followed by ReLU, batch normalisation and 2 x 2
     max pooling, dropout 0.2 and one linear layer (735,944 trainable
     parameters for 128 x 128 inputs and 8 genres). The tuned settings are
@@ -77,7 +78,7 @@ class KostrzewaCNN(NeuralClassifier):
 
     Parameters
     ----------
-    module : torch.nn.Module class, default=KostrzewaNet
+    module : torch.nn.Module class, default=KostrzewaCNNModule
         The network.
     lr : float, default=1e-3
         Adam's learning rate.
@@ -85,7 +86,7 @@ class KostrzewaCNN(NeuralClassifier):
         Passes over the training data.
     batch_size : int, default=32
         Clips (or windows) per batch.
-    segment_frames : int or None, default=None
+    segment_length : int or None, default=None
         Train on windows of this many frames (e.g. 128) and predict a clip
         from its windows; ``None`` feeds whole clips.
     criterion, optimizer, train_split, callbacks, segment_hop, segment_aggregate, \
@@ -111,13 +112,13 @@ augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **k
     >>> from sklearn.pipeline import make_pipeline
     >>> from skfma import AudioLoader, KostrzewaCNN, MelSpectrogram
     >>> pipe = make_pipeline(AudioLoader(duration=29.7), MelSpectrogram(n_mels=128),
-    ...                      KostrzewaCNN(segment_frames=128, random_state=0))
+    ...                      KostrzewaCNN(segment_length=128, random_state=0))
     """
 
     def __init__(
         self,
         *,
-        module=KostrzewaNet,
+        module=KostrzewaCNNModule,
         max_epochs=30,
         **kwargs,
     ):
@@ -131,17 +132,17 @@ augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **k
 class UNetEncoderCNN(NeuralClassifier):
     """The encoder half of U-Net as a genre classifier, trained on spectrogram tiles.
 
-    :class:`~skfma.nn.UNetEncoderNet`: four double-convolution blocks (3 x 3
+    :class:`~skfma.nn.UNetEncoderCNNModule`: four double-convolution blocks (3 x 3
     convolution, batch normalisation and ReLU, twice), each followed by 2 x 2
     max pooling and dropout, then a linear layer; Xavier initialisation. It is
-    trained on 128-frame tiles of each clip (``segment_frames=128``; a clip's
+    trained on 128-frame tiles of each clip (``segment_length=128``; a clip's
     prediction averages its tiles) with Adam and a one-cycle learning-rate
     schedule peaking at ``lr`` (the ``one_cycle`` callback, a
     :class:`OneCycleSchedule`; ``callbacks__one_cycle=None`` turns it off).
 
     Parameters
     ----------
-    module : torch.nn.Module class, default=UNetEncoderNet
+    module : torch.nn.Module class, default=UNetEncoderCNNModule
         The network.
     lr : float, default=1e-3
         Peak learning rate of the one-cycle schedule.
@@ -149,7 +150,7 @@ class UNetEncoderCNN(NeuralClassifier):
         Passes over the training data (the length of the cycle).
     batch_size : int, default=42
         Tiles per batch.
-    segment_frames : int or None, default=128
+    segment_length : int or None, default=128
         Tile length in frames; ``None`` feeds whole clips.
     criterion, optimizer, train_split, callbacks, segment_hop, segment_aggregate, \
 augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
@@ -181,17 +182,17 @@ augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **k
     def __init__(
         self,
         *,
-        module=UNetEncoderNet,
+        module=UNetEncoderCNNModule,
         max_epochs=30,
         batch_size=42,
-        segment_frames=128,
+        segment_length=128,
         **kwargs,
     ):
         super().__init__(
             module=module,
             max_epochs=max_epochs,
             batch_size=batch_size,
-            segment_frames=segment_frames,
+            segment_length=segment_length,
             **kwargs,
         )
 

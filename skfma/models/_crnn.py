@@ -1,7 +1,7 @@
 """Choi et al.'s CRNN as a scikit-learn tagger (multi-label) or genre classifier."""
 
-from ..nn import ChoiCRNNNet
-from ._base import NeuralClassifier
+from ..nn import ChoiCRNNModule
+from ._neural import NeuralClassifier
 
 __all__ = ["ChoiCRNN"]
 
@@ -9,7 +9,7 @@ __all__ = ["ChoiCRNN"]
 class ChoiCRNN(NeuralClassifier):
     """The convolutional recurrent network of Choi et al. for music tagging.
 
-    :class:`~skfma.nn.ChoiCRNNNet`: four 3 x 3 convolutions (64, 128, 128,
+    :class:`~skfma.nn.ChoiCRNNModule`: four 3 x 3 convolutions (64, 128, 128,
     128 channels; batch normalisation, ELU, max pooling (2, 2), (3, 3),
     (4, 4), (4, 4)) over a log-mel spectrogram, a two-layer GRU of 32 units
     over the remaining time steps, dropout 0.1 and a linear output: 394,290
@@ -25,7 +25,7 @@ class ChoiCRNN(NeuralClassifier):
 
     Parameters
     ----------
-    module : torch.nn.Module class, default=ChoiCRNNNet
+    module : torch.nn.Module class, default=ChoiCRNNModule
         The network; ``module__filters``, ``module__pool_sizes``,
         ``module__gru_units``, ``module__dropout``, ... configure it.
     lr : float, default=1e-3
@@ -34,7 +34,7 @@ class ChoiCRNN(NeuralClassifier):
         Passes over the training data.
     batch_size : int, default=32
         Clips (or windows) per batch.
-    criterion, optimizer, train_split, callbacks, segment_frames, segment_hop, \
+    criterion, optimizer, train_split, callbacks, segment_length, segment_hop, \
 segment_aggregate, augment, iterator_train__shuffle, warm_start, random_state, verbose, \
 device, **kwargs
         As in :class:`NeuralClassifier`.
@@ -71,7 +71,7 @@ module_, history_
     def __init__(
         self,
         *,
-        module=ChoiCRNNNet,
+        module=ChoiCRNNModule,
         max_epochs=30,
         **kwargs,
     ):

@@ -1,7 +1,7 @@
 """Zhang et al.'s residual CNN on raw audio, as a scikit-learn classifier."""
 
-from ..nn import ZhangResNetNet
-from ._base import NeuralClassifier
+from ..nn import ZhangResNetModule
+from ._neural import NeuralClassifier
 
 __all__ = ["ZhangResNet"]
 
@@ -9,7 +9,7 @@ __all__ = ["ZhangResNet"]
 class ZhangResNet(NeuralClassifier):
     """The residual CNN of Zhang et al. on waveforms, their spectrogram, or both.
 
-    :class:`~skfma.nn.ZhangResNetNet` takes raw waveforms (``AudioLoader``'s
+    :class:`~skfma.nn.ZhangResNetModule` takes raw waveforms (``AudioLoader``'s
     output) and computes its spectrogram inside (STFT magnitude, n_fft 4096
     with 50% overlap), so ``make_pipeline(AudioLoader(), ZhangResNet())``
     needs nothing in between. ``module__input`` picks the first layer:
@@ -19,15 +19,15 @@ class ZhangResNet(NeuralClassifier):
     follow. Trained with Adam (learning rate 5e-4) in batches of 50.
 
     The reference cuts clips into segments of about 3 s with 50% overlap
-    and sums a clip's segment probabilities: ``segment_frames`` and
-    ``segment_hop`` then count samples, e.g. ``segment_frames=66150,
+    and sums a clip's segment probabilities: ``segment_length`` and
+    ``segment_hop`` then count samples, e.g. ``segment_length=66150,
     segment_hop=33075`` at 22,050 Hz; ``segment_aggregate="sum"`` is the
     default (``predict_proba`` then returns summed scores; see
     :class:`NeuralClassifier`).
 
     Parameters
     ----------
-    module : torch.nn.Module class, default=ZhangResNetNet
+    module : torch.nn.Module class, default=ZhangResNetModule
         The network; ``module__input``, ``module__n_fft``,
         ``module__filters``, ``module__dropout``, ... configure it.
     lr : float, default=5e-4
@@ -36,11 +36,11 @@ class ZhangResNet(NeuralClassifier):
         Passes over the training data.
     batch_size : int, default=50
         Clips (or segments) per batch.
-    segment_frames : int or None, default=None
+    segment_length : int or None, default=None
         Segment length in samples; ``None`` feeds whole clips.
     segment_hop : int or None, default=None
-        Samples between segment starts (half of ``segment_frames`` for 50%
-        overlap); ``None`` means ``segment_frames``.
+        Samples between segment starts (half of ``segment_length`` for 50%
+        overlap); ``None`` means ``segment_length``.
     segment_aggregate : {"sum", "mean", "max"}, default="sum"
         How a clip's segment probabilities are combined.
     criterion, optimizer, train_split, callbacks, augment, iterator_train__shuffle, \
@@ -71,14 +71,14 @@ module_, history_
     >>> from skfma.models import ZhangResNet
     >>> pipe = make_pipeline(
     ...     AudioLoader(sr=22050, duration=29.7),
-    ...     ZhangResNet(module__input="both", segment_frames=66150, segment_hop=33075),
+    ...     ZhangResNet(module__input="both", segment_length=66150, segment_hop=33075),
     ... )
     """
 
     def __init__(
         self,
         *,
-        module=ZhangResNetNet,
+        module=ZhangResNetModule,
         lr=5e-4,
         max_epochs=30,
         batch_size=50,

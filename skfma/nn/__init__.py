@@ -1,34 +1,28 @@
-"""Plain torch modules and functions: spectral front ends, augmentation and published nets.
+"""Plain torch modules: the published nets, a spectral front end and augmentation.
 
-This subpackage imports torch only (never scikit-learn or skorch).
+Naming rule: the module behind an estimator of :mod:`skfma.models` carries
+the estimator's name (less a ``Classifier`` suffix) followed by ``Module``,
+as skorch's ``MLPModule``: ``KostrzewaCNN`` trains a
+:class:`KostrzewaCNNModule`, ``DNNClassifier`` a :class:`DNNModule`. Every
+constructor argument is keyword-only with a default.
+
+This subpackage imports torch only (never scikit-learn or skorch). The signal
+processing the modules share with the feature transformers lives in
+:mod:`skfma.functional`.
 """
 
 from ._augment import SpecAugment
-from ._crnn import ChoiCRNNNet
-from ._frontend import (
-    SpectrogramFrontEnd,
-    apply_filterbank,
-    dct_matrix,
-    mel_filterbank,
-    mel_power,
-    power_to_db,
-    stft_power,
-)
-from ._nets import FeatureMLP, KostrzewaNet, UNetEncoderNet
-from ._resnet import ZhangResNetNet
+from ._crnn import ChoiCRNNModule
+from ._frontend import SpectrogramFrontEnd
+from ._nets import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
+from ._resnet import ZhangResNetModule
 
 __all__ = [
-    "ChoiCRNNNet",
-    "FeatureMLP",
-    "KostrzewaNet",
+    "ChoiCRNNModule",
+    "DNNModule",
+    "KostrzewaCNNModule",
     "SpecAugment",
     "SpectrogramFrontEnd",
-    "UNetEncoderNet",
-    "ZhangResNetNet",
-    "apply_filterbank",
-    "dct_matrix",
-    "mel_filterbank",
-    "mel_power",
-    "power_to_db",
-    "stft_power",
+    "UNetEncoderCNNModule",
+    "ZhangResNetModule",
 ]

@@ -8,7 +8,7 @@ from ..exceptions import ParameterError
 from ..utils import check_dropout, check_int, check_sizes, is_int
 from ._nets import _as_image, _image_shape
 
-__all__ = ["ChoiCRNNNet"]
+__all__ = ["ChoiCRNNModule"]
 
 
 def _check_pool_sizes(pool_sizes, n_layers):
@@ -24,7 +24,7 @@ def _check_pool_sizes(pool_sizes, n_layers):
     return tuple((int(freq), int(time)) for freq, time in pools)
 
 
-class ChoiCRNNNet(nn.Module):
+class ChoiCRNNModule(nn.Module):
     """Convolutional recurrent network of Choi et al. (2017) for music tagging.
 
     The input is batch-normalised per frequency bin, then four blocks of a
@@ -75,13 +75,13 @@ class ChoiCRNNNet(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skfma.nn import ChoiCRNNNet
-    >>> net = ChoiCRNNNet()
+    >>> from skfma.nn import ChoiCRNNModule
+    >>> net = ChoiCRNNModule()
     >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
     394290
     >>> net.time_steps
     15
-    >>> ChoiCRNNNet(input_shape=(1, 32, 100), n_classes=5)(torch.randn(2, 1, 32, 100)).shape
+    >>> ChoiCRNNModule(input_shape=(1, 32, 100), n_classes=5)(torch.randn(2, 1, 32, 100)).shape
     torch.Size([2, 5])
     """
 

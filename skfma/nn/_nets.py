@@ -19,7 +19,7 @@ from torch import nn
 from ..exceptions import ParameterError
 from ..utils import check_dropout, check_int, check_sizes, is_int
 
-__all__ = ["FeatureMLP", "KostrzewaNet", "UNetEncoderNet"]
+__all__ = ["DNNModule", "KostrzewaCNNModule", "UNetEncoderCNNModule"]
 
 
 def _image_shape(input_shape):
@@ -60,7 +60,7 @@ def _pool(height, width):
     return nn.MaxPool2d(kernel), height // kernel[0], width // kernel[1]
 
 
-class FeatureMLP(nn.Module):
+class DNNModule(nn.Module):
     """Multi-layer perceptron for feature vectors (the "DNN" of FMA reports).
 
     Each hidden layer is linear, batch normalisation, leaky ReLU and dropout;
@@ -84,8 +84,8 @@ class FeatureMLP(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skfma.nn import FeatureMLP
-    >>> FeatureMLP(input_shape=(518,), n_classes=8)(torch.randn(4, 518)).shape
+    >>> from skfma.nn import DNNModule
+    >>> DNNModule(input_shape=(518,), n_classes=8)(torch.randn(4, 518)).shape
     torch.Size([4, 8])
     """
 
@@ -129,7 +129,7 @@ class FeatureMLP(nn.Module):
         return self.layers(x)
 
 
-class KostrzewaNet(nn.Module):
+class KostrzewaCNNModule(nn.Module):
     """The four-layer CNN of Kostrzewa et al. for mel spectrograms.
 
     Each convolution (no padding) is followed by ReLU, batch normalisation and
@@ -160,8 +160,8 @@ class KostrzewaNet(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skfma.nn import KostrzewaNet
-    >>> net = KostrzewaNet()
+    >>> from skfma.nn import KostrzewaCNNModule
+    >>> net = KostrzewaCNNModule()
     >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
     735944
     >>> net(torch.randn(2, 1, 128, 128)).shape
@@ -217,7 +217,7 @@ class KostrzewaNet(nn.Module):
         return self.layers(_as_image(x, self.channels))
 
 
-class UNetEncoderNet(nn.Module):
+class UNetEncoderCNNModule(nn.Module):
     """The encoder half of U-Net as a spectrogram classifier.
 
     Four double-convolution blocks (3 x 3 convolution with padding 1, batch
@@ -245,8 +245,8 @@ class UNetEncoderNet(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skfma.nn import UNetEncoderNet
-    >>> net = UNetEncoderNet(input_shape=(1, 64, 64), n_classes=4, filters=(8, 16, 32, 64))
+    >>> from skfma.nn import UNetEncoderCNNModule
+    >>> net = UNetEncoderCNNModule(input_shape=(1, 64, 64), n_classes=4, filters=(8, 16, 32, 64))
     >>> net(torch.randn(2, 1, 64, 64)).shape
     torch.Size([2, 4])
     """

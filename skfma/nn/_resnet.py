@@ -7,7 +7,7 @@ from ..exceptions import ParameterError
 from ..utils import check_choice, check_dropout, check_int, check_sizes
 from ._frontend import SpectrogramFrontEnd
 
-__all__ = ["ZhangResNetNet"]
+__all__ = ["ZhangResNetModule"]
 
 INPUTS = ("spectrogram", "waveform", "both")
 
@@ -17,7 +17,7 @@ def _conv_block(n_in, n_out, kernel_size):
     return nn.Sequential(nn.Conv1d(n_in, n_out, kernel_size, padding="same"), nn.BatchNorm1d(n_out))
 
 
-class ZhangResNetNet(nn.Module):
+class ZhangResNetModule(nn.Module):
     """Residual CNN of Zhang et al. (2016) on waveforms, their spectrogram, or both.
 
     The net takes raw waveforms. Its first layer makes ``filters`` feature
@@ -79,8 +79,8 @@ class ZhangResNetNet(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skfma.nn import ZhangResNetNet
-    >>> net = ZhangResNetNet(input="both", n_fft=512, filters=32, n_classes=4)
+    >>> from skfma.nn import ZhangResNetModule
+    >>> net = ZhangResNetModule(input="both", n_fft=512, filters=32, n_classes=4)
     >>> net(torch.randn(2, 22050)).shape
     torch.Size([2, 4])
     """
@@ -171,7 +171,7 @@ class ZhangResNetNet(nn.Module):
         """
         if x.dim() != 2:
             raise ValueError(
-                "ZhangResNetNet takes waveform batches of shape (batch, n_samples), such as "
+                "ZhangResNetModule takes waveform batches of shape (batch, n_samples), such as "
                 f"AudioLoader's output; got a tensor of shape {tuple(x.shape)}."
             )
         first = self.elu(self.first_norm(self.first_layer(x)))

@@ -54,10 +54,10 @@ def test_metadata_like_the_real_one(fma_like, fixtures_dir):
 
 
 def test_deterministic(tmp_path):
-    first = make_fma_like(tmp_path / "a", n_tracks=6, n_genres=2, duration=0.2, random_state=3)
-    make_fma_like(tmp_path / "b", n_tracks=6, n_genres=2, duration=0.2, random_state=3)
+    first = make_fma_like(tmp_path / "a", n_clips=6, n_genres=2, duration=0.2, random_state=3)
+    make_fma_like(tmp_path / "b", n_clips=6, n_genres=2, duration=0.2, random_state=3)
     assert first == str(tmp_path / "a")
     for name in ("fma_metadata/tracks.csv", "fma_metadata/genres.csv", "fma_small/checksums"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    other = make_fma_like(tmp_path / "c", n_tracks=6, n_genres=2, duration=0.2, random_state=4)
+    other = make_fma_like(tmp_path / "c", n_clips=6, n_genres=2, duration=0.2, random_state=4)
     assert not np.array_equal(load_fma(other).track_ids, load_fma(first).track_ids)

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skfma import KostrzewaCNN, TemporalStatistics
 from skfma.models import DNNClassifier, UNetEncoderCNN
-from skfma.nn import FeatureMLP, KostrzewaNet, UNetEncoderNet
+from skfma.nn import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
 
 #: Small nets: each learns the 4-genre task in a few CPU seconds.
 NETS = {
@@ -28,7 +28,7 @@ NETS = {
     ),
     "unet": lambda: UNetEncoderCNN(
         module__filters=(8, 8, 16, 16),
-        segment_frames=32,
+        segment_length=32,
         segment_hop=16,
         lr=1e-2,
         max_epochs=5,
@@ -58,12 +58,12 @@ def test_learns_genres_from_audio_files(name, genre_files, front_end):
 
 
 def test_defaults_and_modules():
-    assert DNNClassifier().module is FeatureMLP
+    assert DNNClassifier().module is DNNModule
     assert (DNNClassifier().lr, DNNClassifier().batch_size) == (1e-4, 32)
-    assert KostrzewaCNN().module is KostrzewaNet
+    assert KostrzewaCNN().module is KostrzewaCNNModule
     unet = UNetEncoderCNN()
-    assert unet.module is UNetEncoderNet
-    assert (unet.batch_size, unet.segment_frames) == (42, 128)
+    assert unet.module is UNetEncoderCNNModule
+    assert (unet.batch_size, unet.segment_length) == (42, 128)
     assert "one_cycle" in dict(unet.get_default_callbacks())
     assert KostrzewaCNN().train_split is None
 

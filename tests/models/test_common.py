@@ -11,17 +11,17 @@ from skfma.models import (
     UNetEncoderCNN,
     ZhangResNet,
 )
-from skfma.nn import FeatureMLP
+from skfma.nn import DNNModule
 
 # Tiny networks trained long enough to learn sklearn's small test problems (a few
 # hundred 2-D samples): the checks exercise the real classes, only smaller.
 FAST = {"lr": 1e-2, "max_epochs": 15, "batch_size": 16, "random_state": 0}
 
 ESTIMATORS = [
-    NeuralClassifier(module=FeatureMLP, module__hidden_layer_sizes=(16,), **FAST),
+    NeuralClassifier(module=DNNModule, module__hidden_layer_sizes=(16,), **FAST),
     DNNClassifier(module__hidden_layer_sizes=(16,), **FAST),
     KostrzewaCNN(module__filters=(4, 8), module__kernel_size=3, **FAST),
-    UNetEncoderCNN(module__filters=(4, 8), segment_frames=None, **FAST),
+    UNetEncoderCNN(module__filters=(4, 8), segment_length=None, **FAST),
     ChoiCRNN(module__filters=(4, 8), module__pool_sizes=((2, 2),) * 2, module__gru_units=8, **FAST),
     # sklearn's 2-D samples read as short waveforms: a 16-sample STFT and 8 maps. "both", as
     # an STFT magnitude alone cannot tell x from -x, which sklearn's toy problems need.

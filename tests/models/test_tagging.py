@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 from skfma import ChoiCRNN, predict_tags
 from skfma.exceptions import ParameterError
-from skfma.nn import ChoiCRNNNet
+from skfma.nn import ChoiCRNNModule
 
 
 def small_crnn(**params):
@@ -37,8 +37,8 @@ def tagger(tag_data):
 
 def test_defaults():
     crnn = ChoiCRNN()
-    assert crnn.module is ChoiCRNNNet
-    assert (crnn.lr, crnn.batch_size, crnn.segment_frames) == (1e-3, 32, None)
+    assert crnn.module is ChoiCRNNModule
+    assert (crnn.lr, crnn.batch_size, crnn.segment_length) == (1e-3, 32, None)
 
 
 def test_crnn_learns_several_tags_per_clip(tagger, tag_data):

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 
 from skfma import AudioLoader, ZhangResNet
 from skfma.datasets import make_genre_clips
-from skfma.nn import ZhangResNetNet
+from skfma.nn import ZhangResNetModule
 
 SR = 8000
 
@@ -40,7 +40,7 @@ def waveforms():
 
 def test_defaults():
     net = ZhangResNet()
-    assert net.module is ZhangResNetNet
+    assert net.module is ZhangResNetModule
     assert (net.lr, net.batch_size, net.segment_aggregate) == (5e-4, 50, "sum")
 
 
@@ -49,7 +49,7 @@ def test_defaults():
 def test_learns_genres_from_each_input(input, segmented, waveforms):
     (X_train, y_train), (X_test, y_test) = waveforms
     # Segments of 0.5 s with 50% overlap: 5 per clip.
-    segments = {"segment_frames": SR // 2, "segment_hop": SR // 4} if segmented else {}
+    segments = {"segment_length": SR // 2, "segment_hop": SR // 4} if segmented else {}
     net = small_zhang(module__input=input, **segments).fit(X_train, y_train)
     assert net.module_.input == input
     assert net.score(X_test, y_test) >= 0.6  # 4 genres: chance is 0.25
@@ -58,7 +58,7 @@ def test_learns_genres_from_each_input(input, segmented, waveforms):
 
 def test_a_clip_is_the_sum_of_its_segments(waveforms):
     (X_train, y_train), (X_test, _) = waveforms
-    net = small_zhang(segment_frames=SR // 2, segment_hop=SR // 4, max_epochs=2)
+    net = small_zhang(segment_length=SR // 2, segment_hop=SR // 4, max_epochs=2)
     net.fit(X_train, y_train)
     x = torch.as_tensor(X_test[:3])
     starts = range(0, X_test.shape[1] - SR // 2 + 1, SR // 4)
@@ -85,7 +85,7 @@ def test_audio_loader_then_zhang_needs_no_plumbing(genre_files):
     sr = 11025  # 1.5 s clips: 16,538 samples; 0.5 s segments with 50% overlap
     pipe = make_pipeline(
         AudioLoader(sr=sr, duration=1.5),
-        small_zhang(module__input="both", segment_frames=sr // 2, segment_hop=sr // 4),
+        small_zhang(module__input="both", segment_length=sr // 2, segment_hop=sr // 4),
     )
     pipe.fit(paths_train, y_train)
     assert pipe[-1].n_features_in_ == round(1.5 * sr)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from skfma.exceptions import ParameterError
-from skfma.nn import ChoiCRNNNet
+from skfma.nn import ChoiCRNNModule
 
 
 def n_trainable(module):
@@ -15,7 +15,7 @@ def n_trainable(module):
 
 
 def test_reference_net_has_0_4m_parameters():
-    net = ChoiCRNNNet(input_shape=(1, 96, 1366), n_classes=50)
+    net = ChoiCRNNModule(input_shape=(1, 96, 1366), n_classes=50)
     convs = 9 * (1 * 64 + 64 * 128 + 128 * 128 + 128 * 128) + (64 + 3 * 128)  # weights + biases
     norms = 2 * 96 + 2 * (64 + 3 * 128)  # input norm over 96 mel bins, then one per convolution
     grus = 3 * (128 * 32 + 32 * 32 + 2 * 32) + 3 * (32 * 32 + 32 * 32 + 2 * 32)
@@ -24,7 +24,7 @@ def test_reference_net_has_0_4m_parameters():
 
 
 def test_reference_layout():
-    net = ChoiCRNNNet()
+    net = ChoiCRNNModule()
     convs = [m for m in net.conv if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in convs] == [64, 128, 128, 128]
     assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs)
@@ -51,19 +51,19 @@ def test_reference_layout():
     ],
 )
 def test_pooling_adapts_to_other_inputs(input_shape, image):
-    net = ChoiCRNNNet(input_shape=input_shape, n_classes=4, filters=(4, 8, 8, 8), gru_units=6)
+    net = ChoiCRNNModule(input_shape=input_shape, n_classes=4, filters=(4, 8, 8, 8), gru_units=6)
     assert net.eval()(torch.randn(3, *input_shape)).shape == (3, 4)
     # Whatever the number of bins, the last block leaves one.
     assert net.conv(torch.zeros(1, *image)).shape[:3] == (1, 8, 1)
 
 
 def test_trailing_frames_are_pooled_not_dropped():
-    net = ChoiCRNNNet(input_shape=(1, 8, 9), n_classes=2, filters=(2,), pool_sizes=((2, 4),))
+    net = ChoiCRNNModule(input_shape=(1, 8, 9), n_classes=2, filters=(2,), pool_sizes=((2, 4),))
     assert net.time_steps == 3  # ceil(9 / 4): the ninth frame gets its own step
 
 
 def test_gru_runs_over_time_and_the_output_is_logits():
-    net = ChoiCRNNNet(
+    net = ChoiCRNNModule(
         input_shape=(1, 16, 64), n_classes=3, filters=(4, 4), pool_sizes=((2, 2),) * 2
     )
     net.eval()
@@ -91,18 +91,18 @@ def test_gru_runs_over_time_and_the_output_is_logits():
 )
 def test_invalid_arguments_name_the_parameter(kwargs, name):
     with pytest.raises(ParameterError, match=name):
-        ChoiCRNNNet(**kwargs)
+        ChoiCRNNModule(**kwargs)
 
 
 def test_every_argument_is_keyword_only_with_a_default():
-    params = list(inspect.signature(ChoiCRNNNet).parameters.values())
+    params = list(inspect.signature(ChoiCRNNModule).parameters.values())
     assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in params)
 
 
 def test_numpy_integer_sizes_from_a_parameter_grid():
     # torch's GRU takes only Python ints; np.arange grids give NumPy ones.
     i = np.int64
-    net = ChoiCRNNNet(
+    net = ChoiCRNNModule(
         input_shape=(i(1), i(16), i(32)),
         n_classes=i(3),
         filters=(i(4), i(4)),

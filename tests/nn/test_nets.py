@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from skfma.exceptions import ParameterError
-from skfma.nn import FeatureMLP, KostrzewaNet, UNetEncoderNet
+from skfma.nn import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
 
 
 def n_trainable(module):
@@ -12,11 +12,11 @@ def n_trainable(module):
 
 
 def test_kostrzewa_has_the_reference_parameter_count():
-    assert n_trainable(KostrzewaNet(input_shape=(1, 128, 128), n_classes=8)) == 735_944
+    assert n_trainable(KostrzewaCNNModule(input_shape=(1, 128, 128), n_classes=8)) == 735_944
 
 
 def test_kostrzewa_layout():
-    net = KostrzewaNet(input_shape=(1, 128, 128), n_classes=8)
+    net = KostrzewaCNNModule(input_shape=(1, 128, 128), n_classes=8)
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in convs] == [64, 64, 128, 128]
     assert all(c.kernel_size == (5, 5) and c.padding == (0, 0) for c in convs)
@@ -29,13 +29,16 @@ def test_kostrzewa_layout():
 @pytest.mark.parametrize(
     ("net", "x"),
     [
-        (KostrzewaNet(input_shape=(1, 32, 32), n_classes=3, filters=(4, 8)), (5, 1, 32, 32)),
-        (KostrzewaNet(input_shape=(32, 32), n_classes=3, filters=(4, 8)), (5, 32, 32)),
-        (KostrzewaNet(input_shape=(2, 32, 40), n_classes=3, filters=(4,)), (5, 2, 32, 40)),
-        (UNetEncoderNet(input_shape=(1, 32, 32), n_classes=3, filters=(4, 8)), (5, 1, 32, 32)),
-        (UNetEncoderNet(input_shape=(7,), n_classes=3, filters=(4, 8)), (5, 7)),
-        (FeatureMLP(input_shape=(7,), n_classes=3, hidden_layer_sizes=(16, 8)), (5, 7)),
-        (FeatureMLP(input_shape=(1, 8, 6), n_classes=3, hidden_layer_sizes=()), (5, 1, 8, 6)),
+        (KostrzewaCNNModule(input_shape=(1, 32, 32), n_classes=3, filters=(4, 8)), (5, 1, 32, 32)),
+        (KostrzewaCNNModule(input_shape=(32, 32), n_classes=3, filters=(4, 8)), (5, 32, 32)),
+        (KostrzewaCNNModule(input_shape=(2, 32, 40), n_classes=3, filters=(4,)), (5, 2, 32, 40)),
+        (
+            UNetEncoderCNNModule(input_shape=(1, 32, 32), n_classes=3, filters=(4, 8)),
+            (5, 1, 32, 32),
+        ),
+        (UNetEncoderCNNModule(input_shape=(7,), n_classes=3, filters=(4, 8)), (5, 7)),
+        (DNNModule(input_shape=(7,), n_classes=3, hidden_layer_sizes=(16, 8)), (5, 7)),
+        (DNNModule(input_shape=(1, 8, 6), n_classes=3, hidden_layer_sizes=()), (5, 1, 8, 6)),
     ],
 )
 def test_output_is_logits_per_class(net, x):
@@ -46,14 +49,14 @@ def test_output_is_logits_per_class(net, x):
 
 def test_small_maps_shrink_kernels_and_pools():
     """A 1-bin-high map gets 1-high kernels and pools instead of failing."""
-    net = KostrzewaNet(input_shape=(3,), n_classes=2, filters=(4, 4, 4, 4), kernel_size=5)
+    net = KostrzewaCNNModule(input_shape=(3,), n_classes=2, filters=(4, 4, 4, 4), kernel_size=5)
     assert net(torch.randn(4, 3)).shape == (4, 2)
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs[0].kernel_size == (3, 1)
 
 
 def test_unet_blocks_and_xavier_init():
-    net = UNetEncoderNet(input_shape=(1, 64, 64), n_classes=4, filters=(8, 16, 32, 64))
+    net = UNetEncoderCNNModule(input_shape=(1, 64, 64), n_classes=4, filters=(8, 16, 32, 64))
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in convs] == [8, 8, 16, 16, 32, 32, 64, 64]
     assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs)
@@ -65,7 +68,7 @@ def test_unet_blocks_and_xavier_init():
 
 
 def test_mlp_layers():
-    net = FeatureMLP(input_shape=(518,), n_classes=8)
+    net = DNNModule(input_shape=(518,), n_classes=8)
     kinds = [type(m).__name__ for m in net.layers]
     assert kinds[:5] == ["Flatten", "Linear", "BatchNorm1d", "LeakyReLU", "Dropout"]
     widths = [m.out_features for m in net.layers if isinstance(m, torch.nn.Linear)]
@@ -76,12 +79,12 @@ def test_mlp_layers():
 @pytest.mark.parametrize(
     ("cls", "kwargs", "name"),
     [
-        (KostrzewaNet, {"filters": ()}, "filters"),
-        (KostrzewaNet, {"kernel_size": 0}, "kernel_size"),
-        (KostrzewaNet, {"input_shape": (1, 2, 3, 4)}, "input_shape"),
-        (UNetEncoderNet, {"dropout": 1.0}, "dropout"),
-        (FeatureMLP, {"n_classes": 0}, "n_classes"),
-        (FeatureMLP, {"hidden_layer_sizes": (8, -1)}, "hidden_layer_sizes"),
+        (KostrzewaCNNModule, {"filters": ()}, "filters"),
+        (KostrzewaCNNModule, {"kernel_size": 0}, "kernel_size"),
+        (KostrzewaCNNModule, {"input_shape": (1, 2, 3, 4)}, "input_shape"),
+        (UNetEncoderCNNModule, {"dropout": 1.0}, "dropout"),
+        (DNNModule, {"n_classes": 0}, "n_classes"),
+        (DNNModule, {"hidden_layer_sizes": (8, -1)}, "hidden_layer_sizes"),
     ],
 )
 def test_invalid_arguments_name_the_parameter(cls, kwargs, name):
@@ -89,7 +92,7 @@ def test_invalid_arguments_name_the_parameter(cls, kwargs, name):
         cls(**kwargs)
 
 
-@pytest.mark.parametrize("cls", [FeatureMLP, KostrzewaNet, UNetEncoderNet])
+@pytest.mark.parametrize("cls", [DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule])
 def test_every_argument_is_keyword_only_with_a_default(cls):
     import inspect
 

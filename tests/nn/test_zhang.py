@@ -1,4 +1,4 @@
-"""Zhang et al.'s residual CNN and the spectrogram front end it computes inside."""
+"""Zhang et al.'s residual CNN."""
 
 import inspect
 
@@ -6,46 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from skfma import Spectrogram
 from skfma.exceptions import ParameterError
-from skfma.nn import SpectrogramFrontEnd, ZhangResNetNet
+from skfma.nn import SpectrogramFrontEnd, ZhangResNetModule
 
 INPUTS = ["spectrogram", "waveform", "both"]
 
 
 def n_trainable(module):
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
-@pytest.mark.parametrize(
-    ("params", "n_samples"),
-    [
-        ({"n_fft": 4096}, 66150),  # the reference: 3 s at 22,050 Hz, 50% overlap
-        ({"n_fft": 512, "hop_length": 128, "power": 2.0}, 5000),
-        ({"n_fft": 256, "db": True}, 3000),
-        ({"n_fft": 256, "power": 2.0, "db": True, "top_db": 40.0}, 3000),
-    ],
-)
-def test_front_end_matches_the_spectrogram_transformer(params, n_samples):
-    x = np.random.default_rng(0).uniform(-1, 1, (3, n_samples)).astype(np.float32)
-    front_end = SpectrogramFrontEnd(**params)
-    hop = params.get("hop_length", params["n_fft"] // 2)
-    transformer = Spectrogram(**{**params, "hop_length": hop})
-    ours = front_end(torch.from_numpy(x)).numpy()
-    reference = transformer.fit_transform(x)
-    assert ours.shape == reference.shape == (3, front_end.n_bins, 1 + n_samples // hop)
-    np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-5 * np.abs(reference).max())
-
-
-def test_front_end_validates_its_arguments():
-    for kwargs, name in [
-        ({"n_fft": 0}, "n_fft"),
-        ({"hop_length": -1}, "hop_length"),
-        ({"power": 0}, "power"),
-        ({"top_db": -3}, "top_db"),
-    ]:
-        with pytest.raises(ParameterError, match=name):
-            SpectrogramFrontEnd(**kwargs)
 
 
 def test_parameter_counts_of_the_three_variants():
@@ -60,7 +28,7 @@ def test_parameter_counts_of_the_three_variants():
     )
     spectrogram_maps = 2049 * 3 + 1  # per map: 3 frames of 2049 bins, and a bias
     waveform_maps = 4096 + 1  # per map: 4096 taps, and a bias
-    counts = {i: n_trainable(ZhangResNetNet(input=i, n_classes=8)) for i in INPUTS}
+    counts = {i: n_trainable(ZhangResNetModule(input=i, n_classes=8)) for i in INPUTS}
     assert counts == {
         "spectrogram": shared + 256 * spectrogram_maps,
         "waveform": shared + 256 * waveform_maps,
@@ -74,7 +42,7 @@ def test_variants_share_everything_after_the_first_layer():
         first = ("spectrogram", "waveform_conv")
         return {k: v.shape for k, v in net.state_dict().items() if not k.startswith(first)}
 
-    nets = [ZhangResNetNet(input=i, n_fft=256, filters=16) for i in INPUTS]
+    nets = [ZhangResNetModule(input=i, n_fft=256, filters=16) for i in INPUTS]
     assert shapes(nets[0]) == shapes(nets[1]) == shapes(nets[2])
     both = nets[2]
     assert both.spectrogram_conv.out_channels == both.waveform_conv.out_channels == 8
@@ -83,13 +51,13 @@ def test_variants_share_everything_after_the_first_layer():
 
 @pytest.mark.parametrize("input", INPUTS)
 def test_first_layer_gives_one_value_per_stft_frame(input):
-    net = ZhangResNetNet(input=input, n_fft=256, hop_length=100, filters=6)
+    net = ZhangResNetModule(input=input, n_fft=256, hop_length=100, filters=6)
     for n_samples in (1000, 1050, 3):
         assert net.first_layer(torch.randn(2, n_samples)).shape == (2, 6, 1 + n_samples // 100)
 
 
 def test_waveform_frames_are_centred_like_the_stft():
-    net = ZhangResNetNet(input="waveform", n_fft=8, hop_length=4, filters=2)
+    net = ZhangResNetModule(input="waveform", n_fft=8, hop_length=4, filters=2)
     with torch.no_grad():
         net.waveform_conv.weight.zero_()
         net.waveform_conv.bias.zero_()
@@ -101,7 +69,7 @@ def test_waveform_frames_are_centred_like_the_stft():
 
 
 def test_both_concatenates_spectrogram_and_waveform_maps():
-    net = ZhangResNetNet(input="both", n_fft=64, filters=5).eval()
+    net = ZhangResNetModule(input="both", n_fft=64, filters=5).eval()
     x = torch.randn(2, 640)
     maps = net.first_layer(x)
     expected_spec = net.spectrogram_conv(net.spectrogram(x))
@@ -110,7 +78,7 @@ def test_both_concatenates_spectrogram_and_waveform_maps():
 
 
 def test_residual_block_and_pooling_layout():
-    net = ZhangResNetNet(n_fft=64, filters=8, dense_units=(6, 4), dropout=0.3, n_classes=3)
+    net = ZhangResNetModule(n_fft=64, filters=8, dense_units=(6, 4), dropout=0.3, n_classes=3)
     linears = [m for m in net.dense if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(16, 6), (6, 4), (4, 3)]
     kinds = [type(m).__name__ for m in net.dense[:4]]
@@ -134,7 +102,7 @@ def test_residual_block_and_pooling_layout():
 
 @pytest.mark.parametrize("input", INPUTS)
 def test_any_length_and_logits(input):
-    net = ZhangResNetNet(input=input, n_fft=128, filters=4, n_classes=3).eval()
+    net = ZhangResNetModule(input=input, n_fft=128, filters=4, n_classes=3).eval()
     for n_samples in (5, 800, 4000):
         out = net(torch.randn(2, n_samples))
         assert out.shape == (2, 3)
@@ -142,7 +110,7 @@ def test_any_length_and_logits(input):
 
 
 def test_spectrogram_batches_are_refused_with_a_clear_message():
-    net = ZhangResNetNet(n_fft=64, filters=4)
+    net = ZhangResNetModule(n_fft=64, filters=4)
     with pytest.raises(ValueError, match="waveform batches"):
         net(torch.randn(2, 1, 33, 10))
 
@@ -163,10 +131,10 @@ def test_spectrogram_batches_are_refused_with_a_clear_message():
 )
 def test_invalid_arguments_name_the_parameter(kwargs, name):
     with pytest.raises(ParameterError, match=name):
-        ZhangResNetNet(**kwargs)
+        ZhangResNetModule(**kwargs)
 
 
-@pytest.mark.parametrize("cls", [ZhangResNetNet, SpectrogramFrontEnd])
+@pytest.mark.parametrize("cls", [ZhangResNetModule, SpectrogramFrontEnd])
 def test_every_argument_is_keyword_only_with_a_default(cls):
     params = list(inspect.signature(cls).parameters.values())
     assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in params)

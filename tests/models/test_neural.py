@@ -8,14 +8,14 @@ from skorch.dataset import ValidSplit
 
 from skfma.exceptions import ParameterError
 from skfma.models import NeuralClassifier, OneCycleSchedule
-from skfma.nn import FeatureMLP, KostrzewaNet, SpecAugment
+from skfma.nn import DNNModule, KostrzewaCNNModule, SpecAugment
 
 RNG = np.random.default_rng(0)
 
 
 def tiny_cnn(**params):
     defaults = {
-        "module": KostrzewaNet,
+        "module": KostrzewaCNNModule,
         "module__filters": (4, 8),
         "module__kernel_size": 3,
         "max_epochs": 2,
@@ -27,7 +27,7 @@ def tiny_cnn(**params):
 
 def tiny_mlp(**params):
     defaults = {
-        "module": FeatureMLP,
+        "module": DNNModule,
         "module__hidden_layer_sizes": (16,),
         "lr": 1e-2,
         "max_epochs": 20,
@@ -102,7 +102,7 @@ def test_module_is_sized_from_the_data_without_set_params():
 
 def test_a_module_instance_is_used_as_built():
     X, y = spectrograms()
-    module = KostrzewaNet(input_shape=(1, 16, 32), n_classes=3, filters=(4,), kernel_size=3)
+    module = KostrzewaCNNModule(input_shape=(1, 16, 32), n_classes=3, filters=(4,), kernel_size=3)
     net = NeuralClassifier(module=module, max_epochs=1, batch_size=8, random_state=0).fit(X, y)
     assert net.module_ is module
     convolutions = [layer for layer in net.module_.modules() if isinstance(layer, torch.nn.Conv2d)]
@@ -138,7 +138,7 @@ def test_multiclass_multioutput_target_is_refused():
 class TestSegments:
     def test_training_sees_every_window(self):
         X, y = spectrograms(n_frames=40)
-        net = tiny_cnn(segment_frames=16, segment_hop=8, batch_size=10, max_epochs=1).fit(X, y)
+        net = tiny_cnn(segment_length=16, segment_hop=8, batch_size=10, max_epochs=1).fit(X, y)
         # (40 - 16) // 8 + 1 = 4 windows per clip: 96 windows, 10 batches.
         assert net.history_[-1, "train_batch_count"] == 10
         assert sum(net.history_[-1, "batches", :, "train_batch_size"]) == 96
@@ -146,7 +146,7 @@ class TestSegments:
 
     def test_predict_proba_averages_the_windows(self):
         X, y = spectrograms(n_frames=40)
-        net = tiny_cnn(segment_frames=16, segment_hop=8).fit(X, y)
+        net = tiny_cnn(segment_length=16, segment_hop=8).fit(X, y)
         x = torch.as_tensor(X[:5, None], dtype=torch.float32)
         with torch.no_grad():
             windows = [net.module_.eval()(x[..., s : s + 16]).softmax(-1) for s in (0, 8, 16, 24)]
@@ -159,18 +159,18 @@ class TestSegments:
 
     def test_clips_of_other_lengths_and_short_clips(self):
         X, y = spectrograms(n_frames=40)
-        net = tiny_cnn(segment_frames=16).fit(X, y)
+        net = tiny_cnn(segment_length=16).fit(X, y)
         assert net.predict_proba(X[:, :, :33]).shape == (24, 3)
         short = net.predict_proba(X[:4, :, :10])
         padded = np.concatenate(
             [X[:4, :, :10], np.repeat(X[:4, :, :10].min(-1, keepdims=True), 6, -1)], -1
         )
         np.testing.assert_allclose(short, net.predict_proba(padded), rtol=1e-5)
-        tiny_cnn(segment_frames=64).fit(X, y)  # every training clip shorter than a window
+        tiny_cnn(segment_length=64).fit(X, y)  # every training clip shorter than a window
 
     def test_validation_split_keeps_a_clips_windows_together(self):
         X, y = spectrograms(n=30, n_frames=40)
-        net = tiny_cnn(segment_frames=16, train_split=ValidSplit(5, stratified=True))
+        net = tiny_cnn(segment_length=16, train_split=ValidSplit(5, stratified=True))
         train, valid = net.fit(X, y).get_split_datasets(
             X[:, None].astype(np.float32), net._label_encoder.transform(y)
         )
@@ -180,12 +180,12 @@ class TestSegments:
     def test_2d_waveforms_are_cut_in_samples_and_padded_with_zeros(self):
         X = RNG.standard_normal((12, 50)).astype(np.float32)
         y = np.arange(12) % 2
-        net = tiny_mlp(segment_frames=16, segment_hop=8, batch_size=12, max_epochs=1).fit(X, y)
+        net = tiny_mlp(segment_length=16, segment_hop=8, batch_size=12, max_epochs=1).fit(X, y)
         # (50 - 16) // 8 + 1 = 5 windows of 16 samples per clip.
         assert sum(net.history_[-1, "batches", :, "train_batch_size"]) == 60
         assert net.module_.layers[1].in_features == 16
         # Waveforms keep the training length (n_features_in_); shorter ones are zero-padded.
-        short = tiny_mlp(segment_frames=16, max_epochs=1).fit(X[:, :10], y)
+        short = tiny_mlp(segment_length=16, max_epochs=1).fit(X[:, :10], y)
         padded = torch.as_tensor(np.pad(X[:4, :10], [(0, 0), (0, 6)]))
         with torch.no_grad():
             expected = short.module_.eval()(padded).softmax(-1).numpy()
@@ -193,14 +193,14 @@ class TestSegments:
 
     def test_sum_adds_the_windows_and_predicts_as_the_mean(self):
         X, y = spectrograms(n_frames=40)
-        net = tiny_cnn(segment_frames=16, segment_hop=8).fit(X, y)
+        net = tiny_cnn(segment_length=16, segment_hop=8).fit(X, y)
         mean = net.predict_proba(X)
         predicted = net.predict(X)
         net.set_params(segment_aggregate="sum")
         np.testing.assert_allclose(net.predict_proba(X), 4 * mean, rtol=1e-5)
         np.testing.assert_array_equal(net.predict(X), predicted)
         Y = np.stack([y == "Rock", y != "Folk"], axis=1).astype(int)
-        tagger = tiny_cnn(segment_frames=16, segment_hop=8, max_epochs=10, lr=1e-2).fit(X, Y)
+        tagger = tiny_cnn(segment_length=16, segment_hop=8, max_epochs=10, lr=1e-2).fit(X, Y)
         tags = tagger.predict(X)
         tagger.set_params(segment_aggregate="sum")
         np.testing.assert_array_equal(tagger.predict(X), tags)
@@ -331,8 +331,8 @@ def test_warm_start_and_partial_fit_continue_training():
     ("params", "match"),
     [
         ({"module": None}, "module"),
-        ({"segment_frames": 0}, "segment_frames"),
-        ({"segment_frames": 8, "segment_hop": 2.5}, "segment_hop"),
+        ({"segment_length": 0}, "segment_length"),
+        ({"segment_length": 8, "segment_hop": 2.5}, "segment_hop"),
         ({"segment_aggregate": "median"}, "segment_aggregate"),
         ({"augment": "specaugment"}, "augment"),
     ],

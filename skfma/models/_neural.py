@@ -14,15 +14,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
-from skorch.callbacks import LRScheduler
-from skorch.dataset import unpack_data
 
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_positive
+from ._segments import AGGREGATES, ClipWindows, aggregate_windows
 
-__all__ = ["NeuralClassifier", "OneCycleSchedule"]
-
-AGGREGATES = ("mean", "max", "sum")
+__all__ = ["NeuralClassifier"]
 
 
 class NeuralClassifier(ClassifierMixin, NeuralNet):
@@ -67,7 +64,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     max_epochs : int, default=10
         Passes over the training data per ``fit``.
     batch_size : int, default=32
-        Examples (clips, or windows with ``segment_frames``) per batch.
+        Examples (clips, or windows with ``segment_length``) per batch.
     train_split : callable or None, default=None
         skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)`` to
         hold out 20% of the clips and report ``valid_loss``; ``None`` trains
@@ -76,7 +73,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     callbacks : list of (name, callback) or None, default=None
         Extra skorch callbacks, added to the default ones; ``"disable"`` turns
         every callback off.
-    segment_frames : int or None, default=None
+    segment_length : int or None, default=None
         Cut each clip into windows of this many frames along its last axis
         (samples, for 2-D waveform input): training sees every window with
         its clip's label, and a clip's prediction aggregates its windows.
@@ -84,7 +81,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         row's minimum for spectrograms (decibels), zeros for waveforms.
     segment_hop : int or None, default=None
         Frames (or samples) between window starts; ``None`` means
-        ``segment_frames`` (no overlap). Trailing frames that do not fill a
+        ``segment_length`` (no overlap). Trailing frames that do not fill a
         window are not used.
     segment_aggregate : {"mean", "max", "sum"}, default="mean"
         How a clip's window probabilities are combined. ``"sum"`` is the rule
@@ -153,10 +150,10 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     --------
     >>> import numpy as np
     >>> from skfma.models import NeuralClassifier
-    >>> from skfma.nn import FeatureMLP
+    >>> from skfma.nn import DNNModule
     >>> X = np.random.default_rng(0).standard_normal((40, 5))
     >>> y = np.where(X[:, 0] > 0, "loud", "quiet")
-    >>> clf = NeuralClassifier(module=FeatureMLP, module__hidden_layer_sizes=(16,),
+    >>> clf = NeuralClassifier(module=DNNModule, module__hidden_layer_sizes=(16,),
     ...                        lr=1e-2, max_epochs=20, random_state=0).fit(X, y)
     >>> clf.classes_
     array(['loud', 'quiet'], dtype='<U5')
@@ -175,7 +172,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         batch_size=32,
         train_split=None,
         callbacks=None,
-        segment_frames=None,
+        segment_length=None,
         segment_hop=None,
         segment_aggregate="mean",
         augment=None,
@@ -186,7 +183,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         device="cpu",
         **kwargs,
     ):
-        self.segment_frames = segment_frames
+        self.segment_length = segment_length
         self.segment_hop = segment_hop
         self.segment_aggregate = segment_aggregate
         self.augment = augment
@@ -307,7 +304,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
     def _check_params(self):
         if self.module is None:
             raise ParameterError(f"{type(self).__name__} needs a module; got module=None.")
-        check_positive("segment_frames", self.segment_frames, allow_none=True, integer=True)
+        check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
         check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
         if self.augment is not None and not callable(self.augment):
@@ -392,7 +389,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             )
         if X.ndim == 3:
             X = X[:, None]
-        segmented = self.segment_frames is not None
+        segmented = self.segment_length is not None
         if X.ndim == 2 and self.augment is not None:
             raise ParameterError(
                 f"augment needs spectrogram-like X (3-D or 4-D); got 2-D X of shape {X.shape}."
@@ -450,12 +447,12 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
     def get_split_datasets(self, X, y=None, **fit_params):
         """Split clips into training and validation sets, then cut both into windows."""
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
-        if self.segment_frames is None:
+        if self.segment_length is None:
             return dataset_train, dataset_valid
         n_frames = X.shape[-1]
-        windows = _Windows(dataset_train, n_frames, self.segment_frames, self._hop())
+        windows = ClipWindows(dataset_train, n_frames, self.segment_length, self._hop())
         if dataset_valid is not None:
-            dataset_valid = _Windows(dataset_valid, n_frames, self.segment_frames, self._hop())
+            dataset_valid = ClipWindows(dataset_valid, n_frames, self.segment_length, self._hop())
         return windows, dataset_valid
 
     def get_iterator(self, dataset, training=False):
@@ -484,7 +481,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         Parameters
         ----------
         X : array-like of shape (n_clips, ...)
-            As in :meth:`fit`; with ``segment_frames``, spectrograms may have
+            As in :meth:`fit`; with ``segment_length``, spectrograms may have
             any number of frames (waveforms keep the training length).
 
         Returns
@@ -495,7 +492,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             ``segment_aggregate`` of the clip's window probabilities (for
             ``"sum"``, scores up to the number of windows).
         """
-        return _aggregate(self._window_proba(X), self.segment_aggregate)
+        return aggregate_windows(self._window_proba(X), self.segment_aggregate)
 
     def _window_proba(self, X):
         """Probabilities of every window of every clip.
@@ -510,8 +507,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         X = validate_data(self, X, reset=False, dtype=np.float32, allow_nd=True)
         X = self._check_input_shape(X, reset=False)
         data, n_windows = X, 1
-        if self.segment_frames is not None:
-            data = _Windows(self.get_dataset(X), X.shape[-1], self.segment_frames, self._hop())
+        if self.segment_length is not None:
+            data = ClipWindows(self.get_dataset(X), X.shape[-1], self.segment_length, self._hop())
             n_windows = data.n_windows
         return super().predict_proba(data).reshape(X.shape[0], n_windows, -1)
 
@@ -533,19 +530,19 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if self.multilabel_:
             # Summed scores run up to the number of windows: threshold their mean instead.
             how = "mean" if self.segment_aggregate == "sum" else self.segment_aggregate
-            return (_aggregate(windows, how) >= 0.5).astype(self._label_dtype)
-        return self.classes_[_aggregate(windows, self.segment_aggregate).argmax(axis=1)]
+            return (aggregate_windows(windows, how) >= 0.5).astype(self._label_dtype)
+        return self.classes_[aggregate_windows(windows, self.segment_aggregate).argmax(axis=1)]
 
     # ------------------------------------------------------------------ helpers
 
     def _hop(self):
-        return self.segment_frames if self.segment_hop is None else self.segment_hop
+        return self.segment_length if self.segment_hop is None else self.segment_hop
 
     def _window_shape(self):
         """Shape of one module input: the clip shape, or a window's with segments."""
-        if self.segment_frames is None:
+        if self.segment_length is None:
             return tuple(self.input_shape_)
-        return (*self.input_shape_[:-1], self.segment_frames)
+        return (*self.input_shape_[:-1], self.segment_length)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -553,11 +550,6 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         tags.target_tags.multi_output = True
         tags.classifier_tags.multi_label = True
         return tags
-
-
-def _aggregate(windows, how):
-    """Combine window probabilities ``(n_clips, n_windows, n_outputs)`` over windows."""
-    return {"mean": np.mean, "max": np.max, "sum": np.sum}[how](windows, axis=1)
 
 
 def _softmax(logits):
@@ -570,95 +562,3 @@ def _accepted_arguments(cls):
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return {"input_shape", "n_classes"}
     return {p.name for p in parameters}
-
-
-class _Windows(torch.utils.data.Dataset):
-    """Every window of every clip of a dataset, with its clip's target.
-
-    Item ``i`` is window ``i % n_windows`` of clip ``i // n_windows``; windows
-    are views, so memory does not grow with the overlap. Clips shorter than a
-    window are padded at the end with silence: each row's minimum for
-    spectrograms (decibels), zeros for 1-D waveforms.
-
-    Parameters
-    ----------
-    dataset : Dataset
-        Yields ``(clip, target)`` with clips of shape ``(..., n_frames)``, or
-        waveforms of shape ``(n_samples,)``.
-    n_frames : int
-        Frames (or samples) per clip.
-    segment_frames, hop : int
-        Window length and hop in frames (or samples).
-    """
-
-    def __init__(self, dataset, n_frames, segment_frames, hop):
-        self.dataset = dataset
-        self.segment_frames = segment_frames
-        self.hop = hop
-        self.n_frames = n_frames
-        self.n_windows = 1 + max(0, n_frames - segment_frames) // hop
-
-    def __len__(self):
-        return len(self.dataset) * self.n_windows
-
-    def __getitem__(self, index):
-        clip, window = divmod(index, self.n_windows)
-        Xi, yi = unpack_data(self.dataset[clip])
-        if self.n_frames < self.segment_frames:
-            pad = [(0, 0)] * (Xi.ndim - 1) + [(0, self.segment_frames - self.n_frames)]
-            return np.pad(Xi, pad, mode="constant" if Xi.ndim == 1 else "minimum"), yi
-        start = window * self.hop
-        return Xi[..., start : start + self.segment_frames], yi
-
-
-class OneCycleSchedule(LRScheduler):
-    """One-cycle learning rate over a whole fit, stepped every batch.
-
-    ``torch.optim.lr_scheduler.OneCycleLR`` with ``max_lr`` the net's ``lr``
-    and ``total_steps`` the number of training batches in ``max_epochs``
-    epochs, both read when training starts, so that a grid search over ``lr``,
-    ``batch_size`` or ``max_epochs`` schedules every candidate correctly.
-
-    Parameters
-    ----------
-    pct_start : float, default=0.3
-        Fraction of the cycle spent increasing the learning rate.
-    div_factor : float, default=25.0
-        The cycle starts at ``lr / div_factor``.
-    final_div_factor : float, default=1e4
-        The cycle ends at ``lr / (div_factor * final_div_factor)``.
-
-    Examples
-    --------
-    >>> from skfma.models import DNNClassifier, OneCycleSchedule
-    >>> clf = DNNClassifier(callbacks=[("one_cycle", OneCycleSchedule())])
-    """
-
-    def __init__(self, *, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
-        super().__init__(
-            policy=torch.optim.lr_scheduler.OneCycleLR,
-            step_every="batch",
-            pct_start=pct_start,
-            div_factor=div_factor,
-            final_div_factor=final_div_factor,
-        )
-
-    def on_train_begin(self, net, **kwargs):
-        """Defer building the scheduler until the training set is known."""
-        self.lr_scheduler_ = None
-
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        """Build the schedule on the first epoch of a fit."""
-        if self.lr_scheduler_ is None:
-            n_batches = len(net.get_iterator(dataset_train, training=True))
-            self.lr_scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
-                net.optimizer_,
-                max_lr=net.lr,
-                total_steps=max(1, net.max_epochs * n_batches),
-                **self.kwargs,
-            )
-
-    def on_batch_end(self, net, training, **kwargs):
-        """Step once per training batch, never past the end of the cycle."""
-        if training and self.lr_scheduler_.last_epoch < self.lr_scheduler_.total_steps:
-            super().on_batch_end(net, training, **kwargs)

@@ -1,0 +1,59 @@
+"""Callbacks for the neural classifiers."""
+
+import torch
+from skorch.callbacks import LRScheduler
+
+__all__ = ["OneCycleSchedule"]
+
+
+class OneCycleSchedule(LRScheduler):
+    """One-cycle learning rate over a whole fit, stepped every batch.
+
+    ``torch.optim.lr_scheduler.OneCycleLR`` with ``max_lr`` the net's ``lr``
+    and ``total_steps`` the number of training batches in ``max_epochs``
+    epochs, both read when training starts, so that a grid search over ``lr``,
+    ``batch_size`` or ``max_epochs`` schedules every candidate correctly.
+
+    Parameters
+    ----------
+    pct_start : float, default=0.3
+        Fraction of the cycle spent increasing the learning rate.
+    div_factor : float, default=25.0
+        The cycle starts at ``lr / div_factor``.
+    final_div_factor : float, default=1e4
+        The cycle ends at ``lr / (div_factor * final_div_factor)``.
+
+    Examples
+    --------
+    >>> from skfma.models import DNNClassifier, OneCycleSchedule
+    >>> clf = DNNClassifier(callbacks=[("one_cycle", OneCycleSchedule())])
+    """
+
+    def __init__(self, *, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        super().__init__(
+            policy=torch.optim.lr_scheduler.OneCycleLR,
+            step_every="batch",
+            pct_start=pct_start,
+            div_factor=div_factor,
+            final_div_factor=final_div_factor,
+        )
+
+    def on_train_begin(self, net, **kwargs):
+        """Defer building the scheduler until the training set is known."""
+        self.lr_scheduler_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Build the schedule on the first epoch of a fit."""
+        if self.lr_scheduler_ is None:
+            n_batches = len(net.get_iterator(dataset_train, training=True))
+            self.lr_scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
+                net.optimizer_,
+                max_lr=net.lr,
+                total_steps=max(1, net.max_epochs * n_batches),
+                **self.kwargs,
+            )
+
+    def on_batch_end(self, net, training, **kwargs):
+        """Step once per training batch, never past the end of the cycle."""
+        if training and self.lr_scheduler_.last_epoch < self.lr_scheduler_.total_steps:
+            super().on_batch_end(net, training, **kwargs)
