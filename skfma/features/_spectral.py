@@ -8,6 +8,7 @@ import librosa
 import numpy as np
 import torch
 
+from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
 from ..utils import check_positive, check_top_db
@@ -42,15 +43,9 @@ class _SpectralTransformer(WaveformTransformer):
         window = torch.hann_window(self.n_fft, device=device)
         out = np.empty((n_clips, self._n_bins(), 1 + n_samples // self.hop_length), np.float32)
         batch_size = self.batch_size or (1 if device.type == "cpu" else 32)
-        with torch.inference_mode():
-            for start in range(0, n_clips, batch_size):
-                stop = min(start + batch_size, n_clips)
-                clips = X[start:stop]
-                # Copy read-only arrays (joblib's memmaps): torch warns that it cannot protect them.
-                clips = clips if clips.flags.writeable else clips.copy()
-                batch = torch.from_numpy(clips).to(device=device, dtype=torch.float32)
-                out[start:stop] = self._compute(batch, window).cpu().numpy()
-        return out
+        return map_batches(
+            lambda batch: self._compute(batch, window), X, out, batch_size=batch_size, device=device
+        )
 
     def _check_params(self):
         for name in ("n_fft", "hop_length"):

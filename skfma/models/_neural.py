@@ -10,13 +10,12 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive
+from ..utils import check_choice, check_positive, torch_seed
 from ._segments import AGGREGATES, ClipWindows, aggregate_windows
 
 __all__ = ["NeuralClassifier"]
@@ -292,7 +291,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if self.random_state is None:
             yield
             return
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = torch_seed(self.random_state)
         device = torch.device(self.device)
         devices = []
         if device.type == "cuda":

@@ -7,11 +7,11 @@ import os
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._batching import map_batches
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive
+from ..utils import check_choice, check_positive, torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
 from ._images import spectrograms_to_images
 
@@ -155,7 +155,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         self._check_runtime_params()
         _check_spectrograms(np.shape(X))
         validate_data(self, X, allow_nd=True, dtype=(np.float32, np.float64))
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = torch_seed(self.random_state)
         sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
         # How to rebuild the network after unpickling (see _get_network).
         self._weights_recipe = (weights, seed, sha256)
@@ -190,12 +190,13 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         network = self._get_network().to(device)
         batch_size = self.batch_size or (8 if device.type == "cpu" else 64)
         out = np.empty((X.shape[0], self.n_features_out_), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], batch_size):
-                batch = torch.tensor(X[start : start + batch_size], dtype=torch.float32)
-                images = spectrograms_to_images(batch.to(device))
-                out[start : start + batch_size] = network(images).flatten(1).cpu().numpy()
-        return out
+        return map_batches(
+            lambda batch: network(spectrograms_to_images(batch)).flatten(1),
+            X,
+            out,
+            batch_size=batch_size,
+            device=device,
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``{backbone}_{layer}_{unit}`` or ``..._c{c}_y{y}_x{x}``.

@@ -1,5 +1,6 @@
-"""Validation helpers shared by skfma's estimators and torch modules."""
+"""Validation helpers shared by skfma's estimators and torch modules, and torch seeds."""
 
+from ._random import torch_seed
 from ._validation import (
     check_choice,
     check_dropout,
@@ -20,4 +21,5 @@ __all__ = [
     "check_sizes",
     "check_top_db",
     "is_int",
+    "torch_seed",
 ]
