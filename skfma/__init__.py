@@ -4,9 +4,14 @@ The public classes are importable from the top level (``from skfma import
 MelSpectrogram``) but loaded lazily (PEP 562), so ``import skfma`` stays fast.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from ._lazy import lazy_exports
 
-__version__ = "0.1.0.dev0"
+try:
+    __version__ = version("skfma")  # one version: pyproject.toml's, as installed
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 #: Public name -> subpackage that defines it.
 _LAZY = {

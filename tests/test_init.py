@@ -1,5 +1,6 @@
 """The top-level namespace: lazy public names."""
 
+import importlib.metadata
 import subprocess
 import sys
 
@@ -30,6 +31,27 @@ def test_pooling_and_fma_features_do_not_import_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split() == ["False"]
+
+
+def test_spectrogram_transformers_do_not_import_the_nets():
+    code = (
+        "import sys; from skfma import MelSpectrogram; MelSpectrogram; "
+        "print('skfma.nn' in sys.modules, 'skorch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_version_is_the_installed_metadata():
+    assert skfma.__version__ == importlib.metadata.version("skfma")
+
+
+def test_installed_metadata_carries_the_licence():
+    metadata = importlib.metadata.metadata("skfma")
+    assert metadata["License-Expression"] == "BSD-3-Clause"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    (licence,) = [f for f in importlib.metadata.files("skfma") if f.name == "LICENSE"]
+    assert "BSD 3-Clause License" in licence.read_text()
 
 
 def test_unknown_attribute():
