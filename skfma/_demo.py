@@ -6,10 +6,12 @@ import tempfile
 import time
 
 from .exceptions import ParameterError
+from .utils import names_its_errors
 
 __all__ = ["run_demo"]
 
 
+@names_its_errors
 def run_demo(
     output_dir="skfma_demo",
     *,

@@ -6,14 +6,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from sklearn.utils.estimator_checks import (
-    check_estimator_cloneable,
-    check_estimator_repr,
-    check_get_params_invariance,
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_set_params,
-)
 
 #: Real FMA fixtures beside the checkout (``../shared/fixtures``); absent for a pip user.
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
@@ -49,23 +41,3 @@ def tone_file(tmp_path):
         return path
 
     return write
-
-
-@pytest.fixture(
-    params=[
-        check_estimator_cloneable,
-        check_estimator_repr,
-        check_no_attributes_set_in_init,
-        check_parameters_default_constructible,
-        check_get_params_invariance,
-        check_set_params,
-    ],
-    ids=lambda check: check.__name__,
-)
-def api_check(request):
-    """Each of sklearn's estimator checks that need no data, as ``check(name, estimator)``.
-
-    For estimators whose input is not 2-D numbers, for which ``parametrize_with_checks``
-    yields (almost) no checks.
-    """
-    return request.param

@@ -42,6 +42,12 @@ def test_spectrogram_transformers_do_not_import_the_nets():
     assert result.stdout.split() == ["False", "False"]
 
 
+def test_nets_import_torch_only():
+    code = "import sys, skfma.nn; print('sklearn' in sys.modules, 'skorch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
 def test_version_is_the_installed_metadata():
     assert skfma.__version__ == importlib.metadata.version("skfma")
 

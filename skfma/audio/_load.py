@@ -9,7 +9,7 @@ import soundfile as sf
 import soxr
 
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_positive
+from ..utils import check_positive, names_its_errors
 
 __all__ = ["load_audio"]
 
@@ -17,6 +17,7 @@ __all__ = ["load_audio"]
 RESAMPLE_QUALITY = "HQ"
 
 
+@names_its_errors
 def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     """Decode an audio file to float32 samples.
 

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import AudioDecodeError
-from ..utils import check_choice, check_paths, check_positive
+from ..utils import check_choice, check_paths, check_positive, names_its_errors
 from ._load import open_audio, read_frames, resample
 
 __all__ = ["AudioLoader"]
@@ -96,6 +96,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    @names_its_errors
     def fit(self, X, y=None):
         """Validate the parameters and the paths; nothing is learnt.
 
@@ -114,6 +115,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         check_paths(X)
         return self
 
+    @names_its_errors
     def transform(self, X):
         """Decode every file into one row.
 

@@ -6,7 +6,7 @@ import shutil
 from datetime import UTC, datetime
 
 from ..exceptions import DownloadError, ParameterError
-from ..utils import check_choice, check_int, check_positive
+from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ._archive import extract_zip, verify_checksums
 from ._download import download_file, file_sha1
 
@@ -48,6 +48,7 @@ def get_data_home(data_home=None):
     return data_home
 
 
+@names_its_errors
 def fetch_fma(
     subset="metadata",
     *,

@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 
 from ..audio._load import open_audio
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_choice, check_int
+from ..utils import check_choice, check_int, names_its_errors
 from ._metadata import SUBSETS, find_metadata_dir, load_fma_metadata
 
 __all__ = ["load_fma", "fma_audio_path", "NO_AUDIO_CLIPS", "SHORT_CLIPS"]
@@ -34,6 +34,7 @@ def fma_audio_path(directory, track_id, extension="mp3"):
     return os.path.join(os.fspath(directory), tid[:3], f"{tid}.{extension}")
 
 
+@names_its_errors
 def load_fma(
     root,
     *,

@@ -8,7 +8,7 @@ import numpy as np
 import soundfile as sf
 from sklearn.utils import check_random_state
 
-from ..utils import check_positive
+from ..utils import check_positive, names_its_errors
 from ._download import file_sha1
 from ._fma import fma_audio_path
 from ._synthetic import make_genre_clips
@@ -47,6 +47,7 @@ TRACKS_COLUMNS = {
 }
 
 
+@names_its_errors
 def make_fma_like(
     directory,
     *,

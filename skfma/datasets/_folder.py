@@ -5,12 +5,15 @@ import os
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils import names_its_errors
+
 __all__ = ["load_audio_folder", "AUDIO_EXTENSIONS"]
 
 #: File name endings that :func:`load_audio_folder` takes as audio by default.
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".aif", ".aiff", ".au")
 
 
+@names_its_errors
 def load_audio_folder(root, *, extensions=AUDIO_EXTENSIONS):
     """Index a dataset stored as one sub-folder of audio files per label.
 

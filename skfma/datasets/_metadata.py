@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..exceptions import ParameterError
-from ..utils import check_choice
+from ..utils import check_choice, names_its_errors
 
 __all__ = ["load_fma_metadata", "find_metadata_dir"]
 
@@ -48,6 +48,7 @@ CATEGORY_COLUMNS = (
 )
 
 
+@names_its_errors
 def load_fma_metadata(root_or_file, *, tables=("tracks", "genres"), kind=None):
     """Read FMA metadata tables as the FMA reference ``utils.load`` does.
 

@@ -9,7 +9,7 @@ import soundfile as sf
 from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive
+from ..utils import check_choice, check_positive, names_its_errors
 from ._fma import fma_audio_path
 
 __all__ = ["make_genre_clips", "GENRE_STYLES"]
@@ -67,6 +67,7 @@ GENRE_STYLES = {
 AUDIO_FORMATS = ("mp3", "ogg", "flac", "wav")
 
 
+@names_its_errors
 def make_genre_clips(
     n_clips=40,
     *,

@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils import names_its_errors
+
 __all__ = ["WaveformTransformer"]
 
 #: Accepted waveform dtypes; anything else is converted to the first.
@@ -18,6 +20,7 @@ class WaveformTransformer(TransformerMixin, BaseEstimator):
     (``requires_fit`` is False). Subclasses implement ``_check_params()``.
     """
 
+    @names_its_errors
     def fit(self, X, y=None):
         """Validate the parameters and record the clip length; nothing is learnt.
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ..exceptions import ParameterError
-from ..utils import check_positive
+from ..utils import check_positive, names_its_errors
 from ._base import WaveformTransformer
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
 from ._pooling import STATISTICS, temporal_statistics
@@ -42,6 +42,7 @@ def _check_features(features):
     return tuple(sorted(set(names)))
 
 
+@names_its_errors
 def fma_feature_index(features=None):
     """The columns of the released FMA ``features.csv`` as a pandas MultiIndex.
 
@@ -228,6 +229,7 @@ class FMAFeatures(WaveformTransformer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    @names_its_errors
     def transform(self, X):
         """Compute the features of every clip.
 

@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import ParameterError
+from ..utils import names_its_errors
 
 __all__ = ["TemporalStatistics", "temporal_statistics", "STATISTICS"]
 
@@ -120,6 +121,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
     def __init__(self, *, statistics=STATISTICS):
         self.statistics = statistics
 
+    @names_its_errors
     def fit(self, X, y=None):
         """Validate the statistics and record the number of bins.
 
@@ -138,6 +140,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         self.n_bins_ = 1 if X.ndim == 2 else X.shape[1]
         return self
 
+    @names_its_errors
     def transform(self, X):
         """Pool every bin over time.
 

@@ -11,7 +11,7 @@ import torch
 from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
-from ..utils import check_positive, check_top_db
+from ..utils import check_positive, check_top_db, names_its_errors
 from ._base import WaveformTransformer
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
@@ -24,6 +24,7 @@ class _SpectralTransformer(WaveformTransformer):
     maps a ``(batch, n_samples)`` float32 tensor to ``(batch, n_bins, n_frames)``.
     """
 
+    @names_its_errors
     def transform(self, X):
         """Compute the spectral representation of every clip.
 

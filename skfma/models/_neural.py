@@ -15,7 +15,8 @@ from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, torch_seed
+from ..utils import check_choice, check_positive, names_its_errors
+from ..utils._random import torch_seed
 from ._segments import AGGREGATES, ClipWindows, aggregate_windows
 
 __all__ = ["NeuralClassifier"]
@@ -203,6 +204,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
             **kwargs,
         )
 
+    @names_its_errors
     def set_params(self, **params):
         """Set parameters, skorch-style (``module__*`` and friends included).
 
@@ -230,6 +232,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
 
     # ------------------------------------------------------------------ fitting
 
+    @names_its_errors
     def fit(self, X, y, **fit_params):
         """Build the module for the data and train it for ``max_epochs``.
 
@@ -256,6 +259,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             super().partial_fit(X, y, _routing_method="fit", **fit_params)
         return self
 
+    @names_its_errors
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Train for ``max_epochs`` more, building the module on the first call.
 
@@ -302,7 +306,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
 
     def _check_params(self):
         if self.module is None:
-            raise ParameterError(f"{type(self).__name__} needs a module; got module=None.")
+            raise ParameterError("module is required (a torch module class or instance); got None.")
         check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
         check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
@@ -474,6 +478,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
 
     # --------------------------------------------------------------- predicting
 
+    @names_its_errors
     def predict_proba(self, X):
         """Class (or tag) probabilities of each clip.
 
@@ -511,6 +516,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             n_windows = data.n_windows
         return super().predict_proba(data).reshape(X.shape[0], n_windows, -1)
 
+    @names_its_errors
     def predict(self, X):
         """Predicted label of each clip, or tags (0/1) for a multi-label target.
 

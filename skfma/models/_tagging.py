@@ -5,11 +5,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
-from ..utils import check_positive
+from ..utils import check_positive, names_its_errors
 
 __all__ = ["predict_tags"]
 
 
+@names_its_errors
 def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     """Each clip's top tags (or classes) with their scores.
 

@@ -3,7 +3,7 @@
 import torch
 
 from ..exceptions import ParameterError
-from ..utils import check_int
+from ..utils import check_int, names_its_errors
 
 __all__ = ["SpecAugment"]
 
@@ -59,6 +59,7 @@ class SpecAugment(torch.nn.Module):
     torch.Size([4, 1, 32, 64])
     """
 
+    @names_its_errors
     def __init__(self, *, freq_mask=27, time_mask=100, n_masks=2, p=1.0):
         super().__init__()
         if not (isinstance(p, int | float) and 0.0 <= p <= 1.0):

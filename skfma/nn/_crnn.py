@@ -5,7 +5,7 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ..utils import check_dropout, check_int, check_sizes, is_int
+from ..utils import check_dropout, check_int, check_sizes, is_int, names_its_errors
 from ._nets import _as_image, _image_shape
 
 __all__ = ["ChoiCRNNModule"]
@@ -85,6 +85,7 @@ class ChoiCRNNModule(nn.Module):
     torch.Size([2, 5])
     """
 
+    @names_its_errors
     def __init__(
         self,
         *,

@@ -3,7 +3,7 @@
 import torch
 
 from ..functional import power_to_db, stft_power
-from ..utils import check_int, check_positive, check_top_db
+from ..utils import check_int, check_positive, check_top_db, names_its_errors
 
 __all__ = ["SpectrogramFrontEnd"]
 
@@ -42,6 +42,7 @@ class SpectrogramFrontEnd(torch.nn.Module):
     torch.Size([3, 257, 16])
     """
 
+    @names_its_errors
     def __init__(self, *, n_fft=2048, hop_length=None, power=1.0, db=False, top_db=80.0):
         super().__init__()
         self.n_fft = check_int("n_fft", n_fft)

@@ -17,7 +17,7 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ..utils import check_dropout, check_int, check_sizes, is_int
+from ..utils import check_dropout, check_int, check_sizes, is_int, names_its_errors
 
 __all__ = ["DNNModule", "KostrzewaCNNModule", "UNetEncoderCNNModule"]
 
@@ -89,6 +89,7 @@ class DNNModule(nn.Module):
     torch.Size([4, 8])
     """
 
+    @names_its_errors
     def __init__(
         self,
         *,
@@ -168,6 +169,7 @@ class KostrzewaCNNModule(nn.Module):
     torch.Size([2, 8])
     """
 
+    @names_its_errors
     def __init__(
         self,
         *,
@@ -251,6 +253,7 @@ class UNetEncoderCNNModule(nn.Module):
     torch.Size([2, 4])
     """
 
+    @names_its_errors
     def __init__(
         self,
         *,

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_dropout, check_int, check_sizes
+from ..utils import check_choice, check_dropout, check_int, check_sizes, names_its_errors
 from ._frontend import SpectrogramFrontEnd
 
 __all__ = ["ZhangResNetModule"]
@@ -85,6 +85,7 @@ class ZhangResNetModule(nn.Module):
     torch.Size([2, 4])
     """
 
+    @names_its_errors
     def __init__(
         self,
         *,

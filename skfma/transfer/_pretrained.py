@@ -11,7 +11,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._batching import map_batches
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, torch_seed
+from ..utils import check_choice, check_positive, names_its_errors
+from ..utils._random import torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
 from ._images import spectrograms_to_images
 
@@ -132,6 +133,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
 
+    @names_its_errors
     def fit(self, X, y=None):
         """Validate the parameters and load the truncated backbone; nothing is learnt.
 
@@ -168,6 +170,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         self.n_features_out_ = math.prod(self.output_shape_)
         return self
 
+    @names_its_errors
     def transform(self, X):
         """Compute the cut layer's activations of every clip.
 

@@ -1,6 +1,9 @@
-"""Validation helpers shared by skfma's estimators and torch modules, and torch seeds."""
+"""Validation helpers shared by skfma's estimators and torch modules (NumPy only).
 
-from ._random import torch_seed
+``skfma.utils._random`` (seeds for torch from ``random_state``) needs scikit-learn
+and is imported from there, so that :mod:`skfma.nn` stays free of it.
+"""
+
 from ._validation import (
     check_choice,
     check_dropout,
@@ -10,6 +13,7 @@ from ._validation import (
     check_sizes,
     check_top_db,
     is_int,
+    names_its_errors,
 )
 
 __all__ = [
@@ -21,5 +25,5 @@ __all__ = [
     "check_sizes",
     "check_top_db",
     "is_int",
-    "torch_seed",
+    "names_its_errors",
 ]

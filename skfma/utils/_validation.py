@@ -1,5 +1,6 @@
 """Input and parameter validation shared by skfma's estimators."""
 
+import functools
 import os
 from numbers import Integral, Real
 
@@ -8,6 +9,7 @@ import numpy as np
 from ..exceptions import ParameterError
 
 __all__ = [
+    "names_its_errors",
     "check_paths",
     "check_choice",
     "check_positive",
@@ -17,6 +19,44 @@ __all__ = [
     "check_top_db",
     "is_int",
 ]
+
+
+def names_its_errors(function):
+    """Decorate a method or function so that its :class:`~skfma.exceptions.ParameterError` names it.
+
+    A pipeline may hold several steps with an ``sr`` or an ``n_fft``:
+    ``"sr must be a positive number"`` does not say which is wrong. A
+    decorated method prefixes the message with its estimator's class name
+    (``"MelSpectrogram: sr must be ..."``), a decorated function with its own
+    name. The exception is the same object with its original traceback;
+    a message that already carries the prefix is left as it is, so nested
+    decorated calls name the owner once. Errors from another object inside
+    keep their own prefix after it (``"KostrzewaCNN: KostrzewaCNNModule:
+    filters must be ..."``).
+
+    Parameters
+    ----------
+    function : callable
+        A method (whose first argument is the instance) or a plain function.
+
+    Returns
+    -------
+    wrapper : callable
+    """
+    is_method = "." in function.__qualname__ and "<locals>" not in function.__qualname__
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ParameterError as error:
+            owner = type(args[0]).__name__ if is_method else function.__name__
+            message = str(error)
+            if not message.startswith(f"{owner}: "):
+                error.args = (f"{owner}: {message}",)
+            raise
+
+    return wrapper
 
 
 def check_paths(X):

@@ -25,12 +25,6 @@ def ramp_file(tmp_path):
     return write
 
 
-# AudioLoader takes file paths, not 2-D numbers, so sklearn's parametrize_with_checks yields no
-# checks for it; the API checks that need no data run here, and the tests below cover fit/transform.
-def test_sklearn_api_checks(api_check):
-    api_check("AudioLoader", AudioLoader())
-
-
 def test_shape_dtype_and_order(ramp_file):
     paths = [ramp_file("a.wav", 8000), ramp_file("b.wav", 4000), ramp_file("c.wav", 16000)]
     X = AudioLoader(sr=8000, duration=1.0).fit_transform(paths)

@@ -13,7 +13,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from skfma import AudioLoader, FMAFeatures
@@ -243,12 +242,3 @@ def test_pipeline_pandas_output_grid_search_and_pickle(tmp_path):
     np.testing.assert_array_equal(restored.predict(paths), search.predict(paths))
     cloned = clone(FMAFeatures(features=("mfcc",), n_jobs=2))
     assert cloned.get_params()["features"] == ("mfcc",) and cloned.n_jobs == 2
-
-
-@parametrize_with_checks(
-    # Every check passes, so no expected failures: the checks' tiny "waveforms" (a few
-    # samples) go through the whole recipe, CQT included.
-    [FMAFeatures(features=["zcr", "rmse", "spectral_centroid"]), FMAFeatures()],
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

@@ -10,7 +10,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skfma import MFCC, MelSpectrogram, Spectrogram, TemporalStatistics, load_audio
 from skfma.datasets import make_genre_clips
@@ -22,20 +21,6 @@ from skfma.exceptions import ParameterError
 LINEAR_RTOL = 1e-6
 DB_ATOL = 0.02
 MFCC_ATOL = 2e-3
-
-
-# Small signal settings keep sklearn's common checks (random inputs of a few samples) fast.
-# No expected failures: the transformers pass every check.
-@parametrize_with_checks(
-    [
-        Spectrogram(n_fft=16, hop_length=4),
-        Spectrogram(n_fft=16, hop_length=4, power=2.0, db=True),
-        MelSpectrogram(sr=1000, n_fft=64, hop_length=16, n_mels=8),
-        MFCC(sr=1000, n_fft=64, hop_length=16, n_mels=8, n_mfcc=4),
-    ]
-)
-def test_sklearn_common_checks(estimator, check):
-    check(estimator)
 
 
 @pytest.fixture(scope="module")

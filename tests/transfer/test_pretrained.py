@@ -11,9 +11,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from sklearn.utils.estimator_checks import (
-    parametrize_with_checks,
-)
 
 from skfma import AudioLoader, MelSpectrogram
 from skfma.datasets import make_genre_clips
@@ -64,18 +61,6 @@ def hooked_activation(network, backbone, layer, images):
 @pytest.fixture(scope="module")
 def spectrograms():
     return np.random.default_rng(0).normal(-40, 15, size=(3, 64, 200)).astype(np.float32)
-
-
-# sklearn's checks feed 2-D numbers; this transformer takes 3-D spectrograms (its tags say so), so
-# parametrize_with_checks yields only check_estimator_cloneable and nothing is expected to fail.
-# The API checks that need no data run below; the other tests cover fit, transform and pickling.
-@parametrize_with_checks([PretrainedCNNFeatures(backbone="resnet18", weights=None)])
-def test_sklearn_common_checks(estimator, check):
-    check(estimator)
-
-
-def test_sklearn_api_checks(api_check):
-    api_check("PretrainedCNNFeatures", PretrainedCNNFeatures(backbone="resnet18", weights=None))
 
 
 def test_images_are_scaled_flipped_resized_and_normalised():
