@@ -97,8 +97,8 @@ default=None
         Keep the ``SHORT_CLIPS`` instead of excluding them.
     check_files : bool, default=False
         Open every selected file (a quick header probe, no full decode) and
-        exclude those missing or undecodable, with a warning. Costs about
-        0.3 ms per 30 s MP3 already in the disk cache, plus reading its header.
+        exclude those missing or undecodable, with a warning. Costs one
+        header read per file.
     metadata_dir : str, os.PathLike or None, default=None
         The folder holding ``tracks.csv`` and ``genres.csv``; default
         ``root/fma_metadata``.

@@ -127,9 +127,9 @@ class Spectrogram(_SpectralTransformer):
         With ``db=True``, the dynamic range kept below each clip's peak.
     batch_size : int or None, default=None
         Clips computed together. ``None`` picks 1 on a CPU, where larger
-        batches are memory-bound and slower per clip (30 s log-mel, one thread:
-        7 ms per clip one by one, 15 ms per clip in batches of 16), and 32 on a
-        GPU, where larger batches pay off.
+        batches are memory-bound and slower per clip
+        (``benchmarks/bench_batch_size.py``), and 32 on a GPU, where larger
+        batches pay off.
     device : str or torch.device, default="cpu"
         Where to compute, e.g. ``"cuda"``. The output is always a NumPy array.
 

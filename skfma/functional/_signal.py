@@ -107,8 +107,9 @@ def mel_power(waveforms, *, n_fft, hop_length, window, filterbank, frames_per_ch
     frames, spectrum and power stay in the CPU cache from the FFT to the
     filterbank. Only the first and last chunks are zero-padded (librosa's
     ``center=True, pad_mode="constant"``); the others are views of
-    ``waveforms``. On one CPU thread a 30 s clip at 22.05 kHz takes about
-    6.4 ms, against 10 ms or more for one ``torch.stft`` over the whole clip.
+    ``waveforms``. On a CPU this is faster than one ``torch.stft`` over the
+    whole clip, whose spectrum leaves the cache before the filterbank reads it
+    (``benchmarks/bench_batch_size.py`` times it).
 
     Parameters
     ----------

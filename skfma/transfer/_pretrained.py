@@ -51,7 +51,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
     ----------
     backbone : {"resnet50", "vgg16", "resnet18"}, default="resnet50"
         The torchvision ImageNet classifier. ResNet18 is a small, fast one
-        (about 4x faster than ResNet50 on a CPU).
+        (a quarter of ResNet50's multiply-adds).
     layer : str or None, default=None
         The cut layer, one of the table above for ``backbone``; ``None`` takes
         the layer before the ImageNet classifier (``fc2`` or ``avg_pool``).
@@ -64,10 +64,10 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         ``random_state`` (for tests, or a random-features baseline).
     batch_size : int or None, default=None
         Images per forward pass. ``None`` picks 8 on a CPU and 64 on a GPU. On
-        two CPU cores, batches of 1, 4 and 8 clips ran within the run-to-run
-        noise (about 20%) of each other (``benchmarks/bench_transfer.py``), so
-        the CPU choice bounds memory (a few hundred MB for VGG16) rather than
-        chasing speed.
+        a CPU the batch size hardly changes the speed
+        (``benchmarks/bench_transfer.py``), so the CPU choice bounds memory
+        (VGG16's activations take several MB per image) rather than chasing
+        speed.
     device : str or torch.device, default="cpu"
         Where the network runs, e.g. ``"cuda"``. The output is a NumPy array.
     random_state : int, RandomState instance or None, default=None
