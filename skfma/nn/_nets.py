@@ -130,7 +130,26 @@ class DNNModule(nn.Module):
         return self.layers(x)
 
 
-class KostrzewaCNNModule(nn.Module):
+class _SpectrogramCNN(nn.Module):
+    """A CNN over spectrogram images: ``layers`` applied to ``channels``-channel images."""
+
+    def forward(self, x):
+        """Class logits.
+
+        Parameters
+        ----------
+        x : Tensor, shape (batch, channels, n_bins, n_frames)
+            Also ``(batch, n_bins, n_frames)`` for one channel, or
+            ``(batch, n_features)``.
+
+        Returns
+        -------
+        logits : Tensor, shape (batch, n_classes)
+        """
+        return self.layers(_as_image(x, self.channels))
+
+
+class KostrzewaCNNModule(_SpectrogramCNN):
     """The four-layer CNN of Kostrzewa et al. for mel spectrograms.
 
     Each convolution (no padding) is followed by ReLU, batch normalisation and
@@ -203,23 +222,8 @@ class KostrzewaCNNModule(nn.Module):
         ]
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x):
-        """Class logits.
 
-        Parameters
-        ----------
-        x : Tensor, shape (batch, channels, n_bins, n_frames)
-            Also ``(batch, n_bins, n_frames)`` for one channel, or
-            ``(batch, n_features)``.
-
-        Returns
-        -------
-        logits : Tensor, shape (batch, n_classes)
-        """
-        return self.layers(_as_image(x, self.channels))
-
-
-class UNetEncoderCNNModule(nn.Module):
+class UNetEncoderCNNModule(_SpectrogramCNN):
     """The encoder half of U-Net as a spectrogram classifier.
 
     Four double-convolution blocks (3 x 3 convolution with padding 1, batch
@@ -290,18 +294,3 @@ class UNetEncoderCNNModule(nn.Module):
             if isinstance(layer, nn.Conv2d | nn.Linear):
                 nn.init.xavier_uniform_(layer.weight)
                 nn.init.zeros_(layer.bias)
-
-    def forward(self, x):
-        """Class logits.
-
-        Parameters
-        ----------
-        x : Tensor, shape (batch, channels, n_bins, n_frames)
-            Also ``(batch, n_bins, n_frames)`` for one channel, or
-            ``(batch, n_features)``.
-
-        Returns
-        -------
-        logits : Tensor, shape (batch, n_classes)
-        """
-        return self.layers(_as_image(x, self.channels))
