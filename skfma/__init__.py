@@ -16,6 +16,8 @@ except PackageNotFoundError:  # a source tree that was never installed
 #: Public name -> subpackage that defines it.
 _LAZY = {
     "AudioLoader": "audio",
+    "AudioFeatures": "pipeline",
+    "make_audio_features": "pipeline",
     "load_audio": "audio",
     "Spectrogram": "features",
     "MelSpectrogram": "features",

@@ -27,6 +27,7 @@ from sklearn.utils.estimator_checks import (
 import skfma
 from skfma import (
     MFCC,
+    AudioFeatures,
     AudioLoader,
     ChoiCRNN,
     DNNClassifier,
@@ -63,6 +64,7 @@ FAST = {"lr": 1e-2, "max_epochs": 15, "batch_size": 16, "random_state": 0}
 #: Test settings of the estimators whose defaults are too slow (or need an argument); the
 #: others are checked with their defaults.
 INSTANCES = {
+    AudioFeatures: [AudioFeatures([("load", AudioLoader()), ("mel", MelSpectrogram())])],
     # Small signal settings keep the checks (random inputs of a few samples) fast.
     Spectrogram: [
         Spectrogram(n_fft=16, hop_length=4),
@@ -106,7 +108,9 @@ INSTANCES = {
 def instances():
     """The instances under test: ``INSTANCES``' or the defaults of every public estimator."""
     return [
-        estimator for cls in public_estimator_classes() for estimator in INSTANCES.get(cls, [cls()])
+        estimator
+        for cls in public_estimator_classes()
+        for estimator in (INSTANCES[cls] if cls in INSTANCES else [cls()])
     ]
 
 
@@ -209,6 +213,7 @@ def test_skorch_init_still_sets_attributes():
 
 #: One invalid parameter per public estimator, and the parameter the message must name.
 INVALID = {
+    AudioFeatures: ({"batch_size": 0}, "batch_size"),
     AudioLoader: ({"sr": 0}, "sr"),
     Spectrogram: ({"n_fft": 0}, "n_fft"),
     MelSpectrogram: ({"fmin": -1.0}, "fmin"),
@@ -228,7 +233,7 @@ INVALID = {
 def _fit_input(estimator, tmp_path):
     """Small valid input of the kind the estimator takes: paths, spectrograms or waveforms."""
     rng = np.random.default_rng(0)
-    if isinstance(estimator, AudioLoader):
+    if isinstance(estimator, AudioLoader | AudioFeatures):
         return [str(tmp_path / "missing.wav")], None
     if isinstance(estimator, PretrainedCNNFeatures | TemporalStatistics):
         return rng.standard_normal((4, 8, 16)).astype(np.float32), None
@@ -241,7 +246,7 @@ def _fit_input(estimator, tmp_path):
 def test_parameter_errors_name_the_estimator_and_the_parameter(cls, tmp_path):
     assert cls in INVALID, f"add an invalid parameter of {cls.__name__} to INVALID"
     params, name = INVALID[cls]
-    estimator = clone(INSTANCES.get(cls, [cls()])[0]).set_params(**params)
+    estimator = clone((INSTANCES[cls] if cls in INSTANCES else [cls()])[0]).set_params(**params)
     X, y = _fit_input(estimator, tmp_path)
     with pytest.raises(ParameterError, match=rf"^{cls.__name__}: .*\b{name}\b"):
         estimator.fit(X, y)

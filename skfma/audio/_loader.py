@@ -148,14 +148,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
             else:
                 waveforms[row] = result
         self.failures_ = failures
-        if failures:
-            listing = "; ".join(f"row {row}: {path} ({reason})" for row, path, reason in failures)
-            warnings.warn(
-                f"{len(failures)} of {len(paths)} audio files could not be decoded; their rows "
-                f"are zeros (see failures_): {listing}",
-                UserWarning,
-                stacklevel=2,
-            )
+        warn_failures(failures, len(paths))
         return waveforms
 
     @property
@@ -178,6 +171,27 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def warn_failures(failures, n_files):
+    """Warn once, naming every file that could not be decoded (nothing if none failed).
+
+    Parameters
+    ----------
+    failures : list of (int, str, str)
+        ``(row, path, reason)`` of each failed file.
+    n_files : int
+        Files in the call.
+    """
+    if not failures:
+        return
+    listing = "; ".join(f"row {row}: {path} ({reason})" for row, path, reason in failures)
+    warnings.warn(
+        f"{len(failures)} of {n_files} audio files could not be decoded; their rows are zeros "
+        f"(see failures_): {listing}",
+        UserWarning,
+        stacklevel=4,  # the caller of the (decorated) transform
+    )
 
 
 def _load_window(path, sr, n_samples, crop, pad_mode):

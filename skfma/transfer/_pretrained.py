@@ -1,5 +1,6 @@
 """The PretrainedCNNFeatures transformer: spectrograms to cut-layer CNN activations."""
 
+import functools
 import hashlib
 import math
 import os
@@ -94,15 +95,17 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    ``fit`` only loads the backbone (frozen, eval mode); nothing is learnt from
-    the data, so a fitted extractor transforms any clips the same way.
+    The extractor is stateless: ``fit`` only loads the backbone (frozen, eval
+    mode) and learns nothing from the data, and ``transform`` works unfitted
+    too, so it can run inside :class:`~skfma.AudioFeatures`' workers.
     Inference runs in :func:`torch.inference_mode` batches; memory holds one
     batch of images and the output.
 
-    A pickled extractor stores how to rebuild its network, not the weights:
-    the network is rebuilt on the first ``transform`` after unpickling, from
-    torchvision's cache (``"imagenet"``), from the same file (checked by its
-    SHA-256, which must not have changed) or from the same random seed.
+    The network is kept in a per-process cache, not in the extractor: a
+    pickled extractor holds how to rebuild it (not the weights), and a
+    process builds it on its first ``transform``, from torchvision's cache
+    (``"imagenet"``), from the same file (checked by its SHA-256, which must
+    not have changed) or from the same random seed.
 
     Examples
     --------
@@ -148,22 +151,13 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         -------
         self : PretrainedCNNFeatures
         """
-        check_choice("backbone", self.backbone, tuple(CUT_LAYERS))
-        layer = DEFAULT_LAYERS[self.backbone] if self.layer is None else self.layer
-        check_choice(
-            f"layer (of backbone={self.backbone!r})", layer, tuple(CUT_LAYERS[self.backbone])
-        )
-        weights = self._check_weights()
+        backbone, layer, recipe = self._check_model()
         self._check_runtime_params()
         _check_spectrograms(np.shape(X))
         validate_data(self, X, allow_nd=True, dtype=(np.float32, np.float64))
-        seed = torch_seed(self.random_state)
-        sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
-        # How to rebuild the network after unpickling (see _get_network).
-        self._weights_recipe = (weights, seed, sha256)
-        self._network = cut_network(
-            load_backbone(self.backbone, weights=weights, seed=seed), self.backbone, layer
-        )
+        _cut_network(backbone, layer, *recipe, _weights_identity(recipe[0]))  # load it now
+        # How to rebuild the network in another process or after unpickling.
+        self._weights_recipe = recipe
         self.backbone_ = self.backbone
         self.layer_ = layer
         self.output_shape_ = CUT_LAYERS[self.backbone][layer]
@@ -192,7 +186,8 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         device = torch.device(self.device)
         network = self._get_network().to(device)
         batch_size = self.batch_size or (8 if device.type == "cpu" else 64)
-        out = np.empty((X.shape[0], self.n_features_out_), dtype=np.float32)
+        backbone, layer, _ = self._model()
+        out = np.empty((X.shape[0], math.prod(CUT_LAYERS[backbone][layer])), dtype=np.float32)
         return map_batches(
             lambda batch: network(spectrograms_to_images(batch)).flatten(1),
             X,
@@ -246,30 +241,61 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         if not isinstance(self.device, str | torch.device):
             raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
 
-    def _get_network(self):
-        """The truncated network, rebuilt from the fit-time recipe after unpickling."""
-        if getattr(self, "_network", None) is None:
-            weights, seed, sha256 = self._weights_recipe
-            if sha256 is not None and (not os.path.isfile(weights) or _sha256(weights) != sha256):
-                raise ParameterError(
-                    f"weights: the state dict file {weights!r} that this extractor was fitted "
-                    "with is missing or has changed since; fit it again."
-                )
-            network = load_backbone(self.backbone_, weights=weights, seed=seed)
-            self._network = cut_network(network, self.backbone_, self.layer_)
-        return self._network
+    def _check_model(self):
+        """The backbone, the cut layer and the weights recipe ``(weights, seed, sha256)``."""
+        check_choice("backbone", self.backbone, tuple(CUT_LAYERS))
+        layer = DEFAULT_LAYERS[self.backbone] if self.layer is None else self.layer
+        check_choice(
+            f"layer (of backbone={self.backbone!r})", layer, tuple(CUT_LAYERS[self.backbone])
+        )
+        weights = self._check_weights()
+        sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
+        return self.backbone, layer, (weights, torch_seed(self.random_state), sha256)
 
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_network", None)
-        return state
+    def _model(self):
+        """``_check_model()``'s triple: the fitted one, or from the parameters when unfitted."""
+        if hasattr(self, "layer_"):
+            return self.backbone_, self.layer_, self._weights_recipe
+        return self._check_model()
+
+    def _get_network(self):
+        """The truncated network, from this process's cache (built on first use)."""
+        backbone, layer, recipe = self._model()
+        return _cut_network(backbone, layer, *recipe, _weights_identity(recipe[0]))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.requires_fit = False
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+@functools.lru_cache(maxsize=2)
+def _cut_network(backbone, layer, weights, seed, sha256, identity):
+    """The frozen network cut after ``layer``, built once per process and recipe.
+
+    ``identity`` (a weights file's size and modification time) is part of the
+    cache key, so that a file replaced since is read, and checked, again.
+    """
+    if sha256 is not None and (identity is None or _sha256(weights) != sha256):
+        raise ParameterError(
+            f"weights: the state dict file {weights!r} that this extractor was fitted "
+            "with is missing or has changed since; fit it again."
+        )
+    return cut_network(load_backbone(backbone, weights=weights, seed=seed), backbone, layer)
+
+
+def _weights_identity(weights):
+    """``(size, mtime_ns)`` of a weights file, None if it is missing; None for other weights."""
+    if weights in (None, "imagenet"):
+        return None
+    try:
+        stat = os.stat(weights)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _check_spectrograms(shape):

@@ -1,0 +1,395 @@
+"""AudioFeatures: stateless per-clip steps run clip by clip in workers, with an on-disk cache."""
+
+import os
+import warnings
+
+import numpy as np
+from joblib import Memory, Parallel, delayed
+from sklearn.base import TransformerMixin, clone
+from sklearn.utils import Bunch, get_tags
+
+from .._progress import progress_bar
+from ..audio import AudioLoader
+from ..audio._loader import warn_failures
+from ..exceptions import AudioDecodeError, ParameterError
+from ..utils import check_choice, check_int, check_paths, names_its_errors
+from ..utils._composition import BaseComposition
+from ._cache import ClipCache, file_identity
+
+__all__ = ["AudioFeatures", "make_audio_features"]
+
+ON_ERROR = ("raise", "warn")
+
+#: Clips per task when ``batch_size`` is None: small enough for progress, resumption and
+#: bounded worker memory (16 decoded 30 s clips at 22.05 kHz take 42 MB), large enough to
+#: amortise a task's overhead.
+DEFAULT_BATCH_SIZE = 16
+
+
+class AudioFeatures(TransformerMixin, BaseComposition):
+    """Run stateless per-clip steps clip by clip in workers: paths in, features out.
+
+    The steps of a ``Pipeline`` prefix that only transform (an
+    :class:`~skfma.AudioLoader` first, then e.g. ``MelSpectrogram`` and
+    ``TemporalStatistics``, or ``FMAFeatures``) run inside each worker on one
+    batch of files at a time: decoded waveforms never cross a process boundary
+    and never all sit in memory; only each batch's final output comes back.
+    The output equals running the steps one after the other on all the paths,
+    one row per path, in input order.
+
+    With ``memory``, each clip's output is stored on disk under a key made of
+    the file's identity (path, size, modification time) and the parameters of
+    every step: a second call, another fold or another grid point of a
+    ``GridSearchCV`` over later steps reads it instead of decoding again, an
+    interrupted run resumes where it stopped (every finished batch is kept),
+    and changing a step's parameter computes afresh. A 3-D output (such as
+    log-mel spectrograms for the nets) is then written to a disk-backed
+    ``.npy`` file in the same folder and returned as a memory map, so that it
+    may be larger than memory.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator)
+        Named steps, as ``Pipeline`` takes them. The first is an
+        ``AudioLoader`` (its ``n_jobs`` and ``on_error`` are not used: this
+        transformer's are); every step must be stateless (its tags say
+        ``requires_fit=False``: fit learns nothing from the data).
+    n_jobs : int or None, default=None
+        joblib workers, each computing whole batches; ``-1`` uses every
+        core. Runs under any joblib backend, e.g. a Dask cluster through
+        ``joblib.parallel_config(backend="dask")``.
+    batch_size : int or None, default=None
+        Clips per task; ``None`` means 16. A worker holds one batch's
+        waveforms and outputs.
+    memory : str, os.PathLike, joblib.Memory or None, default=None
+        Folder of the per-clip cache (and of 3-D outputs); ``None`` caches
+        nothing. A ``joblib.Memory`` contributes its ``location``. Share it
+        between machines through a shared filesystem.
+    on_error : {"raise", "warn"}, default="raise"
+        A file that cannot be decoded raises
+        :class:`~skfma.exceptions.AudioDecodeError` naming it, or, with
+        ``"warn"``, gets a row of zeros, is listed in ``failures_`` and named
+        in one warning. Rows are never dropped. Failed clips are not cached.
+    verbose : int, default=0
+        Above 0, show a progress bar (clips done, rate, ETA, failures) on
+        stderr even when it is not a terminal; it shows on a terminal anyway.
+
+    Attributes
+    ----------
+    named_steps : sklearn.utils.Bunch
+        The steps by name.
+    output_shape_ : tuple of int
+        Shape of one clip's output (set by ``fit``).
+    failures_ : list of tuple (int, str, str)
+        Set by ``transform``: ``(row, path, reason)`` of every file that could
+        not be decoded (with ``on_error="warn"``).
+
+    See Also
+    --------
+    make_audio_features : name the steps automatically.
+    sklearn.pipeline.Pipeline : the same steps, run step by step on all rows.
+
+    Examples
+    --------
+    >>> from skfma import AudioFeatures, AudioLoader, MelSpectrogram, TemporalStatistics
+    >>> features = AudioFeatures(
+    ...     [("load", AudioLoader(sr=22050, duration=30.0)),
+    ...      ("mel", MelSpectrogram(n_mels=64)),
+    ...      ("stats", TemporalStatistics())],
+    ...     n_jobs=2, memory="feature_cache")
+    >>> X = features.fit_transform(["000002.mp3", "000005.mp3"])  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (2, 448)
+    """
+
+    def __init__(
+        self, steps, *, n_jobs=None, batch_size=None, memory=None, on_error="raise", verbose=0
+    ):
+        self.steps = steps
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.memory = memory
+        self.on_error = on_error
+        self.verbose = verbose
+
+    def get_params(self, deep=True):
+        """Parameters, the steps' included as ``step__param`` (as ``Pipeline``'s).
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the steps and their parameters.
+
+        Returns
+        -------
+        params : dict
+        """
+        return self._get_params("steps", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, a step's as ``step__param``, or replace a step by its name.
+
+        Returns
+        -------
+        self : AudioFeatures
+        """
+        self._set_params("steps", **params)
+        return self
+
+    @property
+    def named_steps(self):
+        """sklearn.utils.Bunch : The steps, by name."""
+        return Bunch(**dict(self.steps))
+
+    @names_its_errors
+    def fit(self, X, y=None):
+        """Check the steps and the paths, and size the output; nothing is learnt.
+
+        The steps are fitted on one clip of silence (they are stateless), so
+        that ``get_feature_names_out`` and ``named_steps`` work as in a
+        ``Pipeline``.
+
+        Parameters
+        ----------
+        X : array-like of str or os.PathLike, shape (n_clips,) or (n_clips, 1)
+            Audio file paths.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AudioFeatures
+        """
+        self._check_params()
+        check_paths(X)
+        probe = self._probe(self.steps)
+        self.output_shape_, self.output_dtype_ = probe.shape[1:], probe.dtype
+        return self
+
+    @names_its_errors
+    def transform(self, X):
+        """Run the steps on every file, batch by batch in the workers.
+
+        Parameters
+        ----------
+        X : array-like of str or os.PathLike, shape (n_clips,) or (n_clips, 1)
+            Audio file paths.
+
+        Returns
+        -------
+        features : ndarray, shape (n_clips, *output_shape_)
+            What the last step returns, one row per path, in order; a
+            read-only-on-disk ``np.memmap`` (copy-on-write) for a 3-D output
+            when ``memory`` is set.
+        """
+        self._check_params()
+        paths = check_paths(X)
+        probe = self._probe([(name, clone(step)) for name, step in self.steps])
+        shape, dtype = probe.shape[1:], probe.dtype
+        identities = [file_identity(path) for path in paths]
+        folder = self._memory_folder()
+        cache = None if folder is None else ClipCache(folder, self.steps)
+        out, finish = _allocate((len(paths), *shape), dtype, cache, identities)
+        todo = _fill_from_cache(out, cache, identities, shape, dtype)
+        batch_size = self.batch_size or DEFAULT_BATCH_SIZE
+        batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+        steps = _worker_steps(self.steps)
+        jobs = (
+            delayed(_run_batch)(
+                steps, paths[rows], [identities[r] for r in rows], cache, self.on_error
+            )
+            for rows in batches
+        )
+        failures = []
+        with progress_bar(
+            total=len(paths),
+            initial=len(paths) - len(todo),
+            desc=type(self).__name__,
+            unit="clip",
+            verbose=self.verbose,
+        ) as bar:
+            results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+            for rows, (values, batch_failures) in zip(batches, results, strict=True):
+                out[rows] = values
+                failures += [(rows[index], path, reason) for index, path, reason in batch_failures]
+                bar.update(len(rows))
+                if failures:
+                    bar.set_postfix(failures=len(failures))
+        self.failures_ = sorted(failures)
+        warn_failures(self.failures_, len(paths))
+        return finish(out)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names: the last step's, for a 2-D output.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is paths).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        last = self.steps[-1][1]
+        if not hasattr(last, "get_feature_names_out"):
+            raise AttributeError(
+                f"the last step {self.steps[-1][0]!r} ({type(last).__name__}) has no "
+                "get_feature_names_out."
+            )
+        return last.get_feature_names_out()
+
+    def _check_params(self):
+        check_int("batch_size", self.batch_size, allow_none=True)
+        check_choice("on_error", self.on_error, ON_ERROR)
+        if self.n_jobs is not None:
+            check_int("n_jobs", self.n_jobs, minimum=-(2**31))
+        if not isinstance(self.steps, list | tuple) or not self.steps:
+            raise ParameterError(
+                f"steps must be a non-empty list of (name, estimator); got {self.steps!r}."
+            )
+        try:
+            names, estimators = zip(*self.steps, strict=True)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"steps must be a list of (name, estimator) pairs; got {self.steps!r}."
+            ) from None
+        self._validate_names(names)
+        if not isinstance(estimators[0], AudioLoader):
+            raise ParameterError(
+                f"the first step must be an AudioLoader (it decodes the paths); got {names[0]!r} "
+                f"({type(estimators[0]).__name__})."
+            )
+        for name, step in zip(names[1:], estimators[1:], strict=True):
+            if isinstance(step, AudioLoader) or not hasattr(step, "transform"):
+                raise ParameterError(
+                    f"step {name!r} ({type(step).__name__}) must be a transformer of the "
+                    "previous step's output."
+                )
+        for name, step in zip(names, estimators, strict=True):
+            if get_tags(step).requires_fit:
+                raise ParameterError(
+                    f"step {name!r} ({type(step).__name__}) learns from the data in fit; "
+                    "AudioFeatures runs only stateless steps, clip by clip. Put it after "
+                    "AudioFeatures in a Pipeline."
+                )
+
+    def _memory_folder(self):
+        if self.memory is None:
+            return None
+        if isinstance(self.memory, Memory):
+            return self.memory.location
+        if isinstance(self.memory, str | os.PathLike):
+            return os.fspath(self.memory)
+        raise ParameterError(
+            f"memory must be None, a folder or a joblib.Memory; got {self.memory!r}."
+        )
+
+    def _probe(self, steps):
+        """Fit ``steps`` on one clip of silence and return their output, shape (1, ...)."""
+        loader = steps[0][1]
+        Xt = np.zeros((1, loader.fit([os.devnull]).n_samples_out), dtype=np.float32)
+        for _, step in steps[1:]:
+            Xt = step.fit_transform(Xt)
+        return np.asarray(Xt)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def make_audio_features(*steps, **kwargs):
+    """An :class:`AudioFeatures` whose steps are named after their classes, as ``make_pipeline``.
+
+    Parameters
+    ----------
+    *steps : estimators
+        An ``AudioLoader``, then stateless transformers.
+    **kwargs
+        ``n_jobs``, ``batch_size``, ``memory``, ``on_error``, ``verbose``.
+
+    Returns
+    -------
+    features : AudioFeatures
+
+    Examples
+    --------
+    >>> from skfma import AudioLoader, MelSpectrogram, make_audio_features
+    >>> make_audio_features(AudioLoader(), MelSpectrogram()).named_steps.keys()
+    dict_keys(['audioloader', 'melspectrogram'])
+    """
+    names = [type(step).__name__.lower() for step in steps]
+    counts = {name: names.count(name) for name in names}
+    seen = dict.fromkeys(names, 0)
+    named = []
+    for name, step in zip(names, steps, strict=True):
+        seen[name] += 1
+        named.append((f"{name}-{seen[name]}" if counts[name] > 1 else name, step))
+    return AudioFeatures(named, **kwargs)
+
+
+def _worker_steps(steps):
+    """Copies of the steps to send to the workers: no nested parallelism, failures collected."""
+    copies = []
+    for name, step in steps:
+        step = clone(step)
+        if "n_jobs" in step.get_params(deep=False):
+            step.set_params(n_jobs=None)
+        copies.append((name, step))
+    return copies
+
+
+def _run_batch(steps, paths, identities, cache, on_error):
+    """Decode a batch of files and run the steps; store each decoded clip's output.
+
+    Returns
+    -------
+    values : ndarray, shape (len(paths), ...)
+        Zeros in the rows of failed files.
+    failures : list of (int, str, str)
+        ``(index in the batch, path, reason)``.
+    """
+    loader = steps[0][1].set_params(on_error="warn")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"\d+ of \d+ audio files could not be decoded")
+        Xt = loader.transform(paths)
+    failures = loader.failures_
+    if failures and on_error == "raise":
+        _, path, reason = failures[0]
+        raise AudioDecodeError(path, reason)
+    for _, step in steps[1:]:
+        Xt = step.transform(Xt)
+    Xt = np.asarray(Xt)
+    failed = [index for index, _, _ in failures]
+    Xt[failed] = 0
+    if cache is not None:
+        for index, identity in enumerate(identities):
+            if index not in failed and identity is not None:
+                cache.store(identity, Xt[index])
+    return Xt, failures
+
+
+def _fill_from_cache(out, cache, identities, shape, dtype):
+    """Copy every cached clip into ``out``; return the rows still to compute."""
+    if cache is None:
+        return list(range(len(identities)))
+    todo = []
+    for row, identity in enumerate(identities):
+        stored = None if identity is None else cache.load(identity, shape, dtype)
+        if stored is None:
+            todo.append(row)
+        else:
+            out[row] = stored
+    return todo
+
+
+def _allocate(shape, dtype, cache, identities):
+    """The output array, and the function that finishes it: a memory map for a cached 3-D output."""
+    if cache is None or len(shape) != 3:
+        return np.empty(shape, dtype), lambda out: out
+    return cache.output_file(identities, shape, dtype)

@@ -1,0 +1,32 @@
+"""Fixtures of the AudioFeatures tests: short synthetic clips on disk and light steps."""
+
+import pytest
+
+from skfma import AudioLoader, MelSpectrogram, TemporalStatistics
+from skfma.datasets import make_genre_clips
+
+SR = 8000
+DURATION = 1.0
+
+
+@pytest.fixture(scope="session")
+def clip_files(tmp_path_factory):
+    """12 one-second WAV clips of 3 genres: (paths, genres)."""
+    directory = tmp_path_factory.mktemp("clips")
+    return make_genre_clips(
+        12, n_genres=3, duration=DURATION, sr=SR, directory=directory, audio_format="wav"
+    )
+
+
+@pytest.fixture
+def mel_steps():
+    """Fresh steps: 8 kHz one-second clips -> 16-band log-mels (16 x 32) -> 112 statistics."""
+
+    def make(*, n_mels=16, pool=True):
+        steps = [
+            ("load", AudioLoader(sr=SR, duration=DURATION)),
+            ("mel", MelSpectrogram(sr=SR, n_fft=256, hop_length=256, n_mels=n_mels)),
+        ]
+        return steps + [("stats", TemporalStatistics())] if pool else steps
+
+    return make

@@ -1,0 +1,192 @@
+"""AudioFeatures: the same output as the Pipeline of its steps, clip by clip, with its API."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from skfma import (
+    MFCC,
+    AudioFeatures,
+    AudioLoader,
+    FMAFeatures,
+    MelSpectrogram,
+    Spectrogram,
+    TemporalStatistics,
+    make_audio_features,
+)
+from skfma.exceptions import AudioDecodeError, ParameterError
+
+SR = 8000  # as the clip_files fixture
+DURATION = 1.0
+
+
+def chains():
+    """Step chains named in the issue: spectral + pooling, the FMA features, MFCC."""
+    loader = AudioLoader(sr=SR, duration=DURATION)
+    return {
+        "spectrogram-stats": [loader, Spectrogram(n_fft=256, hop_length=128), TemporalStatistics()],
+        "mel-stats": [loader, MelSpectrogram(sr=SR, n_fft=256, n_mels=16), TemporalStatistics()],
+        "mfcc": [loader, MFCC(sr=SR, n_fft=256, n_mels=16, n_mfcc=8)],
+        "fma": [loader, FMAFeatures(sr=SR, features=("zcr", "rmse", "mfcc"))],
+    }
+
+
+@pytest.mark.parametrize("chain", sorted(chains()))
+@pytest.mark.parametrize(("n_jobs", "batch_size"), [(None, 5), (2, 1)])
+def test_equals_the_pipeline_of_its_steps(clip_files, chain, n_jobs, batch_size):
+    paths, _ = clip_files
+    steps = chains()[chain]
+    expected = make_pipeline(*[clone(step) for step in steps]).fit_transform(paths)
+    features = make_audio_features(*steps, n_jobs=n_jobs, batch_size=batch_size)
+    out = features.fit_transform(paths)
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)
+    # Input order is kept: reversed paths give reversed rows.
+    np.testing.assert_array_equal(features.transform(paths[::-1]), expected[::-1])
+
+
+def test_pretrained_cnn_features_run_in_the_workers(clip_files):
+    pytest.importorskip("torchvision")
+    from skfma import PretrainedCNNFeatures
+
+    paths, _ = clip_files
+    steps = [
+        AudioLoader(sr=SR, duration=DURATION),
+        MelSpectrogram(sr=SR, n_fft=256, n_mels=16),
+        PretrainedCNNFeatures(backbone="resnet18", weights=None, random_state=0),
+    ]
+    expected = make_pipeline(*[clone(step) for step in steps]).fit_transform(paths[:4])
+    out = make_audio_features(*steps, n_jobs=2, batch_size=2).fit_transform(paths[:4])
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
+
+
+def test_paths_may_be_a_list_a_series_or_a_column(clip_files, mel_steps):
+    paths, _ = clip_files
+    features = AudioFeatures(mel_steps())
+    expected = features.fit_transform(list(paths))
+    np.testing.assert_array_equal(features.transform(pd.Series(paths)), expected)
+    np.testing.assert_array_equal(features.transform(np.asarray(paths)[:, None]), expected)
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ([("scale", StandardScaler())], "first step must be an AudioLoader"),
+        ([("load", AudioLoader()), ("scale", StandardScaler())], "'scale' \\(StandardScaler\\)"),
+        ([("load", AudioLoader()), ("again", AudioLoader())], "'again'"),
+        ([("load", AudioLoader()), ("load", MelSpectrogram())], "unique"),
+        ([], "non-empty"),
+        ([AudioLoader()], "pairs"),
+    ],
+)
+def test_refuses_what_it_cannot_run_naming_the_step(clip_files, steps, message):
+    paths, _ = clip_files
+    with pytest.raises((ParameterError, ValueError), match=message):
+        AudioFeatures(steps).fit(paths)
+
+
+def test_refuses_stateful_steps_with_a_clear_reason(clip_files):
+    paths, _ = clip_files
+    with pytest.raises(ParameterError, match="learns from the data in fit.*after AudioFeatures"):
+        AudioFeatures([("load", AudioLoader()), ("scale", StandardScaler())]).fit(paths)
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"on_error": "skip"}, "on_error"),
+        ({"memory": 3}, "memory"),
+    ],
+)
+def test_invalid_parameters_name_the_estimator(clip_files, mel_steps, params, name):
+    paths, _ = clip_files
+    with pytest.raises(ParameterError, match=rf"^AudioFeatures: .*{name}"):
+        AudioFeatures(mel_steps(), **params).fit_transform(paths)
+
+
+def test_params_of_steps_are_tunable_like_a_pipeline(mel_steps):
+    features = AudioFeatures(mel_steps(), n_jobs=2)
+    params = features.get_params()
+    assert params["mel__n_mels"] == 16 and params["n_jobs"] == 2 and "steps" in params
+    features.set_params(mel__n_mels=8, stats=TemporalStatistics(statistics=("mean",)))
+    assert features.named_steps.mel.n_mels == 8
+    assert features.named_steps["stats"].statistics == ("mean",)
+    cloned = clone(features)
+    assert cloned.named_steps.mel is not features.named_steps.mel
+    assert cloned.get_params()["mel__n_mels"] == 8
+
+
+def test_grid_search_tunes_feature_and_classifier_parameters(clip_files, mel_steps):
+    paths, genres = clip_files
+    pipe = Pipeline(
+        [("features", AudioFeatures(mel_steps())), ("scale", StandardScaler()), ("svc", SVC())]
+    )
+    grid = {"features__mel__n_mels": [8, 16], "svc__C": [0.1, 10.0]}
+    search = GridSearchCV(pipe, grid, cv=3).fit(paths, genres)
+    assert set(search.best_params_) == set(grid)
+    assert search.predict(paths[:3]).shape == (3,)
+    restored = pickle.loads(pickle.dumps(search.best_estimator_))
+    np.testing.assert_array_equal(restored.predict(paths), search.predict(paths))
+
+
+def test_feature_names_and_pandas_output(clip_files, mel_steps):
+    paths, _ = clip_files
+    features = AudioFeatures(mel_steps()).set_output(transform="pandas")
+    frame = features.fit_transform(paths)
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (len(paths), 7 * 16)
+    assert list(frame.columns[:2]) == ["mean_0", "mean_1"]
+    assert list(features.get_feature_names_out()) == list(frame.columns)
+    with pytest.raises(AttributeError, match="'mel' \\(MelSpectrogram\\)"):
+        AudioFeatures(mel_steps(pool=False)).fit(paths).get_feature_names_out()
+
+
+def test_failed_files_give_zero_rows_listed_once(clip_files, mel_steps, tmp_path):
+    paths, _ = clip_files
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not audio")
+    mixed = [paths[0], str(broken), paths[1], str(tmp_path / "missing.wav")]
+    features = AudioFeatures(mel_steps(), on_error="warn", batch_size=3)
+    with pytest.warns(UserWarning, match="2 of 4 audio files") as record:
+        out = features.fit_transform(mixed)
+    assert len([w for w in record if "could not be decoded" in str(w.message)]) == 1
+    assert [(row, path) for row, path, _ in features.failures_] == [
+        (1, str(broken)),
+        (3, str(tmp_path / "missing.wav")),
+    ]
+    assert not out[[1, 3]].any()
+    expected = AudioFeatures(mel_steps()).fit_transform(paths[:2])
+    np.testing.assert_array_equal(out[[0, 2]], expected)
+
+
+def test_on_error_raise_names_the_file(clip_files, mel_steps, tmp_path):
+    paths, _ = clip_files
+    missing = str(tmp_path / "missing.wav")
+    with pytest.raises(AudioDecodeError, match="missing.wav") as error:
+        AudioFeatures(mel_steps()).fit_transform([paths[0], missing])
+    assert error.value.path == missing
+
+
+def test_progress_bar_only_when_asked(clip_files, mel_steps, capsys):
+    paths, _ = clip_files
+    AudioFeatures(mel_steps()).fit_transform(paths)
+    assert capsys.readouterr().err == ""
+    AudioFeatures(mel_steps(), verbose=1).fit_transform(paths)
+    err = capsys.readouterr().err
+    assert "AudioFeatures" in err and f"{len(paths)}/{len(paths)}" in err and "clip" in err
+
+
+def test_transform_needs_no_fit(clip_files, mel_steps):
+    paths, _ = clip_files
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = AudioFeatures(mel_steps()).transform(paths)
+    np.testing.assert_array_equal(out, AudioFeatures(mel_steps()).fit_transform(paths))

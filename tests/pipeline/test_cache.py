@@ -1,0 +1,299 @@
+"""AudioFeatures(memory=...): the per-clip cache, resumption, memory-mapped outputs, Dask."""
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+import skfma.audio._loader
+import skfma.pipeline._cache
+from skfma import AudioFeatures
+from skfma.pipeline import CacheError
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """Count the files AudioLoader decodes in this process (``n_jobs=None`` runs here)."""
+    counter = {"n": 0}
+    original = skfma.audio._loader._load_window
+
+    def counting(*args, **kwargs):
+        counter["n"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skfma.audio._loader, "_load_window", counting)
+    return counter
+
+
+def cache_entries(folder):
+    """The per-clip entry files below a cache folder."""
+    return [
+        os.path.join(root, name)
+        for root, _, names in os.walk(folder)
+        if os.path.basename(root) != "outputs"
+        for name in names
+        if name.endswith(".npy")
+    ]
+
+
+def test_a_second_call_decodes_nothing(clip_files, mel_steps, tmp_path, decodes):
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps()).fit_transform(paths)
+    decodes["n"] = 0
+    features = AudioFeatures(mel_steps(), memory=tmp_path, batch_size=5)
+    np.testing.assert_array_equal(features.fit_transform(paths), expected)
+    assert decodes["n"] == len(paths)
+    assert len(cache_entries(tmp_path)) == len(paths)
+    np.testing.assert_array_equal(features.transform(paths[::-1]), expected[::-1])
+    np.testing.assert_array_equal(
+        AudioFeatures(mel_steps(), memory=joblib.Memory(tmp_path), n_jobs=3).fit_transform(paths),
+        expected,
+    )
+    assert decodes["n"] == len(paths)
+
+
+def test_grid_search_computes_each_clip_once_per_feature_setting(
+    clip_files, mel_steps, tmp_path, decodes
+):
+    paths, genres = clip_files
+    pipe = Pipeline(
+        [
+            ("features", AudioFeatures(mel_steps(), memory=tmp_path)),
+            ("scale", StandardScaler()),
+            ("svc", SVC()),
+        ]
+    )
+    grid = {"features__mel__n_mels": [8, 16], "svc__C": [0.1, 1.0, 10.0]}
+    GridSearchCV(pipe, grid, cv=3).fit(paths, genres)
+    # Without the cache: 2 x 3 grid points x 3 folds x 12 clips, plus the refit.
+    assert decodes["n"] == 2 * len(paths)
+
+
+def test_changing_a_step_parameter_never_returns_stale_features(
+    clip_files, mel_steps, tmp_path, decodes
+):
+    paths, _ = clip_files
+    AudioFeatures(mel_steps(n_mels=16), memory=tmp_path).fit_transform(paths)
+    other = AudioFeatures(mel_steps(n_mels=8), memory=tmp_path).fit_transform(paths)
+    np.testing.assert_array_equal(other, AudioFeatures(mel_steps(n_mels=8)).fit_transform(paths))
+    assert decodes["n"] == 3 * len(paths)
+    # Execution-only parameters (n_jobs, batch_size, ...) share the entries.
+    decodes["n"] = 0
+    steps = mel_steps(n_mels=8)
+    steps[1][1].set_params(batch_size=4)
+    AudioFeatures(steps, memory=tmp_path).fit_transform(paths)
+    assert decodes["n"] == 0
+
+
+def test_a_rewritten_file_is_decoded_again(clip_files, mel_steps, tmp_path, decodes):
+    paths, _ = clip_files
+    copies = [shutil.copy(path, tmp_path / f"{i}.wav") for i, path in enumerate(paths[:3])]
+    memory = tmp_path / "cache"
+    AudioFeatures(mel_steps(), memory=memory).fit_transform(copies)
+    shutil.copy(paths[5], copies[1])
+    os.utime(copies[1], ns=(1, 1))  # a new modification time, whatever the clock's resolution
+    decodes["n"] = 0
+    out = AudioFeatures(mel_steps(), memory=memory).fit_transform(copies)
+    assert decodes["n"] == 1
+    expected = AudioFeatures(mel_steps()).fit_transform([paths[0], paths[5], paths[2]])
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_corrupt_and_truncated_entries_are_recomputed(clip_files, mel_steps, tmp_path, decodes):
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)
+    truncated, flipped, emptied = sorted(cache_entries(tmp_path))[:3]
+    with open(truncated, "r+b") as file:
+        file.truncate(os.path.getsize(truncated) // 2)
+    data = bytearray(open(flipped, "rb").read())
+    data[-20] ^= 0xFF
+    open(flipped, "wb").write(bytes(data))
+    open(emptied, "wb").close()
+    decodes["n"] = 0
+    out = AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)
+    np.testing.assert_array_equal(out, expected)
+    assert decodes["n"] == 3
+
+
+def test_failed_files_are_not_cached(clip_files, mel_steps, tmp_path):
+    paths, _ = clip_files
+    missing = str(tmp_path / "missing.wav")
+    with pytest.warns(UserWarning, match="1 of 3"):
+        AudioFeatures(mel_steps(), memory=tmp_path / "c", on_error="warn").fit_transform(
+            [paths[0], missing, paths[1]]
+        )
+    assert len(cache_entries(tmp_path / "c")) == 2
+
+
+def test_a_killed_run_resumes_without_losing_finished_batches(
+    clip_files, mel_steps, tmp_path, decodes
+):
+    paths, _ = clip_files
+    memory = tmp_path / "cache"
+    script = textwrap.dedent(
+        f"""
+        import time
+        import skfma.pipeline._audio_features as module
+        from skfma import AudioFeatures, AudioLoader, MelSpectrogram, TemporalStatistics
+
+        run_batch = module._run_batch
+
+        def slow(*args, **kwargs):
+            result = run_batch(*args, **kwargs)  # stores the batch, then dawdles
+            time.sleep(0.4)
+            return result
+
+        module._run_batch = slow
+        steps = [
+            ("load", AudioLoader(sr=8000, duration=1.0)),
+            ("mel", MelSpectrogram(sr=8000, n_fft=256, hop_length=256, n_mels=16)),
+            ("stats", TemporalStatistics()),
+        ]
+        AudioFeatures(steps, batch_size=2, memory={str(memory)!r}).fit_transform({list(paths)!r})
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while len(cache_entries(memory)) < 4 and time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = len(cache_entries(memory))
+    assert 4 <= finished < len(paths)
+    out = AudioFeatures(mel_steps(), memory=memory).fit_transform(paths)
+    assert decodes["n"] == len(paths) - finished
+    np.testing.assert_array_equal(out, AudioFeatures(mel_steps()).fit_transform(paths))
+
+
+def test_a_file_in_place_of_the_cache_folder_is_a_clear_error(clip_files, mel_steps, tmp_path):
+    paths, _ = clip_files
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    with pytest.raises(CacheError, match="cannot write to the feature cache .*cache"):
+        AudioFeatures(mel_steps(), memory=not_a_folder).fit_transform(paths)
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"), [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only")]
+)
+def test_a_full_or_read_only_cache_is_a_clear_error(
+    clip_files, mel_steps, tmp_path, monkeypatch, code, reason
+):
+    paths, _ = clip_files
+
+    def failing_replace(source, destination):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(skfma.pipeline._cache.os, "replace", failing_replace)
+    with pytest.raises(CacheError, match=f"{tmp_path}.*{reason}") as error:
+        AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)
+    assert error.value.errno == code and isinstance(error.value, OSError)
+    assert not [
+        name for _, _, names in os.walk(tmp_path) for name in names if name.endswith(".tmp")
+    ]
+
+
+def test_a_3d_output_is_a_memory_map_in_the_cache(clip_files, mel_steps, tmp_path):
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps(pool=False)).fit_transform(paths)
+    assert type(expected) is np.ndarray
+    out = AudioFeatures(mel_steps(pool=False), memory=tmp_path).fit_transform(paths)
+    assert isinstance(out, np.memmap) and out.filename.startswith(str(tmp_path))
+    np.testing.assert_array_equal(out, expected)
+    again = AudioFeatures(mel_steps(pool=False), memory=tmp_path).fit_transform(paths)
+    np.testing.assert_array_equal(again, expected)
+    assert type(AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)) is np.ndarray
+
+
+def test_a_net_trains_from_a_memory_mapped_output_without_reading_it_whole(tmp_path):
+    """Anonymous memory (what cannot be paged out) does not grow with the number of clips.
+
+    The peak of a fit and predict on 1,600 memory-mapped clips (200 MB) against one on the
+    first 200: copying the data would add at least the extra 175 MB; the first training
+    step's buffers (about 300 MB here) are allocated in both, and allocator noise stays well
+    below half of the extra data.
+    """
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs /proc to read anonymous memory")
+    script = textwrap.dedent(
+        f"""
+        import threading, time
+        import numpy as np
+        import torch
+        from skfma import KostrzewaCNN
+
+        torch.set_num_threads(1)
+        path = {str(tmp_path / "logmel.npy")!r}
+        X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(1600, 64, 512))
+        rng = np.random.default_rng(0)
+        for start in range(0, len(X), 100):
+            X[start : start + 100] = rng.standard_normal((100, 64, 512), dtype=np.float32)
+        X.flush()
+        del X
+        X = np.load(path, mmap_mode="c")
+        y = np.arange(len(X)) % 4
+
+        def anonymous():
+            with open("/proc/self/status") as status:
+                line = next(line for line in status if line.startswith("RssAnon:"))
+            return int(line.split()[1]) * 1024
+
+        peak = [anonymous()]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak.append(anonymous())
+                time.sleep(0.005)
+
+        def fit_and_predict(n_clips):
+            net = KostrzewaCNN(module__filters=(2,), module__kernel_size=3, max_epochs=1,
+                               batch_size=64, random_state=0)
+            net.fit(X[:n_clips], y[:n_clips]).predict(X[:n_clips])
+            return max(peak)
+
+        thread = threading.Thread(target=sample)
+        thread.start()
+        few = fit_and_predict(200)
+        many = fit_and_predict(len(X))
+        done.set()
+        thread.join()
+        print(many - few, X[200:].nbytes)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    growth, extra = map(int, result.stdout.split())
+    assert growth < 0.5 * extra, (growth, extra)
+
+
+def test_runs_unchanged_on_a_dask_cluster(clip_files, mel_steps, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps()).fit_transform(paths)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        out = AudioFeatures(mel_steps(), n_jobs=2, batch_size=3, memory=tmp_path).fit_transform(
+            paths
+        )
+    np.testing.assert_array_equal(out, expected)
+    assert len(cache_entries(tmp_path)) == len(paths)
