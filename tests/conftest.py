@@ -14,6 +14,13 @@ FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def _seeded_global_numpy_rng():
+    """Seed NumPy's global generator per test (sklearn's common checks draw from it), so that a
+    test does not depend on which tests ran before it in the same worker."""
+    np.random.seed(0)  # noqa: NPY002 (the legacy global generator is the one sklearn uses)
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir():
     """The real FMA fixtures folder; the test is skipped when it is absent."""

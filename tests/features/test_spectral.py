@@ -105,7 +105,8 @@ def test_mfcc_matches_librosa_with_deltas(clips):
 def test_batches_do_not_change_the_result(synthetic):
     one_by_one = MelSpectrogram(batch_size=1).fit_transform(synthetic)
     together = MelSpectrogram(batch_size=64).fit_transform(synthetic)
-    np.testing.assert_allclose(one_by_one, together, rtol=0, atol=1e-4)
+    # Batched and single FFTs may take different SIMD paths: float32 round-off in dB, as DB_ATOL.
+    np.testing.assert_allclose(one_by_one, together, rtol=0, atol=DB_ATOL)
 
 
 def test_float64_input_gives_float32_output(synthetic):

@@ -13,6 +13,13 @@ from skfma.nn import DNNModule, KostrzewaCNNModule, SpecAugment
 RNG = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """A fresh RNG per test, so that a test's data do not depend on the tests run before it."""
+    global RNG
+    RNG = np.random.default_rng(0)
+
+
 def tiny_cnn(**params):
     defaults = {
         "module": KostrzewaCNNModule,
