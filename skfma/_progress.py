@@ -7,11 +7,11 @@ from tqdm.auto import tqdm
 __all__ = ["progress_bar"]
 
 
-def progress_bar(*, total, desc, unit, verbose=0, **kwargs):
+def progress_bar(*, total, desc, unit, show=None, **kwargs):
     """A tqdm progress bar: count, rate and ETA on stderr.
 
-    Shown when ``verbose > 0`` or stderr is a terminal; silent in pipes,
-    logs and tests otherwise.
+    By default shown only when stderr is a terminal: silent in pipes, logs
+    and tests.
 
     Parameters
     ----------
@@ -21,8 +21,8 @@ def progress_bar(*, total, desc, unit, verbose=0, **kwargs):
         What is counted, e.g. ``"AudioFeatures"``.
     unit : str
         Name of one unit, e.g. ``"clip"`` or ``"B"``.
-    verbose : int, default=0
-        Above 0, show the bar even when stderr is not a terminal.
+    show : bool or None, default=None
+        True always shows the bar, False never; None shows it on a terminal.
     **kwargs
         Passed to ``tqdm`` (``initial``, ``unit_scale``, ...).
 
@@ -31,5 +31,5 @@ def progress_bar(*, total, desc, unit, verbose=0, **kwargs):
     bar : tqdm.tqdm
         Use it as a context manager; ``update(n)`` advances it.
     """
-    disable = not (verbose > 0 or sys.stderr.isatty())
+    disable = {True: False, False: True, None: None}[show]  # tqdm: None = only on a terminal
     return tqdm(total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr, **kwargs)

@@ -31,6 +31,20 @@ def _tag(args):
             print(f"  {name!s:<24} {score:8.3f}")
 
 
+def _extract(args):
+    from .pipeline import extract_fma
+
+    X, track_ids = extract_fma(
+        args.root,
+        args.out,
+        subset=args.subset,
+        features=args.features,
+        n_jobs=args.n_jobs,
+        batch_size=args.batch_size,
+    )
+    print(f"{args.features} features of {len(track_ids)} tracks, shape {X.shape}, in {args.out}")
+
+
 def build_parser():
     """The argument parser of the ``skfma`` command."""
     parser = argparse.ArgumentParser(
@@ -70,6 +84,24 @@ def build_parser():
         "--no-prior", action="store_true", help="rank by probability, not by probability / prior"
     )
     tag.set_defaults(handler=_tag)
+    from .pipeline import FEATURE_SETS
+
+    extract = commands.add_parser(
+        "extract",
+        help="compute the features of an FMA subset into a folder (skfma.pipeline.extract_fma)",
+        description="Read an FMA tree with load_fma, compute one feature set of every track "
+        "clip by clip (a progress bar shows on a terminal), and write OUT/features.npy, "
+        "OUT/index.csv (track ids, files, failures) and OUT/excluded.csv. Per-clip results are "
+        "cached in OUT/cache, so an interrupted run resumes when started again. Read the result "
+        "with skfma.pipeline.load_extracted(OUT).",
+    )
+    extract.add_argument("root", help="the FMA folder (fma_metadata/, fma_SUBSET/)")
+    extract.add_argument("--out", required=True, help="output folder")
+    extract.add_argument("--subset", default="small", choices=("small", "medium", "large", "full"))
+    extract.add_argument("--features", default="logmel", choices=sorted(FEATURE_SETS))
+    extract.add_argument("--n-jobs", type=int, default=None, help="workers; -1: every core")
+    extract.add_argument("--batch-size", type=int, default=None, help="clips per task")
+    extract.set_defaults(handler=_extract)
     return parser
 
 

@@ -5,7 +5,7 @@ import re
 import zipfile
 
 from ..exceptions import DownloadError
-from ._download import ProgressBar, file_sha1
+from ._download import _byte_bar, file_sha1
 
 __all__ = ["extract_zip", "verify_checksums"]
 
@@ -42,15 +42,10 @@ def extract_zip(archive, destination, *, progress=False):
             os.makedirs(destination, exist_ok=True)
             total = sum(member.file_size for member in members)
             name = f"unpacking {os.path.basename(archive)}"
-            bar = ProgressBar(name, total, 0) if progress else None
-            done = 0
-            for member in members:
-                zipped.extract(member, destination)
-                done += member.file_size
-                if bar is not None:
-                    bar.update(done)
-            if bar is not None:
-                bar.close(done)
+            with _byte_bar(name, total, 0, progress) as bar:
+                for member in members:
+                    zipped.extract(member, destination)
+                    bar.update(member.file_size)
     except (zipfile.BadZipFile, NotImplementedError, EOFError) as error:
         raise DownloadError(f"cannot extract {archive!r}: {error}") from error
 

@@ -3,14 +3,14 @@
 import hashlib
 import http.client
 import os
-import sys
 import time
 import urllib.error
 import urllib.request
 
+from .._progress import progress_bar
 from ..exceptions import DownloadError
 
-__all__ = ["download_file", "file_sha1", "ProgressBar"]
+__all__ = ["download_file", "file_sha1"]
 
 CHUNK_SIZE = 1 << 20
 
@@ -22,7 +22,7 @@ class _Interrupted(Exception):
     """The transfer stopped early; what was received is kept in the ``.part`` file."""
 
 
-def download_file(url, path, *, sha1=None, timeout=60.0, n_retries=3, progress=True):
+def download_file(url, path, *, sha1=None, timeout=60.0, n_retries=3, progress=None):
     """Download ``url`` to ``path`` through ``path + ".part"``, resuming and verifying it.
 
     Bytes go to ``PATH.part``; a ``.part`` left by an earlier, interrupted call
@@ -44,8 +44,9 @@ def download_file(url, path, *, sha1=None, timeout=60.0, n_retries=3, progress=T
         Seconds to wait for the server before giving up on a connection or read.
     n_retries : int, default=3
         How many times an interrupted transfer is resumed within this call.
-    progress : bool, default=True
-        Show a progress bar on stderr.
+    progress : bool or None, default=None
+        Show a progress bar (tqdm) on stderr: always, never, or (None) when
+        stderr is a terminal.
 
     Raises
     ------
@@ -106,18 +107,15 @@ def _transfer(url, part, *, timeout, progress):
             )
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None else None
-        bar = ProgressBar(os.path.basename(url), total, offset) if progress else None
         done = offset
-        try:
-            with open(part, "ab" if offset else "wb") as file:
-                while chunk := _read(response, done):
-                    file.write(chunk)
-                    done += len(chunk)
-                    if bar is not None:
-                        bar.update(done)
-        finally:
-            if bar is not None:
-                bar.close(done)
+        with (
+            _byte_bar(os.path.basename(url), total, offset, progress) as bar,
+            open(part, "ab" if offset else "wb") as file,
+        ):
+            while chunk := _read(response, done):
+                file.write(chunk)
+                done += len(chunk)
+                bar.update(len(chunk))
     if total is not None and done < total:
         raise _Interrupted(f"connection closed after {done} of {total} bytes")
 
@@ -130,57 +128,20 @@ def _read(response, done):
         raise _Interrupted(f"connection lost after {done} bytes: {error}") from None
 
 
+def _byte_bar(name, total, start, progress):
+    """A progress bar in bytes (KiB, MiB, ...), starting at ``start``; see ``download_file``."""
+    return progress_bar(
+        total=total,
+        desc=name,
+        unit="B",
+        show=progress,
+        initial=start,
+        unit_scale=True,
+        unit_divisor=1024,
+    )
+
+
 def file_sha1(path):
     """The SHA-1 of a file, as 40 lowercase hex digits."""
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha1").hexdigest()
-
-
-class ProgressBar:
-    """A one-line progress display on stderr, redrawn at most every quarter second.
-
-    Parameters
-    ----------
-    name : str
-        What is being transferred.
-    total : int or None
-        Total bytes, if known.
-    start : int
-        Bytes already there (a resumed download).
-    """
-
-    def __init__(self, name, total, start):
-        self.name, self.total, self.start = name, total, start
-        self.started = self.last = time.monotonic()
-        self.width = 0
-
-    def update(self, done, *, force=False):
-        now = time.monotonic()
-        if not force and now - self.last < 0.25:
-            return
-        self.last = now
-        rate = (done - self.start) / max(now - self.started, 1e-9)
-        if self.total:
-            text = (
-                f"{self.name}: {100 * done / self.total:5.1f}% "
-                f"{_size(done)} of {_size(self.total)}, {_size(rate)}/s"
-            )
-        else:
-            text = f"{self.name}: {_size(done)}, {_size(rate)}/s"
-        sys.stderr.write("\r" + text.ljust(self.width))
-        sys.stderr.flush()
-        self.width = len(text)
-
-    def close(self, done):
-        self.update(done, force=True)
-        sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _size(n_bytes):
-    """``1536`` -> ``"1.5 KiB"``."""
-    for unit in ("B", "KiB", "MiB"):
-        if n_bytes < 1024:
-            return f"{n_bytes:.0f} B" if unit == "B" else f"{n_bytes:.1f} {unit}"
-        n_bytes /= 1024
-    return f"{n_bytes:.1f} GiB"

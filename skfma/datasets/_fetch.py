@@ -59,7 +59,7 @@ def fetch_fma(
     keep_archive=False,
     n_retries=3,
     timeout=60.0,
-    progress=True,
+    progress=None,
 ):
     """Download and unpack a part of the FMA into ``DATA_HOME/fma_{subset}``.
 
@@ -100,8 +100,9 @@ def fetch_fma(
         How many times an interrupted transfer is resumed within this call.
     timeout : float, default=60.0
         Seconds to wait for the server on connecting or reading.
-    progress : bool, default=True
-        Show progress bars on stderr while downloading and unpacking.
+    progress : bool or None, default=None
+        Show progress bars (tqdm) on stderr while downloading and unpacking:
+        always, never, or (None) when stderr is a terminal.
 
     Returns
     -------

@@ -206,7 +206,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             initial=len(paths) - len(todo),
             desc=type(self).__name__,
             unit="clip",
-            verbose=self.verbose,
+            show=True if self.verbose > 0 else None,
         ) as bar:
             results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
             for rows, (values, batch_failures) in zip(batches, results, strict=True):

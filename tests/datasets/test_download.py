@@ -268,8 +268,10 @@ def test_progress_bar(server, tmp_path, capsys):
     sha1 = serve(server, "metadata", make_zip("fma_metadata", {"tracks.csv": b"x" * 5000}))
     fetch(server, "metadata", tmp_path, sha1=sha1, progress=True)
     err = capsys.readouterr().err
-    assert "\rfma_metadata.zip: 100.0%" in err and err.endswith("\n")
-    assert "\runpacking fma_metadata.zip: 100.0% 4.9 KiB of 4.9 KiB" in err
+    assert "fma_metadata.zip: 100%" in err and err.endswith("\n")
+    assert "unpacking fma_metadata.zip: 100%" in err
+    fetch(server, "metadata", tmp_path / "quiet", sha1=sha1)  # stderr is not a terminal
+    assert capsys.readouterr().err == ""
 
 
 def test_get_data_home(tmp_path, monkeypatch):

@@ -1,0 +1,85 @@
+"""extract_fma / ``skfma extract`` and load_extracted: a feature store of an FMA subset."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import skfma.audio._loader
+from skfma import AudioLoader, MelSpectrogram, TemporalStatistics
+from skfma.cli import main
+from skfma.datasets import load_fma, make_fma_like
+from skfma.exceptions import ParameterError
+from skfma.pipeline import extract_fma, load_extracted
+
+
+@pytest.fixture
+def fma_root(tmp_path):
+    """A fresh make_fma_like dataset of 12 half-second clips (the test may damage it)."""
+    root = tmp_path / "fma"
+    make_fma_like(root, n_clips=12, n_genres=3, duration=0.5, random_state=0)
+    return root
+
+
+def test_command_writes_a_store_that_loads_back(fma_root, tmp_path, capsys):
+    out = tmp_path / "store"
+    assert main(["extract", str(fma_root), "--out", str(out), "--features", "logmel-stats"]) == 0
+    assert "logmel-stats features of 12 tracks, shape (12, 896)" in capsys.readouterr().out
+    X, track_ids = load_extracted(out)
+    fma = load_fma(fma_root)
+    np.testing.assert_array_equal(track_ids, fma.track_ids)
+    expected = TemporalStatistics().fit_transform(
+        MelSpectrogram(n_mels=128).fit_transform(
+            AudioLoader(sr=22050, duration=30.0).fit_transform(fma.filenames)
+        )
+    )
+    np.testing.assert_array_equal(X, expected)
+    index = pd.read_csv(out / "index.csv")
+    assert list(index.columns) == ["track_id", "filename", "split", "genre_top", "failed", "reason"]
+    assert list(index["genre_top"]) == list(fma.target) and not index["failed"].any()
+    info = json.loads((out / "info.json").read_text())
+    assert info["features"] == "logmel-stats" and info["shape"] == [12, 896]
+
+
+def test_logmel_store_is_memory_mapped_and_resumes(fma_root, tmp_path, monkeypatch):
+    out = tmp_path / "store"
+    X, _ = extract_fma(fma_root, out, features="logmel", batch_size=4)
+    assert X.shape == (12, 128, 1292) and isinstance(X, np.memmap)
+    counter = {"n": 0}
+    original = skfma.audio._loader._load_window
+
+    def counting(*args, **kwargs):
+        counter["n"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skfma.audio._loader, "_load_window", counting)
+    os.remove(out / "features.npy")  # as if the run had been interrupted before the end
+    again, _ = extract_fma(fma_root, out, features="logmel")
+    assert counter["n"] == 0
+    np.testing.assert_array_equal(again, X)
+
+
+def test_a_failed_file_is_a_zero_row_marked_in_the_index(fma_root, tmp_path):
+    fma = load_fma(fma_root)
+    os.remove(fma.filenames[3])
+    out = tmp_path / "store"
+    with pytest.warns(UserWarning, match="1 of 12 tracks .* could not be decoded"):
+        X, track_ids = extract_fma(fma_root, out, features="logmel-stats")
+    assert len(X) == 12 and not X[3].any() and X[[0, 4]].any()
+    index = pd.read_csv(out / "index.csv", keep_default_na=False)
+    assert list(index["failed"]) == [row == 3 for row in range(12)]
+    assert index.loc[3, "reason"] and index.loc[3, "track_id"] == track_ids[3]
+
+
+def test_load_extracted_refuses_what_is_not_a_store(tmp_path):
+    with pytest.raises(ParameterError, match="not a feature store"):
+        load_extracted(tmp_path)
+
+
+def test_unknown_feature_set_is_refused_before_any_work(fma_root, tmp_path):
+    with pytest.raises(ParameterError, match="features must be one of"):
+        extract_fma(fma_root, tmp_path / "store", features="chroma")
+    with pytest.raises(SystemExit):
+        main(["extract", str(fma_root), "--out", str(tmp_path), "--features", "chroma"])
