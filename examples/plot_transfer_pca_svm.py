@@ -15,32 +15,30 @@ docs), the example says so and falls back to *random* weights: the pipeline and 
 the same, but the scores say nothing about what ImageNet features achieve on real music.
 
 **Cost.** Extraction (a CNN forward pass per clip) dominates. ``PretrainedCNNFeatures`` learns
-nothing from the data, so the features of every clip are computed once per cut layer by an
-extraction ``Pipeline(memory=...)`` and looked up by the searched pipeline: 45 grid points x
-3 folds cost five extractions, not one per grid point and fold.
+nothing from the data, so it runs inside :class:`~skfma.AudioFeatures`, whose per-clip cache
+(``memory=``) keys each clip's features by the file and the steps' parameters: 45 grid points
+x 3 folds compute each clip's features once per cut layer, five times in all, not once per
+grid point and fold.
 """
 
 import tempfile
 
-import joblib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from skfma import AudioLoader, MelSpectrogram, PretrainedCNNFeatures
+from skfma import AudioFeatures, AudioLoader, MelSpectrogram, PretrainedCNNFeatures
 from skfma.datasets import make_genre_clips
 
 paths, genres = make_genre_clips(32, n_genres=4, duration=3.0, directory=tempfile.mkdtemp())
-rows = np.arange(len(paths))  # the searched pipeline takes row numbers into `paths`
-train_rows, test_rows, y_train, y_test = train_test_split(
-    rows, genres, test_size=0.25, stratify=genres, random_state=0
+X_train, X_test, y_train, y_test = train_test_split(
+    paths, genres, test_size=0.25, stratify=genres, random_state=0
 )
 
 # %%
@@ -53,34 +51,10 @@ except OSError as error:
     print(f"No ImageNet weights ({error}).\nUsing RANDOM weights: the scores below are no guide.")
     weights = None
 
-# %%
-# The extraction pipeline: files -> log-mel spectrograms -> cut-layer activations. Its
-# ``memory`` caches the output of every step but the last, hence the trailing "passthrough":
-# decoding and spectrograms run once in all, the CNN once per cut layer.
-extraction = Pipeline(
-    [
-        ("load", AudioLoader(sr=22050, duration=3.0)),
-        ("mel", MelSpectrogram(n_mels=128)),
-        ("cnn", PretrainedCNNFeatures(weights=weights, random_state=0)),
-        ("out", "passthrough"),
-    ],
-    memory=joblib.Memory(tempfile.mkdtemp(), verbose=0),
-)
-
-
-def cut_layer_features(X, *, backbone, layer):
-    """Features of the clips ``paths[X]`` at one cut layer (every clip extracted once)."""
-    features = clone(extraction).set_params(cnn__backbone=backbone, cnn__layer=layer)
-    return features.fit_transform(paths)[np.asarray(X).ravel()]
-
-
-CUT_LAYERS = [
-    ("vgg16", "fc1"),
-    ("vgg16", "fc2"),
-    ("vgg16", "block5_pool"),
-    ("resnet50", "avg_pool"),
-    ("resnet50", "conv5_block1_2_relu"),
-]
+CUT_LAYERS = {
+    "vgg16": ["fc1", "fc2", "block5_pool"],
+    "resnet50": ["avg_pool", "conv5_block1_2_relu"],
+}
 CLASSIFIERS = {
     "linear SVM": SVC(kernel="linear"),
     "RBF SVM": SVC(kernel="rbf", C=10.0),
@@ -88,28 +62,36 @@ CLASSIFIERS = {
 }
 
 # %%
-# The seed's pipeline: cut-layer features -> standardisation -> PCA -> classifier.
-pipeline = Pipeline(
+# The papers' pipeline, files in: cut-layer features (decoded, log-mel, CNN, clip by clip, and
+# cached per clip) -> standardisation -> PCA -> classifier.
+features = AudioFeatures(
     [
-        ("features", FunctionTransformer(cut_layer_features)),
-        ("scale", StandardScaler()),
-        ("pca", PCA()),
-        ("clf", SVC()),
-    ]
+        ("load", AudioLoader(sr=22050, duration=3.0)),
+        ("mel", MelSpectrogram(n_mels=128)),
+        ("cnn", PretrainedCNNFeatures(weights=weights, random_state=0)),
+    ],
+    memory=tempfile.mkdtemp(),
 )
-grid = {
-    "features__kw_args": [{"backbone": backbone, "layer": layer} for backbone, layer in CUT_LAYERS],
-    "pca__n_components": [0.99, 0.95, 0.90],
-    "clf": list(CLASSIFIERS.values()),
-}
-search = GridSearchCV(pipeline, grid, cv=3).fit(train_rows, y_train)
+pipeline = Pipeline(
+    [("features", features), ("scale", StandardScaler()), ("pca", PCA()), ("clf", SVC())]
+)
+grid = [
+    {
+        "features__cnn__backbone": [backbone],
+        "features__cnn__layer": layers,
+        "pca__n_components": [0.99, 0.95, 0.90],
+        "clf": list(CLASSIFIERS.values()),
+    }
+    for backbone, layers in CUT_LAYERS.items()
+]
+search = GridSearchCV(pipeline, grid, cv=3).fit(X_train, y_train)
 
 # %%
 # Mean cross-validated accuracy of every grid point, and the best one on held-out clips.
 results = pd.DataFrame(
     {
         "cut layer": [
-            "{backbone} {layer}".format(**p["features__kw_args"])
+            f"{p['features__cnn__backbone']} {p['features__cnn__layer']}"
             for p in search.cv_results_["params"]
         ],
         "PCA variance": search.cv_results_["param_pca__n_components"].astype(float),
@@ -125,7 +107,7 @@ table = results.pivot_table(
 )
 print(table.round(2).to_string())
 print("best:", results.iloc[search.best_index_].to_dict())
-print(f"held-out accuracy of the best: {search.score(test_rows, y_test):.3f}")
+print(f"held-out accuracy of the best: {search.score(X_test, y_test):.3f}")
 
 fig, ax = plt.subplots(figsize=(9, 3.5))
 image = ax.imshow(table.to_numpy(), vmin=0, vmax=1, cmap="viridis")
