@@ -7,6 +7,7 @@ import numpy as np
 from joblib import Memory, Parallel, delayed
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
+from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress_bar
 from ..audio import AudioLoader
@@ -189,14 +190,30 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         identities = [file_identity(path) for path in paths]
         folder = self._memory_folder()
         cache = None if folder is None else ClipCache(folder, self.steps)
-        out, finish = _allocate((len(paths), *shape), dtype, cache, identities)
+        # A cached 3-D output (log-mels for the nets) may exceed memory: a file, memory-mapped.
+        output = None
+        if cache is not None and len(shape) == 2:
+            output = cache.output_file(identities, (len(paths), *shape), dtype)
+        out = np.empty((len(paths), *shape), dtype) if output is None else output.array
+        try:
+            failures = self._compute(paths, identities, out, cache, shape, dtype)
+        except BaseException:
+            if output is not None:
+                output.discard()
+            raise
+        self.failures_ = sorted(failures)
+        warn_failures(self.failures_, len(paths))
+        return out if output is None else output.publish()
+
+    def _compute(self, paths, identities, out, cache, shape, dtype):
+        """Fill ``out`` from the cache, then batch by batch in the workers; return the failures."""
         todo = _fill_from_cache(out, cache, identities, shape, dtype)
         batch_size = self.batch_size or DEFAULT_BATCH_SIZE
         batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
         steps = _worker_steps(self.steps)
         jobs = (
             delayed(_run_batch)(
-                steps, paths[rows], [identities[r] for r in rows], cache, self.on_error
+                steps, paths[rows], [identities[row] for row in rows], cache, self.on_error
             )
             for rows in batches
         )
@@ -215,9 +232,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
                 bar.update(len(rows))
                 if failures:
                     bar.set_postfix(failures=len(failures))
-        self.failures_ = sorted(failures)
-        warn_failures(self.failures_, len(paths))
-        return finish(out)
+        return failures
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: the last step's, for a 2-D output.
@@ -231,6 +246,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         -------
         feature_names_out : ndarray of str
         """
+        check_is_fitted(self, "output_shape_")
         last = self.steps[-1][1]
         if not hasattr(last, "get_feature_names_out"):
             raise AttributeError(
@@ -386,10 +402,3 @@ def _fill_from_cache(out, cache, identities, shape, dtype):
         else:
             out[row] = stored
     return todo
-
-
-def _allocate(shape, dtype, cache, identities):
-    """The output array, and the function that finishes it: a memory map for a cached 3-D output."""
-    if cache is None or len(shape) != 3:
-        return np.empty(shape, dtype), lambda out: out
-    return cache.output_file(identities, shape, dtype)

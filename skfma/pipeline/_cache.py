@@ -12,7 +12,7 @@ import numpy as np
 
 from ..exceptions import SkfmaError
 
-__all__ = ["ClipCache", "CacheError", "file_identity", "steps_key"]
+__all__ = ["ClipCache", "CacheError", "OutputFile", "file_identity", "steps_key"]
 
 #: Parameters that change how a step runs, never what it returns.
 EXECUTION_PARAMS = frozenset({"n_jobs", "verbose", "batch_size", "device", "on_error"})
@@ -23,6 +23,46 @@ CRC_BYTES = 4
 
 class CacheError(SkfmaError, OSError):
     """The cache folder cannot be written (read-only, full, or not a folder); names it."""
+
+
+class OutputFile:
+    """An output array written to a ``.npy`` file under a temporary name, then published.
+
+    Parameters
+    ----------
+    path : str
+        Where the finished file goes.
+    shape : tuple of int
+    dtype : numpy dtype
+    writing : callable
+        Context manager factory turning an OSError into a CacheError, given the
+        temporary file to remove (``ClipCache._writing``).
+
+    Attributes
+    ----------
+    array : numpy.memmap
+        To fill.
+    """
+
+    def __init__(self, path, shape, dtype, writing):
+        self.path = path
+        self.temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+        self._writing = writing
+        with writing(self.temporary):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self.array = np.lib.format.open_memmap(self.temporary, "w+", dtype, shape)
+
+    def publish(self):
+        """Flush, rename into place and return the file mapped copy-on-write (``mode="c"``)."""
+        self.array.flush()
+        with self._writing(self.temporary):
+            os.replace(self.temporary, self.path)
+        return np.load(self.path, mmap_mode="c")
+
+    def discard(self):
+        """Remove the unfinished file (after an error)."""
+        with contextlib.suppress(OSError):
+            os.remove(self.temporary)
 
 
 def steps_key(steps):
@@ -118,40 +158,21 @@ class ClipCache:
         return array
 
     def output_file(self, identities, shape, dtype):
-        """A ``.npy`` memory map for a whole output, and the function that publishes it.
-
-        The file (named after the clips' identities) is written under a
-        temporary name; ``finish(out)`` flushes it, renames it into place and
-        returns it mapped copy-on-write (``mode="c"``: writable in memory,
-        never written back).
+        """A whole output as a ``.npy`` memory map in the cache folder (see :class:`OutputFile`).
 
         Parameters
         ----------
         identities : list
-            The clips' :func:`file_identity`, in row order.
+            The clips' :func:`file_identity`, in row order: they name the file.
         shape : tuple of int
         dtype : numpy dtype
 
         Returns
         -------
-        out : numpy.memmap
-            To fill.
-        finish : callable
-            ``finish(out) -> numpy.memmap``.
+        output : OutputFile
         """
         path = os.path.join(self.root, "outputs", f"{joblib.hash(identities)}.npy")
-        temporary = f"{path}.{uuid.uuid4().hex}.tmp"
-        with self._writing(temporary):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            out = np.lib.format.open_memmap(temporary, mode="w+", dtype=dtype, shape=shape)
-
-        def finish(out):
-            out.flush()
-            with self._writing(temporary):
-                os.replace(temporary, path)
-            return np.load(path, mmap_mode="c")
-
-        return out, finish
+        return OutputFile(path, shape, dtype, self._writing)
 
     def store(self, identity, array):
         """Write a clip's array atomically (temporary file, then rename).

@@ -20,6 +20,7 @@ from sklearn.svm import SVC
 import skfma.audio._loader
 import skfma.pipeline._cache
 from skfma import AudioFeatures
+from skfma.exceptions import AudioDecodeError
 from skfma.pipeline import CacheError
 
 
@@ -216,6 +217,16 @@ def test_a_3d_output_is_a_memory_map_in_the_cache(clip_files, mel_steps, tmp_pat
     again = AudioFeatures(mel_steps(pool=False), memory=tmp_path).fit_transform(paths)
     np.testing.assert_array_equal(again, expected)
     assert type(AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)) is np.ndarray
+
+
+def test_an_error_leaves_no_partial_output_file(clip_files, mel_steps, tmp_path):
+    paths, _ = clip_files
+    with pytest.raises(AudioDecodeError):
+        AudioFeatures(mel_steps(pool=False), memory=tmp_path, batch_size=2).fit_transform(
+            [*paths[:5], str(tmp_path / "missing.wav")]
+        )
+    assert not [name for _, _, names in os.walk(tmp_path) for name in names if ".tmp" in name]
+    assert len(cache_entries(tmp_path)) == 4  # the finished batches are kept
 
 
 def test_a_net_trains_from_a_memory_mapped_output_without_reading_it_whole(tmp_path):
