@@ -30,6 +30,8 @@ _LAZY = {
     "KostrzewaCNN": "models",
     "UNetEncoderCNN": "models",
     "PretrainedCNNFeatures": "transfer",
+    "MusicnnFeatures": "transfer",
+    "musicnn_tags": "transfer",
     "ChoiCRNN": "models",
     "ZhangResNet": "models",
     "predict_tags": "models",

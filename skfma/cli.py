@@ -19,12 +19,21 @@ def _demo(args):
 
 
 def _tag(args):
-    import joblib
+    if args.model is None:
+        from .audio import load_audio
+        from .transfer import musicnn_tags
 
-    from .models import predict_tags
+        tags = []
+        for path in args.files:
+            waveform, _ = load_audio(path, sr=16000)
+            tags += musicnn_tags(waveform[None], model=args.musicnn, top_k=args.top_k)
+    else:
+        import joblib
 
-    model = joblib.load(args.model)
-    tags = predict_tags(model, args.files, top_k=args.top_k, divide_by_prior=not args.no_prior)
+        from .models import predict_tags
+
+        model = joblib.load(args.model)
+        tags = predict_tags(model, args.files, top_k=args.top_k, divide_by_prior=not args.no_prior)
     for path, clip in zip(args.files, tags, strict=True):
         print(path)
         for name, score in clip:
@@ -70,15 +79,23 @@ def build_parser():
     demo.set_defaults(handler=_demo)
     tag = commands.add_parser(
         "tag",
-        help="print the top tags of audio files (skfma.models.predict_tags)",
-        description="Load a fitted pipeline that takes file paths, such as AudioLoader -> "
-        "MelSpectrogram -> ChoiCRNN, saved with joblib.dump(pipeline, 'model.joblib'), and "
-        "print each file's top tags with their scores: probabilities divided by the tags' "
-        "training priors, unless --no-prior. Loading unpickles the file: only load models "
-        "you trust.",
+        help="print the top tags of audio files (musicnn_tags, or predict_tags of your model)",
+        description="Print each file's top tags with their scores. Without --model, the "
+        "pretrained musicnn tagger that ships with skfma gives them (skfma.transfer."
+        "musicnn_tags: tag probabilities averaged over the file's 3 s windows). With --model, "
+        "a fitted pipeline that takes file paths, such as AudioLoader -> MelSpectrogram -> "
+        "ChoiCRNN saved with joblib.dump(pipeline, 'model.joblib'), gives them "
+        "(skfma.models.predict_tags: probabilities divided by the tags' training priors, "
+        "unless --no-prior). Loading unpickles the file: only load models you trust.",
     )
     tag.add_argument("files", nargs="+", metavar="FILE", help="audio files")
-    tag.add_argument("--model", required=True, help="a joblib-saved fitted pipeline")
+    tag.add_argument("--model", help="a joblib-saved fitted pipeline; default: musicnn")
+    tag.add_argument(
+        "--musicnn",
+        default="MSD_musicnn",
+        choices=("MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg"),
+        help="the pretrained tagger used without --model; default: %(default)s",
+    )
     tag.add_argument("--top-k", type=int, default=10, help="tags per file; default: %(default)s")
     tag.add_argument(
         "--no-prior", action="store_true", help="rank by probability, not by probability / prior"

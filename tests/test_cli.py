@@ -1,5 +1,6 @@
 """The skfma command line and the demo."""
 
+import json
 import subprocess
 import sys
 
@@ -85,3 +86,12 @@ def test_tag_command_on_a_saved_pipeline(tmp_path, capsys):
     [[(name, score)]] = predict_tags(pipe, paths[:1], top_k=1, divide_by_prior=False)
     out = capsys.readouterr().out.splitlines()
     assert out == [paths[0], f"  {name:<24} {score:8.3f}"]
+
+
+def test_tag_command_uses_pretrained_musicnn_without_a_model(fixtures_dir, capsys):
+    wav = fixtures_dir / "musicnn" / "vibe_ace_16k_30s.wav"
+    reference = json.loads((fixtures_dir / "musicnn" / "reference.json").read_text())
+    assert main(["tag", str(wav), "--top-k", "5", "--musicnn", "MTT_musicnn"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == str(wav)
+    assert [line[:26].strip() for line in lines[1:]] == reference[wav.name]["MTT_musicnn"]["top5"]

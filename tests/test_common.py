@@ -34,6 +34,7 @@ from skfma import (
     FMAFeatures,
     KostrzewaCNN,
     MelSpectrogram,
+    MusicnnFeatures,
     NeuralClassifier,
     PretrainedCNNFeatures,
     Spectrogram,
@@ -77,6 +78,8 @@ INSTANCES = {
     # 2-D input is pooled as one bin per clip.
     TemporalStatistics: [TemporalStatistics(), TemporalStatistics(statistics=("median", "max"))],
     PretrainedCNNFeatures: [PretrainedCNNFeatures(backbone="resnet18", weights=None)],
+    # The smallest model: every check's rows are padded to one 3 s window.
+    MusicnnFeatures: [MusicnnFeatures(model="MTT_vgg", layer="taggram")],
     NeuralClassifier: [
         NeuralClassifier(module=DNNModule, module__hidden_layer_sizes=(16,), **FAST)
     ],
@@ -137,9 +140,23 @@ NEURAL_EXPECTED_FAILED_CHECKS = {
 }
 
 
+WINDOW_ROUNDOFF = (
+    "musicnn's float32 convolutions (oneDNN) run batches of 3 s windows taken across clips: a "
+    "window's features change in the last bits with the batch it lands in (up to about 1e-6 "
+    "absolute), above what the checks allow; tests/transfer/test_musicnn.py::"
+    "test_batch_layout_does_not_change_the_features checks it at a float32 tolerance"
+)
+PRETRAINED_EXPECTED_FAILED_CHECKS = {
+    "check_methods_sample_order_invariance": WINDOW_ROUNDOFF,
+    "check_methods_subset_invariance": WINDOW_ROUNDOFF,
+}
+
+
 def expected_failed_checks(estimator):
     if isinstance(estimator, NeuralClassifier):
         return NEURAL_EXPECTED_FAILED_CHECKS
+    if isinstance(estimator, MusicnnFeatures):
+        return PRETRAINED_EXPECTED_FAILED_CHECKS
     return {}
 
 
@@ -221,6 +238,7 @@ INVALID = {
     FMAFeatures: ({"features": ("nope",)}, "features"),
     TemporalStatistics: ({"statistics": ("nope",)}, "statistics"),
     PretrainedCNNFeatures: ({"backbone": "nope"}, "backbone"),
+    MusicnnFeatures: ({"model": "nope"}, "model"),
     NeuralClassifier: ({"segment_hop": 0}, "segment_hop"),
     DNNClassifier: ({"module__hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
     KostrzewaCNN: ({"module__filters": (0,)}, "filters"),

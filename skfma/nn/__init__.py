@@ -14,6 +14,7 @@ processing the modules share with the feature transformers lives in
 from ._augment import SpecAugment
 from ._crnn import ChoiCRNNModule
 from ._frontend import SpectrogramFrontEnd
+from ._musicnn import MusicnnModule, MusicnnVGGModule
 from ._nets import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
 from ._resnet import ZhangResNetModule
 
@@ -21,6 +22,8 @@ __all__ = [
     "ChoiCRNNModule",
     "DNNModule",
     "KostrzewaCNNModule",
+    "MusicnnModule",
+    "MusicnnVGGModule",
     "SpecAugment",
     "SpectrogramFrontEnd",
     "UNetEncoderCNNModule",

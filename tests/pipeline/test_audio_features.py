@@ -18,6 +18,7 @@ from skfma import (
     AudioLoader,
     FMAFeatures,
     MelSpectrogram,
+    MusicnnFeatures,
     Spectrogram,
     TemporalStatistics,
     make_audio_features,
@@ -66,6 +67,18 @@ def test_pretrained_cnn_features_run_in_the_workers(clip_files):
     expected = make_pipeline(*[clone(step) for step in steps]).fit_transform(paths[:4])
     out = make_audio_features(*steps, n_jobs=2, batch_size=2).fit_transform(paths[:4])
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-6 * np.abs(expected).max())
+
+
+def test_musicnn_features_run_in_the_workers(clip_files):
+    paths, _ = clip_files
+    steps = [
+        AudioLoader(sr=16000, duration=DURATION),
+        MusicnnFeatures(model="MTT_vgg", layer="pool5"),
+    ]
+    expected = make_pipeline(*[clone(step) for step in steps]).fit_transform(paths[:4])
+    out = make_audio_features(*steps, n_jobs=2, batch_size=2).fit_transform(paths[:4])
+    # Batches of windows differ between the two runs: float32 round-off (see test_musicnn).
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_paths_may_be_a_list_a_series_or_a_column(clip_files, mel_steps):

@@ -1,0 +1,111 @@
+"""MusicnnModule and MusicnnVGGModule: shapes, layers, arguments and the pooled front end."""
+
+import inspect
+
+import pytest
+import torch
+
+from skfma.exceptions import ParameterError
+from skfma.nn import MusicnnModule, MusicnnVGGModule
+
+
+def randomised(module, seed=0):
+    """``module`` in eval mode with random batch-norm statistics, some scales negative."""
+    generator = torch.Generator().manual_seed(seed)
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+            n = layer.num_features
+            layer.weight.data = torch.randn(n, generator=generator)
+            layer.bias.data = torch.randn(n, generator=generator)
+            layer.running_mean = torch.randn(n, generator=generator)
+            layer.running_var = torch.rand(n, generator=generator) + 0.5
+    return module.eval()
+
+
+@pytest.mark.parametrize("cls", [MusicnnModule, MusicnnVGGModule])
+def test_arguments_are_keyword_only_with_defaults(cls):
+    parameters = list(inspect.signature(cls).parameters.values())
+    assert parameters
+    assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in parameters)
+
+
+def test_musicnn_layers_and_widths():
+    net = randomised(MusicnnModule())
+    x = torch.randn(2, 96, 20)  # fully convolutional in time: any number of frames
+    taggram, logits, penultimate, mean_pool, max_pool = net.extract(
+        x, ["taggram", "logits", "penultimate", "mean_pool", "max_pool"]
+    )
+    assert taggram.shape == logits.shape == (2, 50)
+    assert penultimate.shape == (2, 200)
+    assert mean_pool.shape == max_pool.shape == (2, 753)
+    torch.testing.assert_close(taggram, torch.sigmoid(logits))
+    torch.testing.assert_close(net(x), logits)
+    torch.testing.assert_close(net.extract(x, "mean_pool"), mean_pool)
+    assert net.layer_widths == {
+        "taggram": 50,
+        "logits": 50,
+        "penultimate": 200,
+        "mean_pool": 753,
+        "max_pool": 753,
+    }
+
+
+def test_musicnn_has_the_checkpoints_layout():
+    net = MusicnnModule()
+    shapes = {name: tuple(p.shape) for name, p in net.named_parameters()}
+    assert shapes["timbral.0.conv.weight"] == (204, 1, 7, 38)
+    assert shapes["timbral.1.conv.weight"] == (204, 1, 7, 67)
+    assert [shapes[f"temporal.{i}.conv.weight"] for i in range(3)] == [
+        (51, 1, 128, 1),
+        (51, 1, 64, 1),
+        (51, 1, 32, 1),
+    ]
+    assert shapes["midend.0.conv.weight"] == (64, 561, 7)
+    assert shapes["dense.weight"] == (200, 1506)
+    assert all(
+        m.eps == 1e-3 for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    )
+
+
+def test_vgg_layers_and_widths():
+    net = randomised(MusicnnVGGModule())
+    pool5, taggram = net.extract(torch.randn(2, 96, 187), ("pool5", "taggram"))
+    assert pool5.shape == (2, 256) and taggram.shape == (2, 50)
+    small = MusicnnVGGModule(n_mels=64, n_frames=66, filters=8).eval()
+    assert small.extract(torch.randn(3, 64, 66), "pool5").shape == (3, 8)
+
+
+def test_pooled_front_end_equals_the_plain_layers():
+    """ReLU and batch norm after the maximum over frequency give the plain blocks' output."""
+    net = randomised(MusicnnModule(timbral_filters=8, temporal_filters=5))
+    image = torch.randn(2, 1, 130, 96)  # unpadded: at least the longest kernel (128)
+    with torch.inference_mode():
+        for block in [*net.timbral, *net.temporal]:
+            assert (block.bn.weight < 0).any() and (block.bn.weight > 0).any()
+            plain = block(image).amax(dim=3)
+            # float32 round-off of a few hundred products (the temporal ones are a matmul).
+            torch.testing.assert_close(block.max_over_frequency(image), plain, rtol=1e-5, atol=1e-5)
+
+
+def test_training_mode_still_runs():
+    net = MusicnnModule(timbral_filters=4, temporal_filters=4, midend_filters=8, dense_units=8)
+    net(torch.randn(2, 96, 12)).sum().backward()
+    assert net.timbral[0].conv.weight.grad is not None
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: MusicnnModule(dense_units=0), r"^MusicnnModule: dense_units"),
+        (lambda: MusicnnModule(n_mels=2), r"^MusicnnModule: n_mels"),
+        (lambda: MusicnnVGGModule(n_frames=65), r"^MusicnnVGGModule: n_frames and n_mels"),
+        (lambda: MusicnnVGGModule(filters=1.5), r"^MusicnnVGGModule: filters"),
+        (lambda: MusicnnModule().extract(torch.randn(1, 96, 5), "pool5"), r"layer must be one"),
+        (lambda: MusicnnModule().extract(torch.randn(1, 96, 5), []), r"at least one layer"),
+        (lambda: MusicnnModule()(torch.randn(1, 64, 5)), r"\(batch, 96, n_frames\)"),
+        (lambda: MusicnnVGGModule()(torch.randn(1, 96, 100)), r"patches of 187 frames"),
+    ],
+)
+def test_errors_name_the_argument(make, match):
+    with pytest.raises(ParameterError, match=match):
+        make()

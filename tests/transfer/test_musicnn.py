@@ -1,0 +1,217 @@
+"""MusicnnFeatures and musicnn_tags: shapes, pooling, parameters, and parity with musicnn."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from skfma.audio._load import resample
+from skfma.exceptions import ParameterError
+from skfma.transfer import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, musicnn_tags
+from skfma.transfer._musicnn import _pretrained_network, log_mel_windows
+
+MODELS = ["MTT_musicnn", "MSD_musicnn", "MTT_vgg", "MSD_vgg"]
+
+
+def noise(n_clips, n_samples, seed=0):
+    return np.random.default_rng(seed).uniform(-0.2, 0.2, (n_clips, n_samples)).astype(np.float32)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_layer_and_pooling_has_its_width(model):
+    X = noise(2, 16000)  # 1 s: padded to one window
+    for layer, width in MUSICNN_LAYERS[model].items():
+        for pooling, factor in [("mean", 1), ("mean+std", 2)]:
+            extractor = MusicnnFeatures(model=model, layer=layer, pooling=pooling)
+            names = extractor.get_feature_names_out()
+            assert len(names) == factor * width
+            if layer != "taggram" or pooling != "mean":
+                continue
+            out = extractor.fit_transform(X)
+            assert out.shape == (2, width) and out.dtype == np.float32
+            assert names[0] == f"{model}_taggram_mean_{MUSICNN_TAGS[model][0]}"
+            assert np.all((out >= 0) & (out <= 1))
+
+
+def test_the_shipped_weights_load_into_the_modules():
+    for model in MODELS:
+        network = _pretrained_network(model, torch.device("cpu"))
+        assert not network.training
+        assert not any(p.requires_grad for p in network.parameters())
+
+
+def test_poolings_over_windows():
+    X = noise(2, 3 * 187 * 256)  # 3 windows (and 1 trailing frame, dropped)
+    windows = log_mel_windows(torch.from_numpy(X))
+    assert windows.shape == (2, 3, 96, 187)
+    with torch.inference_mode():
+        network = _pretrained_network("MTT_vgg", torch.device("cpu"))
+        per_window = network.extract(windows.flatten(0, 1), "pool5").unflatten(0, (2, 3))
+    per_window = per_window.numpy()
+    features = {
+        pooling: MusicnnFeatures(model="MTT_vgg", layer="pool5", pooling=pooling).transform(X)
+        for pooling in ("mean", "max", "mean+std")
+    }
+    # float32 sums of a few hundred products per unit, whatever the batch layout.
+    tolerance = {"rtol": 1e-4, "atol": 1e-5}
+    np.testing.assert_allclose(features["mean"], per_window.mean(axis=1), **tolerance)
+    np.testing.assert_allclose(features["max"], per_window.max(axis=1), **tolerance)
+    np.testing.assert_allclose(features["mean+std"][:, :256], features["mean"], **tolerance)
+    np.testing.assert_allclose(features["mean+std"][:, 256:], per_window.std(axis=1), **tolerance)
+
+
+def test_batch_layout_does_not_change_the_features():
+    X = noise(3, 2 * 187 * 256, seed=1)
+    reference = MusicnnFeatures(model="MSD_vgg", layer="pool5").transform(X)
+    for batch_size in (4, 7):  # windows per pass, across clip boundaries
+        out = MusicnnFeatures(model="MSD_vgg", layer="pool5", batch_size=batch_size).transform(X)
+        np.testing.assert_allclose(out, reference, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        MusicnnFeatures(model="MSD_vgg", layer="pool5").transform(X[1:2]),
+        reference[1:2],
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+def test_short_clips_are_zero_padded_to_one_window():
+    X = noise(2, 300)
+    padded = np.pad(X, ((0, 0), (0, 186 * 256 - 300)))
+    extractor = MusicnnFeatures(model="MTT_vgg", layer="taggram")
+    np.testing.assert_array_equal(extractor.transform(X), extractor.transform(padded))
+    assert np.isfinite(extractor.transform(np.zeros((1, 1), np.float32))).all()
+
+
+def test_other_rates_are_resampled_to_16k():
+    X = noise(1, 22050)
+    at_16k = resample(X.T, 22050, 16000, mono=False)
+    extractor = MusicnnFeatures(model="MTT_vgg", layer="pool5")
+    np.testing.assert_array_equal(
+        extractor.set_params(sr=22050).transform(X),
+        extractor.set_params(sr=16000).transform(at_16k),
+    )
+
+
+def test_stateless_clone_pickle_and_pandas_output():
+    X = noise(2, 8000)
+    extractor = MusicnnFeatures(model="MTT_vgg", layer="taggram", pooling="max")
+    out = extractor.transform(X)  # unfitted: stateless
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(extractor)).transform(X), out)
+    np.testing.assert_array_equal(clone(extractor).fit(X).transform(X), out)
+    frame = clone(extractor).set_output(transform="pandas").fit_transform(X)
+    assert list(frame.columns) == list(extractor.get_feature_names_out())
+    assert frame.columns[1] == "MTT_vgg_taggram_max_classical"
+
+
+def test_grid_search_over_model_and_layer():
+    X = noise(4, 8000)
+    y = np.array([0, 1, 0, 1])
+    X[y == 1] *= 0.01  # quiet and loud clips
+    pipe = make_pipeline(MusicnnFeatures(), LogisticRegression())
+    grid = [
+        {"musicnnfeatures__model": ["MTT_vgg"], "musicnnfeatures__layer": ["taggram"]},
+        {"musicnnfeatures__model": ["MSD_vgg"], "musicnnfeatures__layer": ["pool5"]},
+    ]
+    search = GridSearchCV(pipe, grid, cv=2, error_score="raise").fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    assert search.predict(X).shape == (4,)
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"model": "MTT"}, "model"),
+        ({"model": "MTT_vgg", "layer": "penultimate"}, "layer"),
+        ({"pooling": "median"}, "pooling"),
+        ({"sr": 0}, "sr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"device": 0}, "device"),
+    ],
+)
+def test_parameter_errors_name_the_parameter(params, name):
+    with pytest.raises(ParameterError, match=rf"^MusicnnFeatures: {name}\b"):
+        MusicnnFeatures(**params).fit(noise(1, 100))
+
+
+def test_musicnn_tags_lists_the_top_tags():
+    X = noise(2, 16000)
+    tags = musicnn_tags(X, model="MSD_vgg", top_k=4)
+    probabilities = MusicnnFeatures(model="MSD_vgg", layer="taggram").transform(X)
+    assert [len(clip) for clip in tags] == [4, 4]
+    for clip, row in zip(tags, probabilities, strict=True):
+        names = [name for name, _ in clip]
+        expected = np.argsort(-row, kind="stable")[:4]
+        assert names == [MUSICNN_TAGS["MSD_vgg"][i] for i in expected]
+        assert [p for _, p in clip] == sorted((p for _, p in clip), reverse=True)
+    assert len(musicnn_tags(X[:1], model="MSD_vgg", top_k=99)[0]) == 50
+    with pytest.raises(ParameterError, match=r"^musicnn_tags: top_k"):
+        musicnn_tags(X, top_k=0)
+
+
+#: The reference's taggram, within the issue's 1e-3 (the fixture README expects about 1e-4
+#: between float32 implementations: convolutions summing up to 3,927 products in another
+#: order, and a mel value on a float16 rounding boundary that rounds the other way).
+TAGGRAM_ATOL = 1e-3
+#: Embedding values are O(1) (up to about 7) and rounded to 5 decimals in the reference
+#: (5e-6); float32 round-off through the network is about 1e-4 relative, as above.
+EMBEDDING_TOLERANCE = {"rtol": 1e-3, "atol": 1e-4}
+
+
+@pytest.fixture(scope="module")
+def musicnn_reference(fixtures_dir):
+    folder = fixtures_dir / "musicnn"
+    if not (folder / "reference.json").is_file():
+        pytest.skip(f"musicnn fixtures not found in {folder}")
+    reference = json.loads((folder / "reference.json").read_text())
+    names = sorted(name for name in reference if name.endswith(".wav"))
+    X = np.stack([sf.read(folder / name, dtype="float32")[0] for name in names])
+    return reference, names, X
+
+
+def test_labels_are_musicnns(musicnn_reference):
+    reference, _, _ = musicnn_reference
+    for model in MODELS:
+        assert list(MUSICNN_TAGS[model]) == reference["labels"][model[:3]]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_parity_with_musicnn(musicnn_reference, model):
+    reference, names, X = musicnn_reference
+    layers = list(MUSICNN_LAYERS[model])
+    with torch.inference_mode():
+        windows = log_mel_windows(torch.from_numpy(X))
+        assert windows.shape[1] == reference[names[0]]["n_windows"]
+        network = _pretrained_network(model, torch.device("cpu"))
+        outputs = network.extract(windows.flatten(0, 1), layers)
+    per_layer = {
+        layer: out.unflatten(0, windows.shape[:2]).mean(dim=1).numpy()
+        for layer, out in zip(layers, outputs, strict=True)
+    }
+    for i, name in enumerate(names):
+        expected = reference[name][model]
+        taggram = per_layer["taggram"][i]
+        np.testing.assert_allclose(taggram, expected["mean_taggram"], rtol=0, atol=TAGGRAM_ATOL)
+        top5 = [MUSICNN_TAGS[model][tag] for tag in np.argsort(-taggram)[:5]]
+        assert top5 == expected["top5"]
+        for layer in layers[1:]:
+            assert per_layer[layer].shape[1] == expected[f"{layer}_width"]
+            np.testing.assert_allclose(
+                per_layer[layer][i, :8],
+                expected[f"{layer}_mean_over_windows_first8"],
+                **EMBEDDING_TOLERANCE,
+            )
+
+
+def test_public_tags_match_the_reference(musicnn_reference):
+    reference, names, X = musicnn_reference
+    tags = musicnn_tags(X, model="MSD_vgg", top_k=5)
+    assert [[tag for tag, _ in clip] for clip in tags] == [
+        reference[name]["MSD_vgg"]["top5"] for name in names
+    ]
