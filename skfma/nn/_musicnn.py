@@ -91,7 +91,24 @@ class _ConvReLUNorm(nn.Module):
         )
 
 
-class MusicnnModule(nn.Module):
+class _Tagger(nn.Module):
+    """A tagging network whose ``extract(x, layer)`` returns any of its layers."""
+
+    def forward(self, x):
+        """Tag logits.
+
+        Parameters
+        ----------
+        x : Tensor, shape (batch, n_mels, n_frames)
+
+        Returns
+        -------
+        logits : Tensor, shape (batch, n_classes)
+        """
+        return self.extract(x, "logits")
+
+
+class MusicnnModule(_Tagger):
     """musicnn: musically motivated CNN front end, dense mid end, temporal pooling back end.
 
     Front end, on the batch-normalised log-mel patch (time x frequency):
@@ -249,21 +266,8 @@ class MusicnnModule(nn.Module):
             out["taggram"] = torch.sigmoid(out["logits"])
         return out[layer] if isinstance(layer, str) else tuple(out[name] for name in names)
 
-    def forward(self, x):
-        """Tag logits.
 
-        Parameters
-        ----------
-        x : Tensor, shape (batch, n_mels, n_frames)
-
-        Returns
-        -------
-        logits : Tensor, shape (batch, n_classes)
-        """
-        return self.extract(x, "logits")
-
-
-class MusicnnVGGModule(nn.Module):
+class MusicnnVGGModule(_Tagger):
     """The VGG-like baseline of musicnn: five 3 x 3 convolutions of ``filters`` maps.
 
     On the batch-normalised log-mel patch (time x frequency), five blocks of a
@@ -372,16 +376,3 @@ class MusicnnVGGModule(nn.Module):
             out["logits"] = self.output(out["pool5"])
             out["taggram"] = torch.sigmoid(out["logits"])
         return out[layer] if isinstance(layer, str) else tuple(out[name] for name in names)
-
-    def forward(self, x):
-        """Tag logits.
-
-        Parameters
-        ----------
-        x : Tensor, shape (batch, n_mels, n_frames)
-
-        Returns
-        -------
-        logits : Tensor, shape (batch, n_classes)
-        """
-        return self.extract(x, "logits")

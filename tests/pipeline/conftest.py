@@ -2,6 +2,7 @@
 
 import pytest
 
+import skfma.audio._loader
 from skfma import AudioLoader, MelSpectrogram, TemporalStatistics
 from skfma.datasets import make_genre_clips
 
@@ -30,3 +31,17 @@ def mel_steps():
         return steps + [("stats", TemporalStatistics())] if pool else steps
 
     return make
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """Count the files AudioLoader decodes in this process (``n_jobs=None`` runs here)."""
+    counter = {"n": 0}
+    original = skfma.audio._loader._load_window
+
+    def counting(*args, **kwargs):
+        counter["n"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skfma.audio._loader, "_load_window", counting)
+    return counter

@@ -24,20 +24,6 @@ from skfma.exceptions import AudioDecodeError
 from skfma.pipeline import CacheError
 
 
-@pytest.fixture
-def decodes(monkeypatch):
-    """Count the files AudioLoader decodes in this process (``n_jobs=None`` runs here)."""
-    counter = {"n": 0}
-    original = skfma.audio._loader._load_window
-
-    def counting(*args, **kwargs):
-        counter["n"] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(skfma.audio._loader, "_load_window", counting)
-    return counter
-
-
 def cache_entries(folder):
     """The per-clip entry files below a cache folder."""
     return [
