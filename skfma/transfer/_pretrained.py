@@ -276,8 +276,9 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 def _cut_network(backbone, layer, weights, seed, sha256, identity):
     """The frozen network cut after ``layer``, built once per process and recipe.
 
-    ``identity`` (a weights file's size and modification time) is part of the
-    cache key, so that a file replaced since is read, and checked, again.
+    ``identity`` (a weights file's size and modification time, or the torch
+    cache folder of the ImageNet weights) is part of the cache key, so that a
+    file replaced since, or another torch cache, is read, and checked, again.
     """
     if sha256 is not None and (identity is None or _sha256(weights) != sha256):
         raise ParameterError(
@@ -288,9 +289,12 @@ def _cut_network(backbone, layer, weights, seed, sha256, identity):
 
 
 def _weights_identity(weights):
-    """``(size, mtime_ns)`` of a weights file, None if it is missing; None for other weights."""
-    if weights in (None, "imagenet"):
+    """Where the weights come from: the torch cache folder for ``"imagenet"``, a file's
+    ``(size, mtime_ns)`` (None if it is missing), None for random weights."""
+    if weights is None:
         return None
+    if weights == "imagenet":
+        return torch.hub.get_dir()
     try:
         stat = os.stat(weights)
     except OSError:
