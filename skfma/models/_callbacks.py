@@ -29,14 +29,28 @@ class OneCycleSchedule(LRScheduler):
     >>> clf = DNNClassifier(callbacks=[("one_cycle", OneCycleSchedule())])
     """
 
+    # skorch's LRScheduler settings, fixed here: class attributes, so that the parameters
+    # (get_params, clone) are those of __init__ and LRScheduler's ``kwargs`` (those passed
+    # to the scheduler) are exactly those three.
+    policy = torch.optim.lr_scheduler.OneCycleLR
+    monitor = "train_loss"
+    event_name = "event_lr"
+    step_every = "batch"
+
     def __init__(self, *, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
-        super().__init__(
-            policy=torch.optim.lr_scheduler.OneCycleLR,
-            step_every="batch",
-            pct_start=pct_start,
-            div_factor=div_factor,
-            final_div_factor=final_div_factor,
-        )
+        self.pct_start = pct_start
+        self.div_factor = div_factor
+        self.final_div_factor = final_div_factor
+
+    def set_params(self, **params):
+        """Set ``pct_start``, ``div_factor`` or ``final_div_factor``.
+
+        Returns
+        -------
+        self : OneCycleSchedule
+        """
+        super().set_params(**params)
+        return self
 
     def on_train_begin(self, net, **kwargs):
         """Defer building the scheduler until the training set is known."""

@@ -56,13 +56,15 @@ module_, history_
 
     Examples
     --------
-    The reference front end: 29.1 s at 12 kHz, 96 mel bands, hop 256.
+    The reference front end: 29.12 s at 12 kHz, 96 mel bands, hop 256, which
+    gives 1 + 349,440 // 256 = 1,366 centred frames (Choi's own code cuts
+    29.12 s).
 
     >>> from sklearn.pipeline import make_pipeline
     >>> from skfma import AudioLoader, MelSpectrogram
     >>> from skfma.models import ChoiCRNN
     >>> pipe = make_pipeline(
-    ...     AudioLoader(sr=12000, duration=29.1),
+    ...     AudioLoader(sr=12000, duration=29.12),
     ...     MelSpectrogram(sr=12000, n_fft=512, hop_length=256, n_mels=96),
     ...     ChoiCRNN(random_state=0),
     ... )

@@ -9,10 +9,13 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
+from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
+from skorch.callbacks import EpochScoring
+from skorch.dataset import Dataset, unpack_data
 
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_positive, names_its_errors
@@ -67,12 +70,23 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         Examples (clips, or windows with ``segment_length``) per batch.
     train_split : callable or None, default=None
         skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)`` to
-        hold out 20% of the clips and report ``valid_loss``; ``None`` trains
-        on everything. With segments, clips are split before windowing, so a
+        hold out 20% of the clips and report ``valid_loss`` and ``valid_acc``
+        (``valid_roc_auc`` for a multi-label target); ``None`` trains on
+        everything. With segments, clips are split before windowing, so a
         clip's windows never sit on both sides.
     callbacks : list of (name, callback) or None, default=None
         Extra skorch callbacks, added to the default ones; ``"disable"`` turns
-        every callback off.
+        every callback off. ``skorch.callbacks.EpochScoring`` takes any
+        scikit-learn scorer (``"accuracy"``, ``"f1_macro"``,
+        ``"neg_log_loss"``, ``"roc_auc"`` for tags, ...): it scores the
+        clips (training or validation ones, ``on_train``) and their labels
+        with :meth:`predict` or :meth:`predict_proba` after each epoch.
+    use_caching : False, default=False
+        skorch's caching of the training pass's outputs for scoring callbacks
+        is off: those outputs are of windows (with segments), shuffled and
+        made in training mode, while the scorers need each clip's prediction.
+        Scoring callbacks predict afresh instead, one more pass over the
+        scored clips per callback and epoch.
     segment_length : int or None, default=None
         Cut each clip into windows of this many frames along its last axis
         (samples, for 2-D waveform input): training sees every window with
@@ -125,7 +139,9 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         Whether the target was a multi-label indicator matrix.
     class_prior_ : ndarray of float64, shape (n_classes,)
         Fraction of the training clips in each class, or carrying each tag,
-        in the fit that built the module (used by :func:`predict_tags`).
+        counted over every call that trained the module since ``fit`` (or
+        the first ``partial_fit``) built it: each chunk of ``partial_fit``
+        adds its clips (used by :func:`predict_tags`).
     tag_names_ : ndarray, shape (n_classes,)
         Names of the outputs: the column names of a multi-label ``y`` given
         as a pandas DataFrame, else ``classes_``.
@@ -172,6 +188,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         batch_size=32,
         train_split=None,
         callbacks=None,
+        use_caching=False,
         segment_length=None,
         segment_hop=None,
         segment_aggregate="mean",
@@ -197,6 +214,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
             batch_size=batch_size,
             train_split=train_split,
             callbacks=callbacks,
+            use_caching=use_caching,
             warm_start=warm_start,
             verbose=verbose,
             device=device,
@@ -252,11 +270,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self : NeuralClassifier
         """
         warm = self.warm_start and self._is_fitted()
-        X, y = self._validate_training_data(X, y, reset=not warm)
+        dataset, y = self._validate_training_data(X, y, reset=not warm)
         with self._seeded():
             if not warm:
                 self.initialize()
-            super().partial_fit(X, y, _routing_method="fit", **fit_params)
+            super().partial_fit(dataset, y, _routing_method="fit", **fit_params)
         return self
 
     @names_its_errors
@@ -279,11 +297,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self : NeuralClassifier
         """
         first = not self._is_fitted()
-        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
+        dataset, y = self._validate_training_data(X, y, reset=first, classes=classes)
         with self._seeded():
             if first:
                 self.initialize()
-            super().partial_fit(X, y, **fit_params)
+            super().partial_fit(dataset, y, **fit_params)
         return self
 
     def _is_fitted(self):
@@ -310,29 +328,46 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
         check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
+        if self.use_caching is not False:
+            raise ParameterError(
+                "use_caching must be False: scoring callbacks score each clip's prediction, "
+                "which skorch's cache (outputs of the training pass) does not hold; got "
+                f"{self.use_caching!r}."
+            )
         if self.augment is not None and not callable(self.augment):
             raise ParameterError(
                 f"augment must be None or a torch module such as SpecAugment; got {self.augment!r}."
             )
 
     def _validate_training_data(self, X, y, *, reset, classes=None):
-        """Check X and y; on ``reset`` learn the classes and the input shape.
+        """Check X and y; on ``reset`` learn the classes and the input shape; count the classes.
 
         Returns
         -------
-        X : ndarray of float32, shape (n_clips, n_features) or (n_clips, channels, n_bins, n_frames)
-        y : ndarray of int64, shape (n_clips,), or of float32, shape (n_clips, n_tags)
+        dataset : Dataset
+            The checked clips and labels (what scoring callbacks read), whose
+            items are the module's inputs (float32, with a channel axis for
+            3-D ``X``) and targets (int64 codes, or float32 tags).
+        y : ndarray, shape (n_clips,) or (n_clips, n_tags)
+            The checked labels, for the validation split.
         """
         self._check_params()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        # NaN is the one label unequal to itself; sorting None or NaN among labels fails.
+        labels = np.asarray(y)
+        if labels.dtype == object and any(label is None or label != label for label in labels.flat):
+            raise ValueError(
+                f"y contains missing labels (None or NaN): {type(self).__name__} needs a label "
+                "for every clip."
+            )
         columns = getattr(y, "columns", None)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=np.float32, allow_nd=True, multi_output=True
         )
-        X = self._check_input_shape(X, reset=reset)
+        inputs = self._check_input_shape(X, reset=reset)
         if X.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 training samples (batch normalisation "
@@ -352,9 +387,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             if reset:
                 self.classes_ = np.arange(y.shape[1])
                 self.tag_names_ = self.classes_ if columns is None else np.asarray(columns)
-                self.class_prior_ = np.asarray(y, dtype=np.float64).mean(axis=0)
                 self._label_dtype = y.dtype
-            return X, np.asarray(y, dtype=np.float32)
+            self._count_classes(np.asarray(y, dtype=np.float64).sum(axis=0), len(y), reset=reset)
+            targets = np.asarray(y, dtype=np.float32)
+            return _Clips(X, y, self.get_dataset(inputs, targets)), y
         if y.ndim == 2:
             if y.shape[1] != 1:
                 raise ValueError(
@@ -370,15 +406,29 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             y = y[:, 0]
         check_classification_targets(y)
         if reset:
-            self._label_encoder = LabelEncoder().fit(y if classes is None else classes)
+            encoder = LabelEncoder().fit(y if classes is None else classes)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes in y (or classes); got 1 "
+                    f"class: {encoder.classes_[0]!r}."
+                )
+            self._label_encoder = encoder
             self.classes_ = self.tag_names_ = self._label_encoder.classes_
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels not seen in the first fit: {unknown!r}.")
         codes = self._label_encoder.transform(y).astype(np.int64)
+        self._count_classes(np.bincount(codes, minlength=len(self.classes_)), len(y), reset=reset)
+        return _Clips(X, y, self.get_dataset(inputs, codes)), y
+
+    def _count_classes(self, counts, n_clips, *, reset):
+        """Add a training call's class (or tag) counts to the running ones; update the priors."""
         if reset:
-            self.class_prior_ = np.bincount(codes, minlength=len(self.classes_)) / len(codes)
-        return X, codes
+            self._class_counts = np.zeros(len(self.classes_))
+            self._n_counted = 0
+        self._class_counts = self._class_counts + counts
+        self._n_counted += n_clips
+        self.class_prior_ = self._class_counts / self._n_counted
 
     def _check_input_shape(self, X, *, reset):
         """Add a channel axis to 3-D input; check the shape against the fitted one.
@@ -447,19 +497,16 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             x = augment(torch.as_tensor(x, device=self.device))
         return super().infer(x, **fit_params)
 
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """Split clips into training and validation sets, then cut both into windows."""
-        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
-        if self.segment_length is None:
-            return dataset_train, dataset_valid
-        n_frames = X.shape[-1]
-        windows = ClipWindows(dataset_train, n_frames, self.segment_length, self._hop())
-        if dataset_valid is not None:
-            dataset_valid = ClipWindows(dataset_valid, n_frames, self.segment_length, self._hop())
-        return windows, dataset_valid
-
     def get_iterator(self, dataset, training=False):
-        """A DataLoader; in training, a last batch of one example is dropped (batch norm)."""
+        """A DataLoader over examples: a dataset's clips, or their windows with segments.
+
+        The training and validation datasets hold clips (so that scoring
+        callbacks score clips); with segments, they are cut into windows
+        here. In training, a last batch of one example is dropped (batch norm).
+        """
+        if self.segment_length is not None and not isinstance(dataset, ClipWindows):
+            n_frames = unpack_data(dataset[0])[0].shape[-1]
+            dataset = ClipWindows(dataset, n_frames, self.segment_length, self._hop())
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
@@ -468,6 +515,21 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if training and "drop_last" not in kwargs and len(dataset) % kwargs["batch_size"] == 1:
             kwargs["drop_last"] = len(dataset) > 1
         return getattr(self, prefix)(dataset, **kwargs)
+
+    @property
+    def _default_callbacks(self):
+        """skorch's, with validation accuracy (ROC-AUC for tags) before the epoch table.
+
+        The score is recorded whenever ``train_split`` holds clips out.
+        """
+        if getattr(self, "multilabel_", False):
+            name, scoring = "valid_roc_auc", _macro_roc_auc
+        else:
+            name, scoring = "valid_acc", "accuracy"
+        score = (name, EpochScoring(scoring, name=name, lower_is_better=False))
+        callbacks = super()._default_callbacks
+        at = [name for name, _ in callbacks].index("print_log")
+        return [*callbacks[:at], score, *callbacks[at:]]
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity != "auto":
@@ -555,6 +617,45 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         tags.target_tags.multi_output = True
         tags.classifier_tags.multi_label = True
         return tags
+
+
+class _Clips(Dataset):
+    """Clips and labels as checked, whose items are the module's inputs and targets.
+
+    skorch's scoring callbacks read a dataset's ``X`` and ``y`` and pass them
+    to the scorer, which calls ``predict``: they see clips and labels, not
+    channel axes, windows or class codes.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_clips, ...)
+        The clips.
+    y : ndarray, shape (n_clips,) or (n_clips, n_tags)
+        Their labels.
+    inputs : Dataset
+        Yields the module's ``(input, target)`` of each clip.
+    """
+
+    def __init__(self, X, y, inputs):
+        super().__init__(X, y)
+        self.inputs = inputs
+
+    def __getitem__(self, index):
+        return self.inputs[index]
+
+
+def _macro_roc_auc(net, X, y):
+    """Mean ROC-AUC of the tags that some clips of ``y`` carry and others not (NaN if none).
+
+    A tag carried by all or none of the scored clips has no ROC-AUC: a small
+    validation split often lacks rare tags.
+    """
+    y = np.asarray(y)
+    defined = np.flatnonzero(y.min(axis=0) != y.max(axis=0))
+    if not defined.size:
+        return np.nan
+    proba = net.predict_proba(X)
+    return float(np.mean([roc_auc_score(y[:, tag], proba[:, tag]) for tag in defined]))
 
 
 def _softmax(logits):

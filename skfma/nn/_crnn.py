@@ -32,7 +32,7 @@ class ChoiCRNNModule(nn.Module):
     dropout reduce the frequency axis to one bin; a two-layer GRU runs over
     the remaining time steps (128 features each), and a linear layer maps its
     last output, after dropout, to the tags. With the defaults (a 96-mel x
-    1366-frame log-mel input, 29.1 s at 12 kHz with hop 256, and 50 tags) the
+    1366-frame log-mel input, 29.12 s at 12 kHz with hop 256, and 50 tags) the
     pools are (2, 2), (3, 3), (4, 4), (4, 4), the GRU sees 15 time steps and
     the net has 394,290 trainable parameters (0.4 M, as published).
 

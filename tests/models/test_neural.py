@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from skfma.exceptions import ParameterError
-from skfma.models import NeuralClassifier, OneCycleSchedule
+from skfma.models import DNNClassifier, NeuralClassifier, OneCycleSchedule
 from skfma.nn import DNNModule, KostrzewaCNNModule, SpecAugment
 
 RNG = np.random.default_rng(0)
@@ -177,11 +179,11 @@ class TestSegments:
 
     def test_validation_split_keeps_a_clips_windows_together(self):
         X, y = spectrograms(n=30, n_frames=40)
-        net = tiny_cnn(segment_length=16, train_split=ValidSplit(5, stratified=True))
-        train, valid = net.fit(X, y).get_split_datasets(
-            X[:, None].astype(np.float32), net._label_encoder.transform(y)
-        )
-        assert len(train) == 24 * 2 and len(valid) == 6 * 2
+        net = tiny_cnn(segment_length=16, train_split=ValidSplit(5, stratified=True), batch_size=1)
+        train, valid = net.fit(X, y).get_split_datasets(X, y)
+        assert len(train) == 24 and len(valid) == 6  # clips, split before windowing
+        assert len(net.get_iterator(train, training=True)) == 24 * 2  # batches of one window
+        assert len(net.get_iterator(valid)) == 6 * 2
         assert "valid_loss" in net.history_[-1]
 
     def test_2d_waveforms_are_cut_in_samples_and_padded_with_zeros(self):
@@ -309,6 +311,25 @@ def test_one_cycle_schedule_peaks_at_lr():
     net.fit(X, y)  # a second fit schedules a fresh cycle
 
 
+def test_one_cycle_schedule_clones_and_tunes():
+    schedule = OneCycleSchedule(pct_start=0.2)
+    assert schedule.get_params() == {"pct_start": 0.2, "div_factor": 25.0, "final_div_factor": 1e4}
+    assert clone(schedule).get_params() == schedule.get_params()
+    assert schedule.set_params(div_factor=10.0).div_factor == 10.0
+    X = RNG.standard_normal((24, 4))
+    y = (X[:, 0] > 0).astype(int)
+    clf = DNNClassifier(
+        module__hidden_layer_sizes=(8,),
+        max_epochs=2,
+        batch_size=8,
+        callbacks=[("one_cycle", OneCycleSchedule())],
+        random_state=0,
+    )
+    assert cross_val_score(clf, X, y, cv=2).shape == (2,)
+    search = GridSearchCV(clf, {"callbacks__one_cycle__pct_start": [0.2, 0.4]}, cv=2).fit(X, y)
+    assert dict(search.best_estimator_.callbacks_)["one_cycle"].pct_start in (0.2, 0.4)
+
+
 def test_verbose_prints_the_epoch_table(capsys):
     X, y = spectrograms()
     tiny_cnn(verbose=1).fit(X, y)
@@ -358,7 +379,44 @@ def test_fit_needs_y_and_two_samples():
         tiny_cnn().fit(X[:1], y[:1])
 
 
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_partial_fit_priors_count_every_chunk(multilabel):
+    X = RNG.standard_normal((30, 4))
+    y = np.array(["a"] * 4 + ["b"] * 6 + ["a"] * 18 + ["b"] * 2)  # chunks of 10 and 20 clips
+    if multilabel:
+        y = np.stack([y == "a", np.arange(30) < 10], axis=1).astype(int)
+        first, both = [0.4, 1.0], [22 / 30, 10 / 30]
+    else:
+        first, both = [0.4, 0.6], [22 / 30, 8 / 30]
+    net = tiny_mlp(max_epochs=1)
+    net.partial_fit(X[:10], y[:10], classes=None if multilabel else ["a", "b"])
+    np.testing.assert_allclose(net.class_prior_, first)
+    net.partial_fit(X[10:], y[10:])
+    np.testing.assert_allclose(net.class_prior_, both)
+    net.fit(X[10:], y[10:])  # a fresh fit restarts the counts
+    np.testing.assert_allclose(
+        net.class_prior_, np.asarray(y[10:], dtype=float).mean(0) if multilabel else [0.9, 0.1]
+    )
+
+
 def test_a_last_batch_of_one_is_dropped_for_batch_norm():
     X, y = spectrograms(n=18)
     net = tiny_cnn(batch_size=17, max_epochs=1).fit(X, y)
     assert net.history_[-1, "train_batch_count"] == 1
+
+
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_missing_labels_are_named(missing):
+    X, y = spectrograms()
+    y[3] = missing
+    with pytest.raises(ValueError, match="y contains missing labels"):
+        tiny_cnn().fit(X, y)
+
+
+def test_a_single_class_is_refused():
+    X, y = spectrograms()
+    with pytest.raises(ValueError, match="at least 2 classes in y"):
+        tiny_cnn().fit(X, np.full(len(X), "Rock"))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        tiny_cnn().partial_fit(X, np.full(len(X), "Rock"), classes=["Rock"])
+    tiny_cnn(max_epochs=1).partial_fit(X[:6], np.full(6, "Rock"), classes=["Rock", "Folk"])
