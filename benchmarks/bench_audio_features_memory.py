@@ -1,4 +1,4 @@
-"""Peak memory of AudioFeatures against the number of clips, and of the plain Pipeline.
+"""Peak memory of AudioFeatures against the number of clips, the plain Pipeline's, and the cache.
 
 Runs ``AudioLoader(duration=30) -> MelSpectrogram() -> TemporalStatistics()`` on N copies of a
 30 s 44.1 kHz stereo MP3 (the real FMA clip when ``../shared/fixtures`` is there), each run in
@@ -6,7 +6,9 @@ a fresh process, and samples the resident memory of that process and of every wo
 starts (psutil, every 20 ms). AudioFeatures holds one batch per worker, so its peak should not
 grow with N beyond the output itself; the plain ``Pipeline`` holds every waveform.
 
-Prints the peaks and ``peak(N_large) / (peak(N_small) + output(N_large))`` (target <= 1.2).
+Prints the peaks and ``peak(N_large) / (peak(N_small) + output(N_large))`` (target <= 1.2),
+then the time of a first (cold) and a second (warm) ``AudioFeatures(memory=...)`` run on
+N_small clips: the warm run reads every clip's statistics from the per-clip cache.
 
 Run: ``python benchmarks/bench_audio_features_memory.py --small 200 --large 2000 --n-jobs 2``
 """
@@ -30,7 +32,7 @@ RUN = textwrap.dedent(
     from sklearn.pipeline import make_pipeline
     from skfma import AudioLoader, MelSpectrogram, TemporalStatistics, make_audio_features
 
-    form, n_jobs, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    form, n_jobs, cache, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
     me = psutil.Process()
     peak, done = [0], threading.Event()
 
@@ -50,7 +52,7 @@ RUN = textwrap.dedent(
         steps[0].set_params(n_jobs=n_jobs)
         model = make_pipeline(*steps)
     else:
-        model = make_audio_features(*steps, n_jobs=n_jobs)
+        model = make_audio_features(*steps, n_jobs=n_jobs, memory=cache or None)
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     started = time.perf_counter()
@@ -84,9 +86,9 @@ def make_clips(directory, n_clips):
     return paths
 
 
-def measure(form, n_jobs, paths):
+def measure(form, n_jobs, paths, cache=""):
     result = subprocess.run(
-        [sys.executable, "-c", RUN, form, str(n_jobs), *paths],
+        [sys.executable, "-c", RUN, form, str(n_jobs), cache, *paths],
         capture_output=True,
         text=True,
         check=True,
@@ -102,29 +104,28 @@ def main():
     parser.add_argument("--pipeline", type=int, default=200, help="clips for the Pipeline row")
     args = parser.parse_args()
     mib = 2**20
+    runs = [("audio", args.small), ("audio", args.large), ("pipeline", args.pipeline)]
     with tempfile.TemporaryDirectory() as tmp:
-        paths = make_clips(Path(tmp), max(args.small, args.large, args.pipeline))
-        rows = {
-            f"AudioFeatures, {args.small} clips": measure(
-                "audio", args.n_jobs, paths[: args.small]
-            ),
-            f"AudioFeatures, {args.large} clips": measure(
-                "audio", args.n_jobs, paths[: args.large]
-            ),
-            f"Pipeline, {args.pipeline} clips": measure(
-                "pipeline", args.n_jobs, paths[: args.pipeline]
-            ),
-        }
-    for name, row in rows.items():
+        paths = make_clips(Path(tmp), max(n for _, n in runs))
+        rows = [(form, n, measure(form, args.n_jobs, paths[:n])) for form, n in runs]
+        cache = str(Path(tmp) / "cache")
+        cold = measure("audio", args.n_jobs, paths[: args.small], cache)
+        warm = measure("audio", args.n_jobs, paths[: args.small], cache)
+    for form, n, row in rows:
+        name = f"{'AudioFeatures' if form == 'audio' else 'Pipeline'}, {n} clips"
         print(
             f"{name:28s} peak RSS {row['peak'] / mib:8.1f} MiB  output {row['output'] / mib:6.2f} "
             f"MiB  {row['seconds']:6.1f} s  ({args.n_jobs} workers)"
         )
-    small, large = list(rows.values())[:2]
+    small, large = rows[0][2], rows[1][2]
     ratio = large["peak"] / (small["peak"] + large["output"])
     print(
         f"peak({args.large}) / (peak({args.small}) + output({args.large})): {ratio:.3f}  "
         "(target <= 1.2)"
+    )
+    print(
+        f"AudioFeatures(memory=...), {args.small} clips: cold {cold['seconds']:.1f} s, warm "
+        f"{warm['seconds']:.2f} s ({cold['seconds'] / warm['seconds']:.0f}x)"
     )
 
 
