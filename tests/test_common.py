@@ -44,6 +44,7 @@ from skfma import (
 )
 from skfma.exceptions import ParameterError
 from skfma.nn import DNNModule
+from skfma.utils import is_int
 
 
 def public_estimator_classes():
@@ -267,4 +268,29 @@ def test_parameter_errors_name_the_estimator_and_the_parameter(cls, tmp_path):
     estimator = clone((INSTANCES[cls] if cls in INSTANCES else [cls()])[0]).set_params(**params)
     X, y = _fit_input(estimator, tmp_path)
     with pytest.raises(ParameterError, match=rf"^{cls.__name__}: .*\b{name}\b"):
+        estimator.fit(X, y)
+
+
+def _numeric_parameters():
+    """``(class, parameter)`` of every number-valued parameter of every public estimator.
+
+    ``random_state`` is left out: scikit-learn's ``check_random_state`` validates it.
+    """
+    for cls in public_estimator_classes():
+        estimator = INSTANCES[cls][0] if cls in INSTANCES else cls()
+        for name, value in estimator.get_params(deep=False).items():
+            if (is_int(value) or isinstance(value, float)) and name != "random_state":
+                yield cls, name
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf], ids=str)
+@pytest.mark.parametrize(
+    ("cls", "name"), list(_numeric_parameters()), ids=lambda x: getattr(x, "__name__", x)
+)
+def test_non_finite_numbers_are_refused_naming_the_parameter(cls, name, value, tmp_path):
+    estimator = clone(INSTANCES[cls][0] if cls in INSTANCES else cls())
+    estimator.set_params(**{name: value})
+    X, y = _fit_input(estimator, tmp_path)
+    parameter = name.rsplit("__", 1)[-1]  # a module's parameter is named by the module
+    with pytest.raises(ParameterError, match=rf"^{cls.__name__}: .*\b{parameter}\b"):
         estimator.fit(X, y)

@@ -2,14 +2,13 @@
 
 import contextlib
 import os
-from numbers import Real
 
 import numpy as np
 import soundfile as sf
 import soxr
 
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_positive, names_its_errors
+from ..utils import check_positive, is_finite_number, names_its_errors
 
 __all__ = ["load_audio"]
 
@@ -68,8 +67,8 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     """
     check_positive("sr", sr, allow_none=True)
     check_positive("duration", duration, allow_none=True)
-    if not isinstance(offset, Real) or offset < 0:
-        raise ParameterError(f"offset must be a number >= 0 seconds; got {offset!r}.")
+    if not is_finite_number(offset) or offset < 0:
+        raise ParameterError(f"offset must be a finite number >= 0 seconds; got {offset!r}.")
     with open_audio(path) as audio:
         native_sr = audio.samplerate
         start = round(offset * native_sr)

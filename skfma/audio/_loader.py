@@ -9,7 +9,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import AudioDecodeError
-from ..utils import check_choice, check_paths, check_positive, names_its_errors
+from ..utils import (
+    check_choice,
+    check_int,
+    check_n_jobs,
+    check_paths,
+    check_positive,
+    names_its_errors,
+)
 from ._load import open_audio, read_frames, resample
 
 __all__ = ["AudioLoader"]
@@ -162,6 +169,8 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         check_choice("crop", self.crop, CROPS)
         check_choice("pad_mode", self.pad_mode, PAD_MODES)
         check_choice("on_error", self.on_error, ON_ERROR)
+        check_n_jobs(self.n_jobs)
+        check_int("verbose", self.verbose, minimum=0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

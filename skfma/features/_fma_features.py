@@ -3,7 +3,6 @@
 import ctypes
 import ctypes.util
 import functools
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ..exceptions import ParameterError
-from ..utils import check_positive, names_its_errors
+from ..utils import check_int, check_n_jobs, check_positive, names_its_errors
 from ._base import WaveformTransformer
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
 from ._pooling import STATISTICS, temporal_statistics
@@ -284,8 +283,8 @@ class FMAFeatures(WaveformTransformer):
         groups = _check_features(self.features)
         check_positive("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True)
-        if self.n_jobs is not None and not isinstance(self.n_jobs, Integral):
-            raise ParameterError(f"n_jobs must be None or an integer; got {self.n_jobs!r}.")
+        check_n_jobs(self.n_jobs)
+        check_int("verbose", self.verbose, minimum=0)
         if CQT_FEATURES.intersection(groups):
             # The tuning estimate can raise every CQT filter by up to half a bin.
             cutoff = cqt_filter_cutoff(float(self.sr), 0.5)

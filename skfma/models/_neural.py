@@ -18,7 +18,7 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset, unpack_data
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, names_its_errors
+from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
 from ._segments import AGGREGATES, ClipWindows, aggregate_windows
 
@@ -328,6 +328,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
         check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
+        check_positive("lr", self.lr)
+        check_int("max_epochs", self.max_epochs, minimum=0)
+        if self.batch_size != -1:
+            check_int("batch_size", self.batch_size)
+        check_int("verbose", self.verbose, minimum=0)
         if self.use_caching is not False:
             raise ParameterError(
                 "use_caching must be False: scoring callbacks score each clip's prediction, "

@@ -13,7 +13,7 @@ from .._progress import progress_bar
 from ..audio import AudioLoader
 from ..audio._loader import warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_choice, check_int, check_paths, names_its_errors
+from ..utils import check_choice, check_int, check_n_jobs, check_paths, names_its_errors
 from ..utils._composition import BaseComposition
 from ._cache import ClipCache, file_identity
 
@@ -258,8 +258,8 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     def _check_params(self):
         check_int("batch_size", self.batch_size, allow_none=True)
         check_choice("on_error", self.on_error, ON_ERROR)
-        if self.n_jobs is not None:
-            check_int("n_jobs", self.n_jobs, minimum=-(2**31))
+        check_n_jobs(self.n_jobs)
+        check_int("verbose", self.verbose, minimum=0)
         if not isinstance(self.steps, list | tuple) or not self.steps:
             raise ParameterError(
                 f"steps must be a non-empty list of (name, estimator); got {self.steps!r}."

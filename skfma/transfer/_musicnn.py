@@ -4,7 +4,6 @@ import functools
 import math
 import warnings
 from importlib import resources
-from numbers import Real
 
 import numpy as np
 import torch
@@ -406,8 +405,7 @@ class MusicnnFeatures(WaveformTransformer):
             f"layer (of model={self.model!r})", self.layer, tuple(MUSICNN_LAYERS[self.model])
         )
         check_choice("pooling", self.pooling, tuple(POOLINGS))
-        if isinstance(self.sr, bool) or not isinstance(self.sr, Real) or not self.sr > 0:
-            raise ParameterError(f"sr must be a positive number (Hz); got {self.sr!r}.")
+        check_positive("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
         if not isinstance(self.device, str | torch.device):
             raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")

@@ -1,6 +1,7 @@
 """Input and parameter validation shared by skfma's estimators."""
 
 import functools
+import math
 import os
 from numbers import Integral, Real
 
@@ -17,7 +18,9 @@ __all__ = [
     "check_sizes",
     "check_dropout",
     "check_top_db",
+    "check_n_jobs",
     "is_int",
+    "is_finite_number",
 ]
 
 
@@ -25,7 +28,7 @@ def names_its_errors(function):
     """Decorate a method or function so that its :class:`~skfma.exceptions.ParameterError` names it.
 
     A pipeline may hold several steps with an ``sr`` or an ``n_fft``:
-    ``"sr must be a positive number"`` does not say which is wrong. A
+    ``"sr must be a finite number > 0"`` does not say which is wrong. A
     decorated method prefixes the message with its estimator's class name
     (``"MelSpectrogram: sr must be ..."``), a decorated function with its own
     name. The exception is the same object with its original traceback;
@@ -139,18 +142,31 @@ def check_int(name, value, *, minimum=1, allow_none=False):
     return int(value)
 
 
-def check_positive(name, value, *, allow_none=False, integer=False):
-    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is a number > 0.
+def is_finite_number(value):
+    """Whether ``value`` is a real number (Python's or NumPy's, not a bool) and finite."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
-    With ``integer=True`` this is :func:`check_int`, and returns a Python int.
+
+def check_positive(name, value, *, allow_none=False, integer=False):
+    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is a finite number > 0.
+
+    NaN and infinity are refused. With ``integer=True`` this is
+    :func:`check_int`, and returns a Python int.
     """
     if integer:
         return check_int(name, value, allow_none=allow_none)
     if value is None and allow_none:
         return value
-    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-        raise ParameterError(f"{name} must be a positive number; got {value!r}.")
+    if not is_finite_number(value) or not value > 0:
+        raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.")
     return value
+
+
+def check_n_jobs(n_jobs):
+    """Return ``n_jobs`` if it is None or a non-zero integer (joblib's), else raise."""
+    if n_jobs is not None and (not is_int(n_jobs) or n_jobs == 0):
+        raise ParameterError(f"n_jobs must be None or a non-zero integer; got {n_jobs!r}.")
+    return n_jobs
 
 
 def check_sizes(name, values, *, allow_empty=False):
@@ -173,9 +189,7 @@ def check_dropout(dropout):
 
 
 def check_top_db(top_db):
-    """Return ``top_db`` if it is None or a number >= 0 (decibels), else raise a ParameterError."""
-    if top_db is not None and (
-        isinstance(top_db, bool) or not isinstance(top_db, Real) or top_db < 0
-    ):
-        raise ParameterError(f"top_db must be None or a number >= 0; got {top_db!r}.")
+    """Return ``top_db`` if it is None or a finite number >= 0 (decibels), else raise."""
+    if top_db is not None and (not is_finite_number(top_db) or top_db < 0):
+        raise ParameterError(f"top_db must be None or a finite number >= 0; got {top_db!r}.")
     return top_db

@@ -288,7 +288,7 @@ def test_parameter_errors(tmp_path):
         ({"subset": "tiny"}, "subset must be one of"),
         ({"sha1": "abc"}, "sha1 must be 40 hexadecimal digits"),
         ({"n_retries": -1}, "n_retries must be an int >= 0"),
-        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"timeout": 0}, "timeout must be a finite number > 0"),
     ]:
         with pytest.raises(ParameterError, match=message):
             fetch_fma(**{"data_home": tmp_path, **kwargs})

@@ -41,7 +41,7 @@ def test_check_int_allow_none():
 def test_check_positive_reals():
     assert check_positive("sr", 22050.5) == 22050.5
     for bad in (0, -1.0, True, "1", float("nan")):
-        with pytest.raises(ParameterError, match="sr must be a positive number"):
+        with pytest.raises(ParameterError, match="sr must be a finite number > 0"):
             check_positive("sr", bad)
 
 
