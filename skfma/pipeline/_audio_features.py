@@ -1,10 +1,11 @@
 """AudioFeatures: stateless per-clip steps run clip by clip in workers, with an on-disk cache."""
 
+import math
 import os
 import warnings
 
 import numpy as np
-from joblib import Memory, Parallel, delayed
+from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -21,10 +22,13 @@ __all__ = ["AudioFeatures", "make_audio_features"]
 
 ON_ERROR = ("raise", "warn")
 
-#: Clips per task when ``batch_size`` is None: small enough for progress, resumption and
+#: Most clips per task when ``batch_size`` is None: small enough for progress, resumption and
 #: bounded worker memory (16 decoded 30 s clips at 22.05 kHz take 42 MB), large enough to
 #: amortise a task's overhead.
 DEFAULT_BATCH_SIZE = 16
+
+#: Tasks per worker at least, when ``batch_size`` is None, so that the last ones balance.
+TASKS_PER_WORKER = 4
 
 
 class AudioFeatures(TransformerMixin, BaseComposition):
@@ -60,8 +64,9 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         core. Runs under any joblib backend, e.g. a Dask cluster through
         ``joblib.parallel_config(backend="dask")``.
     batch_size : int or None, default=None
-        Clips per task; ``None`` means 16. A worker holds one batch's
-        waveforms and outputs.
+        Clips per task; ``None`` means 16, or fewer so that each worker gets
+        at least 4 tasks (the workers then finish together). A worker holds
+        one batch's waveforms and outputs.
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Folder of the per-clip cache (and of 3-D outputs); ``None`` caches
         nothing. A ``joblib.Memory`` contributes its ``location``. Share it
@@ -208,7 +213,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     def _compute(self, paths, identities, out, cache, shape, dtype):
         """Fill ``out`` from the cache, then batch by batch in the workers; return the failures."""
         todo = _fill_from_cache(out, cache, identities, shape, dtype)
-        batch_size = self.batch_size or DEFAULT_BATCH_SIZE
+        batch_size = self.batch_size or min(
+            DEFAULT_BATCH_SIZE,
+            max(1, math.ceil(len(todo) / (TASKS_PER_WORKER * effective_n_jobs(self.n_jobs)))),
+        )
         batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
         steps = _worker_steps(self.steps)
         jobs = (
