@@ -77,6 +77,16 @@ def _pool_chunk(features, statistics):
     return np.concatenate(columns, axis=-1)
 
 
+def _check_frames(X):
+    """``X`` if it is 2-D or 3-D with at least one frame, else a ValueError naming its shape."""
+    if X.ndim not in (2, 3) or X.shape[-1] == 0:
+        raise ValueError(
+            "Expected (n_clips, n_bins, n_frames) or (n_clips, n_frames) with n_frames >= 1; "
+            f"got shape {X.shape}."
+        )
+    return X
+
+
 class TemporalStatistics(TransformerMixin, BaseEstimator):
     """Pool time away: per-bin statistics of spectrogram-like features.
 
@@ -101,6 +111,9 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         ``n_bins`` for 3-D input, ``n_frames`` for 2-D input.
     n_bins_ : int
         Number of bins seen in ``fit`` (1 for 2-D input).
+    input_ndim_ : int
+        2 or 3, the dimensions of the input seen in ``fit``: ``transform``
+        refuses the other (its pooled width would differ).
 
     See Also
     --------
@@ -136,8 +149,9 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         self : TemporalStatistics
         """
         self._check_statistics()
-        X = validate_data(self, X, allow_nd=True, dtype=(np.float64, np.float32))
+        X = _check_frames(validate_data(self, X, allow_nd=True, dtype=(np.float64, np.float32)))
         self.n_bins_ = 1 if X.ndim == 2 else X.shape[1]
+        self.input_ndim_ = X.ndim
         return self
 
     @names_its_errors
@@ -156,8 +170,13 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_statistics()
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float64, np.float32))
-        if X.ndim > 3:
-            raise ValueError(f"Expected 2-D or 3-D input, got shape {X.shape}.")
+        X = _check_frames(X)
+        fitted_ndim = getattr(self, "input_ndim_", X.ndim)
+        if X.ndim != fitted_ndim:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(self).__name__} was fitted on {fitted_ndim}-D "
+                f"input ({self.n_bins_} bins): pooling it would give another width."
+            )
         features = X[:, None, :] if X.ndim == 2 else X
         return temporal_statistics(features, statistics=self.statistics, dtype=X.dtype)
 

@@ -10,7 +10,7 @@ import torch
 
 from .._batching import map_batches
 from ..exceptions import ParameterError
-from ..functional import dct_matrix, mel_filterbank, mel_power, power_to_db, stft_power
+from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import check_positive, check_top_db, names_its_errors
 from ._base import WaveformTransformer
 
@@ -36,13 +36,16 @@ class _SpectralTransformer(WaveformTransformer):
         Returns
         -------
         features : ndarray of float32, shape (n_clips, n_bins, n_frames)
-            ``n_frames = 1 + n_samples // hop_length`` (centred frames).
+            centred frames, ``skfma.functional.n_frames(n_samples, n_fft=n_fft,
+            hop_length=hop_length)``: ``1 + n_samples // hop_length`` for an
+            even ``n_fft``.
         """
         X = self._validate_waveforms(X)
         n_clips, n_samples = X.shape
         device = torch.device(self.device)
         window = torch.hann_window(self.n_fft, device=device)
-        out = np.empty((n_clips, self._n_bins(), 1 + n_samples // self.hop_length), np.float32)
+        frames = n_frames(n_samples, n_fft=self.n_fft, hop_length=self.hop_length)
+        out = np.empty((n_clips, self._n_bins(), frames), np.float32)
         batch_size = self.batch_size or (1 if device.type == "cpu" else 32)
         return map_batches(
             lambda batch: self._compute(batch, window), X, out, batch_size=batch_size, device=device

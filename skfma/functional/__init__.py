@@ -12,6 +12,7 @@ from ._signal import (
     dct_matrix,
     mel_filterbank,
     mel_power,
+    n_frames,
     power_to_db,
     stft_power,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "dct_matrix",
     "mel_filterbank",
     "mel_power",
+    "n_frames",
     "power_to_db",
     "stft_power",
 ]

@@ -12,6 +12,7 @@ import math
 import torch
 
 __all__ = [
+    "n_frames",
     "stft_power",
     "apply_filterbank",
     "mel_filterbank",
@@ -19,6 +20,34 @@ __all__ = [
     "power_to_db",
     "dct_matrix",
 ]
+
+
+def n_frames(n_samples, *, n_fft, hop_length):
+    """Number of centred STFT frames of a signal, as ``librosa.stft(center=True)`` makes.
+
+    The signal is padded with ``n_fft // 2`` samples on each side, so that
+    frame ``t`` is centred on sample ``t * hop_length``:
+    ``1 + (n_samples + 2 * (n_fft // 2) - n_fft) // hop_length``, which is
+    ``1 + n_samples // hop_length`` for an even ``n_fft``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Signal length in samples (at least 1).
+    n_fft, hop_length : int
+        Frame length and hop in samples.
+
+    Returns
+    -------
+    n_frames : int
+
+    Examples
+    --------
+    >>> from skfma.functional import n_frames
+    >>> n_frames(22050, n_fft=2048, hop_length=512), n_frames(10, n_fft=7, hop_length=2)
+    (44, 5)
+    """
+    return 1 + (n_samples + 2 * (n_fft // 2) - n_fft) // hop_length
 
 
 def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
@@ -42,7 +71,8 @@ def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
 
     Returns
     -------
-    spectrogram : Tensor, shape (n_clips, 1 + n_fft // 2, 1 + n_samples // hop_length)
+    spectrogram : Tensor, shape (n_clips, 1 + n_fft // 2, n_frames)
+        ``n_frames(n_samples, n_fft=n_fft, hop_length=hop_length)`` frames.
     """
     spectrum = torch.stft(
         waveforms,
@@ -123,14 +153,14 @@ def mel_power(waveforms, *, n_fft, hop_length, window, filterbank, frames_per_ch
 
     Returns
     -------
-    mel : Tensor, shape (n_clips, n_mels, 1 + n_samples // hop_length)
+    mel : Tensor, shape (n_clips, n_mels, n_frames(n_samples, ...))
     """
     n_clips, n_samples = waveforms.shape
-    n_frames = 1 + n_samples // hop_length
-    mel = waveforms.new_empty((n_clips, filterbank.shape[0], n_frames))
-    windowed = waveforms.new_empty((n_clips, min(frames_per_chunk, n_frames), n_fft))
-    for start in range(0, n_frames, frames_per_chunk):
-        stop = min(n_frames, start + frames_per_chunk)
+    total = n_frames(n_samples, n_fft=n_fft, hop_length=hop_length)
+    mel = waveforms.new_empty((n_clips, filterbank.shape[0], total))
+    windowed = waveforms.new_empty((n_clips, min(frames_per_chunk, total), n_fft))
+    for start in range(0, total, frames_per_chunk):
+        stop = min(total, start + frames_per_chunk)
         # The samples of frames start..stop-1, as indices into the unpadded waveforms.
         first = start * hop_length - n_fft // 2
         last = (stop - 1) * hop_length + n_fft - n_fft // 2
@@ -193,7 +223,7 @@ def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, dtype=torch.fl
     """
     fmax = sr / 2.0 if fmax is None else fmax
     f64 = torch.float64
-    fft_freqs = torch.linspace(0, sr / 2.0, 1 + n_fft // 2, dtype=f64)
+    fft_freqs = torch.arange(1 + n_fft // 2, dtype=f64) * (sr / n_fft)  # rfft bins, odd n_fft too
     mel_edges = torch.linspace(
         float(_hz_to_mel(torch.tensor(fmin, dtype=f64))),
         float(_hz_to_mel(torch.tensor(fmax, dtype=f64))),

@@ -69,7 +69,8 @@ class SpectrogramFrontEnd(torch.nn.Module):
 
         Returns
         -------
-        spectrogram : Tensor, shape (batch, 1 + n_fft // 2, 1 + n_samples // hop_length)
+        spectrogram : Tensor, shape (batch, 1 + n_fft // 2, n_frames)
+            ``skfma.functional.n_frames(n_samples, n_fft=n_fft, hop_length=hop_length)``.
             Magnitudes raised to ``power``, or their decibels with ``db=True``.
         """
         spec = stft_power(
