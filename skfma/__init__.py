@@ -23,6 +23,8 @@ _LAZY = {
     "MelSpectrogram": "features",
     "MFCC": "features",
     "TemporalStatistics": "features",
+    "Resize": "features",
+    "SpectrogramScaler": "features",
     "FMAFeatures": "features",
     "SpecAugment": "nn",
     "NeuralClassifier": "models",

@@ -37,7 +37,9 @@ from skfma import (
     MusicnnFeatures,
     NeuralClassifier,
     PretrainedCNNFeatures,
+    Resize,
     Spectrogram,
+    SpectrogramScaler,
     TemporalStatistics,
     UNetEncoderCNN,
     ZhangResNet,
@@ -240,6 +242,8 @@ INVALID = {
     TemporalStatistics: ({"statistics": ("nope",)}, "statistics"),
     PretrainedCNNFeatures: ({"backbone": "nope"}, "backbone"),
     MusicnnFeatures: ({"model": "nope"}, "model"),
+    Resize: ({"shape": (0, 5)}, "shape"),
+    SpectrogramScaler: ({"per_bin": "yes"}, "per_bin"),
     NeuralClassifier: ({"segment_hop": 0}, "segment_hop"),
     DNNClassifier: ({"module__hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
     KostrzewaCNN: ({"module__filters": (0,)}, "filters"),
@@ -249,12 +253,18 @@ INVALID = {
 }
 
 
+#: Estimators given 3-D spectrograms by the tests below.
+SPECTROGRAM_INPUT = (PretrainedCNNFeatures, TemporalStatistics, Resize, SpectrogramScaler)
+
+
 def _fit_input(estimator, tmp_path):
     """Small valid input of the kind the estimator takes: paths, spectrograms or waveforms."""
     rng = np.random.default_rng(0)
     if isinstance(estimator, AudioLoader | AudioFeatures):
         return [str(tmp_path / "missing.wav")], None
-    if isinstance(estimator, PretrainedCNNFeatures | TemporalStatistics):
+    if isinstance(
+        estimator, PretrainedCNNFeatures | TemporalStatistics | Resize | SpectrogramScaler
+    ):
         return rng.standard_normal((4, 8, 16)).astype(np.float32), None
     if isinstance(estimator, NeuralClassifier):
         return rng.standard_normal((4, 8, 64)).astype(np.float32), np.array([0, 1, 0, 1])

@@ -14,6 +14,8 @@ _LAZY = {
     "fma_feature_index": "_fma_features",
     "TemporalStatistics": "_pooling",
     "MFCC": "_spectral",
+    "Resize": "_images",
+    "SpectrogramScaler": "_images",
     "MelSpectrogram": "_spectral",
     "Spectrogram": "_spectral",
 }
