@@ -98,3 +98,25 @@ def test_every_argument_is_keyword_only_with_a_default(cls):
 
     params = list(inspect.signature(cls).parameters.values())
     assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in params)
+
+
+@pytest.mark.parametrize(
+    ("batch_norm", "expected"),
+    [(False, 518 * 512 + 512 + 512 * 256 + 256 + 256 * 8 + 8), (True, 400_648)],
+)
+def test_dnn_parameter_count_with_and_without_batch_norm(batch_norm, expected):
+    """Report 001's Table 1 counts the features MLP without batch normalisation."""
+    net = DNNModule(input_shape=(518,), n_classes=8, batch_norm=batch_norm)
+    assert sum(p.numel() for p in net.parameters()) == expected
+    assert any(isinstance(m, torch.nn.BatchNorm1d) for m in net.modules()) is batch_norm
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "relu", "sigmoid", "tanh"])
+def test_dnn_activation_and_dropout_are_switchable(activation):
+    net = DNNModule(input_shape=(6,), n_classes=3, activation=activation, dropout=0.0)
+    kinds = {type(m).__name__ for m in net.modules()}
+    expected = {"leaky_relu": "LeakyReLU", "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    assert expected[activation] in kinds and "Dropout" not in kinds
+    assert net(torch.randn(4, 6)).shape == (4, 3)
+    with pytest.raises(ParameterError, match="activation"):
+        DNNModule(activation="softmax")
