@@ -23,6 +23,14 @@ class ChoiCRNN(NeuralClassifier):
     average, ``average=None`` per tag); :func:`predict_tags` lists each clip's
     top tags. A 1-D target trains a single-label genre classifier.
 
+    Choi's own code differs from the paper in three places, all available:
+    ``module__gru_dropout=0.3`` (dropout after the GRU),
+    ``module__input_norm="time"`` (the input batch normalisation along time,
+    Keras ``axis=time_axis``), and the log of the *squared* mel power
+    (``logamplitude(melspectrogram(...) ** 2)``, 80 dB range), which is twice
+    ``MelSpectrogram(top_db=40)``: append
+    ``FunctionTransformer(np.multiply, kw_args={"x2": 2.0})`` to the front end.
+
     Parameters
     ----------
     module : torch.nn.Module class, default=ChoiCRNNModule

@@ -5,7 +5,7 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ..utils import check_dropout, check_int, check_sizes, is_int, names_its_errors
+from ..utils import check_choice, check_dropout, check_int, check_sizes, is_int, names_its_errors
 from ._nets import _as_image, _image_shape
 
 __all__ = ["ChoiCRNNModule"]
@@ -58,8 +58,15 @@ class ChoiCRNNModule(nn.Module):
     gru_layers : int, default=2
         Stacked GRU layers.
     dropout : float, default=0.1
-        Dropout probability after each convolutional block and before the
-        output layer.
+        Dropout probability after each convolutional block, and before the
+        output layer unless ``gru_dropout`` is given.
+    gru_dropout : float or None, default=None
+        Dropout probability between the GRU and the output layer; None means
+        ``dropout``. Choi's code uses 0.3.
+    input_norm : {"frequency", "time"}, default="frequency"
+        Axis of the input batch normalisation: one mean and scale per mel
+        bin (as the paper describes), or per frame (``axis=time_axis`` in
+        Choi's Keras code, which needs a fixed number of frames).
 
     Notes
     -----
@@ -96,6 +103,8 @@ class ChoiCRNNModule(nn.Module):
         gru_units=32,
         gru_layers=2,
         dropout=0.1,
+        gru_dropout=None,
+        input_norm="frequency",
     ):
         super().__init__()
         channels, height, width = _image_shape(input_shape)
@@ -104,8 +113,10 @@ class ChoiCRNNModule(nn.Module):
         gru_units = check_int("gru_units", gru_units)
         gru_layers = check_int("gru_layers", gru_layers)
         dropout = check_dropout(dropout)
+        gru_dropout = dropout if gru_dropout is None else check_dropout(gru_dropout)
+        self.norm_axis = check_choice("input_norm", input_norm, ("frequency", "time"))
         self.channels = channels
-        self.input_norm = nn.BatchNorm1d(channels * height)
+        self.input_norm = nn.BatchNorm1d(channels * height if input_norm == "frequency" else width)
         blocks = []
         for index, (n_out, (pool_freq, pool_time)) in enumerate(zip(filters, pools, strict=True)):
             last = index == len(filters) - 1
@@ -123,7 +134,7 @@ class ChoiCRNNModule(nn.Module):
         #: Time steps the GRU runs over.
         self.time_steps = width
         self.gru = nn.GRU(channels, gru_units, num_layers=gru_layers, batch_first=True)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(gru_dropout)
         self.output = nn.Linear(gru_units, check_int("n_classes", n_classes))
 
     def forward(self, x):
@@ -141,7 +152,11 @@ class ChoiCRNNModule(nn.Module):
         """
         x = _as_image(x, self.channels)
         batch, channels, height, width = x.shape
-        x = self.input_norm(x.reshape(batch, channels * height, width))
+        if self.norm_axis == "frequency":
+            x = self.input_norm(x.reshape(batch, channels * height, width))
+        else:  # one statistic per frame: frames as BatchNorm1d's channels
+            x = self.input_norm(x.reshape(batch, channels * height, width).transpose(1, 2))
+            x = x.transpose(1, 2)
         x = self.conv(x.reshape(batch, channels, height, width))
         # (batch, filters, 1, steps) -> (batch, steps, filters)
         sequence = x.squeeze(2).transpose(1, 2)

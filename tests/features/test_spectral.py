@@ -174,3 +174,14 @@ def test_cuda_matches_cpu(synthetic, estimator):
     gpu = clone(estimator).set_params(device="cuda").fit_transform(synthetic)
     assert gpu.dtype == np.float32
     np.testing.assert_allclose(gpu, cpu, rtol=0, atol=DB_ATOL)
+
+
+def test_twice_the_40_db_log_mel_is_chois_log_of_the_squared_mel_power(synthetic):
+    """ChoiCRNN's docstring: Choi's code takes logamplitude(mel ** 2) with an 80 dB range."""
+    mel = MelSpectrogram(sr=22050, n_fft=512, hop_length=256, n_mels=96, top_db=40.0)
+    ours = 2 * mel.fit_transform(synthetic[:1])[0]
+    power = librosa.feature.melspectrogram(
+        y=synthetic[0], sr=22050, n_fft=512, hop_length=256, n_mels=96, pad_mode="constant"
+    )
+    reference = librosa.power_to_db(power**2, ref=1.0, top_db=80.0)
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=2 * DB_ATOL)

@@ -112,3 +112,22 @@ def test_numpy_integer_sizes_from_a_parameter_grid():
     )
     assert (net.gru.hidden_size, net.gru.num_layers) == (8, 1)
     assert net.eval()(torch.randn(2, 1, 16, 32)).shape == (2, 3)
+
+
+def test_choi_code_options_gru_dropout_and_per_frame_input_norm():
+    """Choi's Keras code: dropout 0.3 after the GRU, input batch norm along the time axis."""
+    net = ChoiCRNNModule(input_shape=(1, 32, 64), n_classes=4, gru_dropout=0.3, input_norm="time")
+    assert net.dropout.p == 0.3 and net.conv[4].p == 0.1
+    assert net.input_norm.num_features == 64  # one mean and scale per frame
+    x = torch.randn(3, 1, 32, 64)
+    assert net(x).shape == (3, 4)
+    default = ChoiCRNNModule(input_shape=(1, 32, 64), n_classes=4)
+    assert default.input_norm.num_features == 32 and default.dropout.p == 0.1
+    net.train()
+    net.input_norm.momentum = 1.0  # the running statistics become the last batch's
+    net(x)
+    np.testing.assert_allclose(
+        net.input_norm.running_mean.numpy(), x.mean(dim=(0, 1, 2)).numpy(), atol=1e-5
+    )
+    with pytest.raises(ParameterError, match="input_norm"):
+        ChoiCRNNModule(input_norm="channel")
