@@ -40,23 +40,35 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     Returns
     -------
     y : ndarray of float32, shape (n_samples,) or (n_channels, n_samples)
-        The samples, in [-1, 1] for integer sources. Shape ``(n_samples,)`` when
-        ``mono=True``, else ``(n_channels, n_samples)`` as in librosa. It is empty
-        if ``offset`` lies past the end of the file.
+        The samples, in [-1, 1] for integer sources, all finite. Shape
+        ``(n_samples,)`` when ``mono=True``, else ``(n_channels, n_samples)`` as
+        in librosa. It is empty if ``offset`` lies past the end of the file (as
+        its header gives it).
     sr : float
         The sampling rate of ``y`` in Hz.
 
     Raises
     ------
     AudioDecodeError
-        If the file is missing, empty, not audio, or holds no audio frames. The
-        error names the file.
+        If the file is missing, empty, not audio, or holds no audio (see
+        Notes). The error names the file.
     ParameterError
-        If ``sr``, ``offset`` or ``duration`` is invalid.
+        If ``sr``, ``offset`` or ``duration`` is invalid, or ``duration`` is
+        shorter than one sample of the file.
 
     See Also
     --------
     AudioLoader : the same for many files at once, as a scikit-learn transformer.
+
+    Notes
+    -----
+    A file holds no audio, and is a decode failure, when its header declares
+    no frames; when decoding yields no frames where its header declares some
+    (text or junk under an audio extension that the decoder accepts, or a
+    truncated file whose requested part lies past the data that is there); or
+    when a decoded sample is NaN or infinite. A short clip and real silence
+    (zeros) are audio: they load. A truncated file gives the frames that are
+    there from ``offset`` on.
 
     Examples
     --------
@@ -73,6 +85,11 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
         native_sr = audio.samplerate
         start = round(offset * native_sr)
         n_frames = -1 if duration is None else round(duration * native_sr)
+        if n_frames == 0:
+            raise ParameterError(
+                f"duration={duration!r} s is shorter than one sample of {os.fspath(path)!r} "
+                f"at its {native_sr} Hz."
+            )
         y = read_frames(audio, path, start=start, n_frames=n_frames, mono=mono)
     if sr is None or sr == native_sr:
         return (y if mono else np.ascontiguousarray(y.T)), native_sr
@@ -120,7 +137,7 @@ def open_audio(path):
 
 
 def read_frames(audio, path, *, start, n_frames, mono):
-    """Read ``n_frames`` frames from ``start`` of an open file.
+    """Read ``n_frames`` frames from ``start`` of an open file, checking that they are audio.
 
     Parameters
     ----------
@@ -131,23 +148,41 @@ def read_frames(audio, path, *, start, n_frames, mono):
     start : int
         First frame to read.
     n_frames : int
-        How many frames to read; ``-1`` reads to the end.
+        How many frames to read, at least one; ``-1`` reads to the end.
     mono : bool
         Average the channels.
 
     Returns
     -------
     y : ndarray of float32, shape (n,) if mono else (n, n_channels)
+        Finite samples; empty only if ``start`` lies past the declared end.
+
+    Raises
+    ------
+    AudioDecodeError
+        If decoding fails, yields no frames although the header declares
+        frames from ``start`` on (junk the decoder accepted, or a truncated
+        file), or yields a NaN or infinite sample.
     """
+    if start >= audio.frames:
+        data = np.zeros((0, audio.channels), dtype=np.float32)
+        return downmix(data) if mono else data
     try:
-        if start >= audio.frames:
-            data = np.zeros((0, audio.channels), dtype=np.float32)
-        else:
-            if start:
-                audio.seek(start)
-            data = audio.read(n_frames, dtype="float32", always_2d=True)
+        if start:
+            audio.seek(start)
+        data = audio.read(n_frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as error:
         raise AudioDecodeError(path, f"decoding failed ({error})") from error
+    if data.shape[0] == 0:
+        raise AudioDecodeError(
+            path,
+            f"decoded no audio frames from frame {start} on, although its header declares "
+            f"{audio.frames} (not audio, corrupt or truncated)",
+        )
+    n_bad = data.size - np.count_nonzero(np.isfinite(data))
+    if n_bad:
+        what = "every sample is" if n_bad == data.size else f"{n_bad} of {data.size} samples are"
+        raise AudioDecodeError(path, f"{what} NaN or infinite (corrupt data)")
     return downmix(data) if mono else data
 
 

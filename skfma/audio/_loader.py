@@ -8,7 +8,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import AudioDecodeError
+from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
     check_int,
@@ -44,14 +44,16 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         Sampling rate of the output in Hz.
     duration : float, default=30.0
         Length of every output row in seconds; rows have
-        ``round(sr * duration)`` samples.
+        ``round(sr * duration)`` samples, at least one.
     crop : {"start", "center"}, default="start"
         Which window of a longer clip to keep: its first ``duration`` seconds, or
         the ``duration`` seconds in its middle.
     pad_mode : {"constant", "wrap"}, default="constant"
         How to fill a shorter clip: with zeros after its end, or by looping it.
     on_error : {"raise", "warn"}, default="raise"
-        What to do with a file that cannot be decoded. ``"raise"`` raises
+        What to do with a file that cannot be decoded or holds no audio (see
+        :func:`~skfma.audio.load_audio`; a truncated file whose data end before
+        the window counts too, a short or silent clip does not). ``"raise"`` raises
         :class:`~skfma.exceptions.AudioDecodeError` naming the file. ``"warn"``
         fills its row with zeros, lists it in ``failures_`` and emits one
         warning naming every failed file. Rows are never dropped.
@@ -166,6 +168,11 @@ class AudioLoader(TransformerMixin, BaseEstimator):
     def _check_params(self):
         check_positive("sr", self.sr)
         check_positive("duration", self.duration)
+        if self.n_samples_out == 0:
+            raise ParameterError(
+                f"duration={self.duration!r} s is shorter than one sample at sr={self.sr!r} Hz: "
+                "every row would be empty."
+            )
         check_choice("crop", self.crop, CROPS)
         check_choice("pad_mode", self.pad_mode, PAD_MODES)
         check_choice("on_error", self.on_error, ON_ERROR)
@@ -210,7 +217,9 @@ def _load_window(path, sr, n_samples, crop, pad_mode):
     of a parallel run and decide between raising and warning. Frames around the
     window are decoded too where the clip has them, so that the resampler's
     start and end transients fall outside the window: a window is the same as
-    the matching part of the whole resampled clip.
+    the matching part of the whole resampled clip. A window without a single
+    decoded frame (a truncated file whose data end before it) is a failure,
+    never a row of padding.
     """
     try:
         with open_audio(path) as audio:
@@ -220,10 +229,17 @@ def _load_window(path, sr, n_samples, crop, pad_mode):
             lead = min(start, _resampling_lead(native_sr, sr))
             window = lead + int(np.ceil(native_window)) + RESAMPLE_MARGIN
             y = read_frames(audio, path, start=start - lead, n_frames=window, mono=True)
+            declared = audio.frames
+        if native_sr != sr:
+            y = resample(y, native_sr, sr)[round(lead * sr / native_sr) :]
+        if y.shape[0] == 0:
+            raise AudioDecodeError(
+                path,
+                f"decoded no audio frames from frame {start} on, although its header declares "
+                f"{declared} (truncated file)",
+            )
     except AudioDecodeError as error:
         return error
-    if native_sr != sr:
-        y = resample(y, native_sr, sr)[round(lead * sr / native_sr) :]
     return fit_length(y, n_samples, pad_mode)
 
 
@@ -238,9 +254,9 @@ def _resampling_lead(native_sr, sr):
 
 
 def fit_length(y, n_samples, pad_mode):
-    """Cut ``y`` to ``n_samples`` or pad it (zeros, or looping it with ``"wrap"``)."""
+    """Cut ``y`` (at least one sample) to ``n_samples`` or pad it (zeros, or looping it)."""
     if y.shape[0] >= n_samples:
         return y[:n_samples]
-    if pad_mode == "wrap" and y.shape[0] > 0:
+    if pad_mode == "wrap":
         return np.resize(y, n_samples)
     return np.pad(y, (0, n_samples - y.shape[0]))

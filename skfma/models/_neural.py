@@ -67,7 +67,11 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     max_epochs : int, default=10
         Passes over the training data per ``fit``.
     batch_size : int, default=32
-        Examples (clips, or windows with ``segment_length``) per batch.
+        Examples (clips, or windows with ``segment_length``) per batch. A
+        module whose batch norm would see one value per channel (after dense
+        layers, say) cannot train on batches of one example: ``batch_size=1``,
+        or a ``train_split`` leaving one training example, then raises a
+        :class:`~skfma.exceptions.ParameterError` naming it.
     train_split : callable or None, default=None
         skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)`` to
         hold out 20% of the clips and report ``valid_loss`` and ``valid_acc``
@@ -501,6 +505,46 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if augment is not None and augment.training:
             x = augment(torch.as_tensor(x, device=self.device))
         return super().infer(x, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch's training step; a batch norm given a batch of one example names the cause.
+
+        Batch normalisation cannot train on one value per channel: a training
+        batch of one example, unless its layer also normalises over frequency
+        or time. A last batch of one is dropped (:meth:`get_iterator`), so
+        such a batch comes from ``batch_size=1`` or from a ``train_split``
+        that leaves one training example.
+
+        Raises
+        ------
+        ParameterError
+            Naming ``batch_size`` (or ``iterator_train__batch_size``) or
+            ``train_split``, instead of torch's batch-norm ``ValueError``.
+        """
+        try:
+            return super().train_step_single(batch, **fit_params)
+        except ValueError as error:
+            if "more than 1 value per channel" not in str(error):
+                raise
+            raise ParameterError(self._one_example_batch_cause()) from error
+
+    def _one_example_batch_cause(self):
+        """Why a training batch held one example, in words naming the parameter."""
+        params = self.get_params_for("iterator_train")
+        name = "iterator_train__batch_size" if "batch_size" in params else "batch_size"
+        if params.get("batch_size", self.batch_size) == 1:
+            return (
+                f"{name}=1 makes training batches of one example, on which the module's batch "
+                f"normalisation cannot train (it needs more than one value per channel); use "
+                f"{name} >= 2."
+            )
+        split = self.train_split
+        split = type(split).__name__ + (f"(cv={split.cv!r})" if hasattr(split, "cv") else "")
+        return (
+            f"train_split={split} leaves one training example, on which the "
+            "module's batch normalisation cannot train (it needs more than one value per "
+            "channel); hold out fewer clips, or train on more."
+        )
 
     def get_iterator(self, dataset, training=False):
         """A DataLoader over examples: a dataset's clips, or their windows with segments.

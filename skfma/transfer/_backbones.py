@@ -1,14 +1,20 @@
 """torchvision backbones: loading their weights and cutting them at a named layer."""
 
 import os
-import pickle
 
 import torch
 from torch import nn
 
 from ..exceptions import ParameterError
 
-__all__ = ["CUT_LAYERS", "DEFAULT_LAYERS", "import_torchvision", "load_backbone", "cut_network"]
+__all__ = [
+    "CUT_LAYERS",
+    "DEFAULT_LAYERS",
+    "import_torchvision",
+    "load_backbone",
+    "read_state_dict",
+    "cut_network",
+]
 
 #: Cut layers of every backbone (Keras application layer names, as in the papers) -> the shape
 #: of one clip's activations at 224 x 224 pixels, (channels, height, width) or (units,).
@@ -72,14 +78,51 @@ def load_backbone(backbone, *, weights, seed):
         else:
             network = models.get_model(backbone, weights=None)
     if weights not in (None, "imagenet"):
+        state_dict = read_state_dict(weights)
         try:
-            network.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        except (RuntimeError, TypeError, pickle.UnpicklingError) as error:
+            network.load_state_dict(state_dict)
+        except (RuntimeError, TypeError) as error:
             raise ParameterError(
                 f"weights={weights!r} is not a state dict of torchvision's {backbone} (save one "
                 f"with torch.save(model.state_dict(), path)): {error}"
             ) from error
     return network.eval().requires_grad_(False)
+
+
+def read_state_dict(path):
+    """Read a file saved with ``torch.save``, with ``weights_only=True``.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    state_dict : object
+        What the file holds: tensors, in containers (a state dict, if the
+        file is what it should be).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``weights`` and the file, if it is empty or is not a torch file
+        that holds only tensors (text, junk, truncated or corrupt data, or a
+        pickle of other objects).
+    """
+    if os.path.getsize(path) == 0:
+        raise ParameterError(f"weights: the state dict file {path!r} is empty.")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        # Text, junk, truncated or corrupt files end in RuntimeError, OSError, EOFError,
+        # KeyError, UnicodeDecodeError, AssertionError or an UnpicklingError, by where they break.
+        detail = (str(error).strip().splitlines() or ["no detail"])[0]
+        detail = detail if len(detail) <= 200 else detail[:200] + "..."
+        raise ParameterError(
+            f"weights: cannot read {path!r} as a torch state dict (save one with "
+            f"torch.save(model.state_dict(), path)): {type(error).__name__}: {detail}"
+        ) from error
 
 
 def cut_network(network, backbone, layer):

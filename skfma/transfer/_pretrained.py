@@ -61,7 +61,9 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         the first fit to the torch cache (``torch.hub.get_dir()``, set by
         ``TORCH_HOME``). A path: a state dict of the whole torchvision model,
         saved with ``torch.save(model.state_dict(), path)`` and loaded with
-        ``weights_only=True``. ``None``: random weights drawn from
+        ``weights_only=True``; a file that is unreadable, empty, not a torch
+        file (text, junk, truncated) or not such a state dict raises a
+        :class:`~skfma.exceptions.ParameterError` naming it. ``None``: random weights drawn from
         ``random_state`` (for tests, or a random-features baseline).
     batch_size : int or None, default=None
         Images per forward pass. ``None`` picks 8 on a CPU and 64 on a GPU. On
@@ -311,5 +313,9 @@ def _check_spectrograms(shape):
 
 
 def _sha256(path):
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
+    """SHA-256 of a weights file, or a ParameterError naming it if it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError as error:
+        raise ParameterError(f"weights: cannot read {path!r}: {error}") from error

@@ -1,5 +1,6 @@
 """PretrainedCNNFeatures: image preparation, cut layers, weights, estimator API, pipelines."""
 
+import io
 import pickle
 
 import numpy as np
@@ -190,8 +191,43 @@ def test_wrong_state_dict_names_the_weights(tmp_path, spectrograms):
     torch.save(full_network("resnet18").state_dict(), path)
     with pytest.raises(ParameterError, match=r"weights=.*resnet50"):
         PretrainedCNNFeatures(backbone="resnet50", weights=path).fit(spectrograms)
-    torch.save(full_network("resnet18"), path)  # a whole pickled model, refused by weights_only
-    with pytest.raises(ParameterError, match="weights="):
+    torch.save(torch.zeros(3), path)  # a tensor, not a dict
+    with pytest.raises(ParameterError, match=r"weights=.*resnet18"):
+        PretrainedCNNFeatures(backbone="resnet18", weights=path).fit(spectrograms)
+
+
+def resnet18_bytes():
+    """A resnet18 state dict as ``torch.save`` writes it."""
+    buffer = io.BytesIO()
+    torch.save(full_network("resnet18").state_dict(), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make_bytes", "message"),
+    [
+        (lambda: b"", "is empty"),
+        (lambda: b"these are not weights\n", "cannot read"),
+        (lambda: bytes(range(256)) * 8, "cannot read"),
+        (lambda: resnet18_bytes()[:5000], "cannot read"),  # truncated
+        (lambda: resnet18_bytes()[:-5000], "cannot read"),
+        (lambda: pickle.dumps({"conv1.weight": np.zeros(3)}, protocol=2), "cannot read"),
+    ],
+    ids=["empty", "text", "junk", "head", "tail-cut", "plain-pickle"],
+)
+def test_unreadable_weights_file_is_named(tmp_path, spectrograms, make_bytes, message):
+    path = tmp_path / "weights.pt"
+    path.write_bytes(make_bytes())
+    with pytest.raises(ParameterError, match=message) as error:
+        PretrainedCNNFeatures(backbone="resnet18", weights=path).fit(spectrograms)
+    assert str(error.value).startswith("PretrainedCNNFeatures: weights")
+    assert str(path) in str(error.value)
+
+
+def test_whole_pickled_model_is_refused_naming_the_file(tmp_path, spectrograms):
+    path = tmp_path / "model.pt"
+    torch.save(full_network("resnet18"), path)  # refused by weights_only
+    with pytest.raises(ParameterError, match=r"weights: cannot read .*model\.pt.*Unpickling"):
         PretrainedCNNFeatures(backbone="resnet18", weights=path).fit(spectrograms)
 
 
@@ -245,6 +281,16 @@ def test_pickled_extractor_refuses_a_changed_weights_file(tmp_path, spectrograms
     blob = pickle.dumps(PretrainedCNNFeatures(backbone="resnet18", weights=path).fit(spectrograms))
     torch.save(full_network("resnet18", seed=2).state_dict(), path)
     with pytest.raises(ParameterError, match="has changed"):
+        pickle.loads(blob).transform(spectrograms)
+
+
+def test_pickled_extractor_names_a_weights_path_it_cannot_read(tmp_path, spectrograms):
+    path = tmp_path / "resnet18.pt"
+    torch.save(full_network("resnet18", seed=3).state_dict(), path)
+    blob = pickle.dumps(PretrainedCNNFeatures(backbone="resnet18", weights=path).fit(spectrograms))
+    path.unlink()
+    path.mkdir()  # the path now holds something that cannot be read as a file
+    with pytest.raises(ParameterError, match=r"^PretrainedCNNFeatures: weights: cannot read"):
         pickle.loads(blob).transform(spectrograms)
 
 
