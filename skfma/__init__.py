@@ -43,6 +43,7 @@ _LAZY = {
     "AudioDecodeError": "exceptions",
     "DownloadError": "exceptions",
     "ParameterError": "exceptions",
+    "MetadataError": "exceptions",
 }
 
 __all__ = sorted(_LAZY)

@@ -6,9 +6,25 @@ import tempfile
 import time
 
 from .exceptions import ParameterError
-from .utils import names_its_errors
+from .utils import check_int, check_n_jobs, check_positive, is_int, names_its_errors
 
 __all__ = ["run_demo"]
+
+#: Sampling rate of the demo's clips and of its AudioLoader, in Hz.
+SR = 22050
+
+#: Samples of MelSpectrogram's default STFT window: a clip holds at least one.
+N_FFT = 2048
+
+#: Folds of the artist-grouped cross-validation.
+N_FOLDS = 3
+
+#: Clips a genre needs: make_fma_like gives two per artist and holds out one artist per
+#: genre for validation and one for test when a genre has 3 to 14 artists, so 7 clips
+#: (4 artists) leave 2 artists in training. A genre with 1 training artist lacks from the
+#: training part of the fold that tests it (and StratifiedGroupKFold refuses 3 folds when
+#: every genre has fewer than 3 training clips).
+MIN_CLIPS_PER_GENRE = 7
 
 
 @names_its_errors
@@ -40,16 +56,19 @@ def run_demo(
         (``confusion_matrix.png``) go. An existing dataset of the same size and
         genres is reused.
     n_clips : int, default=160
-        Number of clips, at least 6 per genre (two per artist, and at least
-        three artists per genre so that each split gets one).
+        Number of clips, at least 7 per genre (``7 * n_genres``): with two
+        clips per artist, a genre then has four artists, one for validation,
+        one for test and two for training, so that the training part of each
+        of the 3 cross-validation folds holds every genre.
     n_genres : int, default=8
-        Number of synthetic genres.
+        Number of synthetic genres, from 2 to 8.
     duration : float, default=5.0
-        Clip length in seconds.
+        Clip length in seconds, at least one STFT window of the mel
+        spectrogram (2048 samples at 22,050 Hz, about 0.093 s).
     n_jobs : int or None, default=-1
         Parallel workers of the grid search; -1 uses every core.
     random_state : int, default=0
-        Seed of the clips and the split.
+        Seed of the clips and the split, from 0 to ``2**32 - 1``.
     print_fn : callable, default=print
         Where progress and results are written.
 
@@ -58,7 +77,18 @@ def run_demo(
     result : dict
         ``search`` (the fitted GridSearchCV), ``test_accuracy``,
         ``confusion_matrix`` (DataFrame) and ``figure_path`` (str or None).
+
+    Raises
+    ------
+    ParameterError
+        If a size is outside the ranges above, naming the parameter.
     """
+    _check_sizes(n_clips, n_genres, duration)
+    check_n_jobs(n_jobs)
+    if not is_int(random_state) or not 0 <= random_state < 2**32:
+        raise ParameterError(
+            f"random_state must be an int from 0 to 2**32 - 1; got {random_state!r}."
+        )
     import pandas as pd
     from sklearn.metrics import accuracy_score, confusion_matrix
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
@@ -69,11 +99,6 @@ def run_demo(
     from .audio import AudioLoader
     from .features import MelSpectrogram, TemporalStatistics
 
-    if not isinstance(n_genres, int) or not isinstance(n_clips, int) or n_clips < 6 * n_genres:
-        raise ParameterError(
-            f"n_clips must be an int of at least 6 per genre ({6 * n_genres} for n_genres="
-            f"{n_genres!r}) so that every split has tracks; got {n_clips!r}."
-        )
     started = time.perf_counter()
     os.makedirs(output_dir, exist_ok=True)
     fma = _make_or_reuse_dataset(
@@ -86,7 +111,7 @@ def run_demo(
     # grid points that only change the SVM do not decode and transform them again.
     cache = tempfile.TemporaryDirectory(prefix="skfma_demo_cache_")
     pipeline = make_pipeline(
-        AudioLoader(sr=22050, duration=duration),
+        AudioLoader(sr=SR, duration=duration),
         MelSpectrogram(),
         TemporalStatistics(),
         StandardScaler(),
@@ -98,7 +123,7 @@ def run_demo(
         "svc__C": [1.0, 10.0, 100.0],
         "svc__gamma": ["scale", 1e-3],
     }
-    folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=random_state)
+    folds = StratifiedGroupKFold(n_splits=N_FOLDS, shuffle=True, random_state=random_state)
     search = GridSearchCV(pipeline, grid, cv=folds, n_jobs=n_jobs, verbose=1)
     print_fn(
         f"Grid search on {len(train_paths)} training clips ({len(fma.target_names)} genres, "
@@ -142,6 +167,30 @@ def run_demo(
         "confusion_matrix": matrix,
         "figure_path": figure_path,
     }
+
+
+def _check_sizes(n_clips, n_genres, duration):
+    """Refuse sizes whose splits or cross-validation folds the demo cannot use."""
+    from .datasets import GENRE_STYLES
+
+    if not is_int(n_genres) or not 2 <= n_genres <= len(GENRE_STYLES):
+        raise ParameterError(
+            f"n_genres must be an int from 2 to {len(GENRE_STYLES)}; got {n_genres!r}."
+        )
+    check_int("n_clips", n_clips)
+    if n_clips < MIN_CLIPS_PER_GENRE * n_genres:
+        raise ParameterError(
+            f"n_clips must be at least {MIN_CLIPS_PER_GENRE} per genre "
+            f"({MIN_CLIPS_PER_GENRE * n_genres} for n_genres={n_genres}), so that every genre "
+            f"has a validation, a test and two training artists for the {N_FOLDS} "
+            f"artist-grouped folds; got {n_clips!r}."
+        )
+    check_positive("duration", duration)
+    if duration < N_FFT / SR:
+        raise ParameterError(
+            f"duration must be at least {N_FFT / SR:.4f} s (one {N_FFT}-sample STFT window at "
+            f"{SR} Hz); got {duration!r}."
+        )
 
 
 def _make_or_reuse_dataset(root, n_clips, n_genres, duration, random_state, print_fn):

@@ -1,8 +1,25 @@
-"""The ``skfma`` command line. Each subcommand calls one public function."""
+"""The ``skfma`` command line. Each subcommand calls one public function.
+
+A user error (a missing or unreadable file, a corrupt or wrong kind of model,
+a bad option value, an output folder that cannot be written) prints one line,
+``skfma COMMAND: error: MESSAGE``, on stderr and makes :func:`main` return 1;
+``--debug`` prints the traceback above that line. Malformed command lines are
+argparse's: usage and message on stderr, exit status 2.
+"""
 
 import argparse
+import os
+import sys
+import tempfile
+import traceback
+
+from .exceptions import AudioDecodeError, SkfmaError
 
 __all__ = ["main"]
+
+
+class _CommandError(SkfmaError):
+    """A user error that the command itself found; its message is the whole report."""
 
 
 def _demo(args):
@@ -16,33 +33,79 @@ def _demo(args):
         n_jobs=args.n_jobs,
         random_state=args.random_state,
     )
+    return 0
 
 
 def _tag(args):
+    from .utils import check_int
+
+    check_int("--top-k", args.top_k)
     if args.model is None:
         from .audio import load_audio
         from .transfer import musicnn_tags
 
-        tags = []
-        for path in args.files:
+        def tag(path):
             waveform, _ = load_audio(path, sr=16000)
-            tags += musicnn_tags(waveform[None], model=args.musicnn, top_k=args.top_k)
-    else:
-        import joblib
+            [clip] = musicnn_tags(waveform[None], model=args.musicnn, top_k=args.top_k)
+            return clip
 
+    else:
         from .models import predict_tags
 
-        model = joblib.load(args.model)
-        tags = predict_tags(model, args.files, top_k=args.top_k, divide_by_prior=not args.no_prior)
-    for path, clip in zip(args.files, tags, strict=True):
+        model = _load_model(args.model)
+
+        def tag(path):
+            [clip] = predict_tags(
+                model, [path], top_k=args.top_k, divide_by_prior=not args.no_prior
+            )
+            return clip
+
+    failed = 0
+    for path in args.files:
+        try:
+            clip = tag(path)
+        except AudioDecodeError as error:
+            failed += 1
+            _report(args, error)
+            continue
         print(path)
         for name, score in clip:
-            print(f"  {name!s:<24} {score:8.3f}")
+            print(f"  {name!s:<24} {score:8.3f}", flush=True)
+    if failed:
+        _report(args, f"{failed} of {len(args.files)} files could not be tagged.")
+        return 1
+    return 0
+
+
+def _load_model(path):
+    """The fitted pipeline saved in ``path``, checked to be one that ``predict_tags`` takes."""
+    import joblib
+    from sklearn.pipeline import Pipeline
+
+    if not os.path.isfile(path):
+        raise _CommandError(f"model file not found: {path!r} (--model).")
+    try:
+        model = joblib.load(path)
+    except Exception as error:  # unpickling a corrupt file can raise any exception
+        raise _CommandError(
+            f"cannot load the model {path!r}: not a joblib-saved model, or saved with other "
+            f"versions of its libraries ({type(error).__name__}: {error})."
+        ) from error
+    pipeline = getattr(model, "best_estimator_", model)
+    classifier = pipeline[-1] if isinstance(pipeline, Pipeline) and len(pipeline) else None
+    if not all(hasattr(classifier, name) for name in ("tag_names_", "class_prior_")):
+        raise _CommandError(
+            f"the model {path!r} is a {type(model).__name__}, not a fitted Pipeline (or search "
+            "of one) that takes audio file paths and ends in an skfma classifier, such as "
+            "AudioLoader -> MelSpectrogram -> ChoiCRNN."
+        )
+    return model
 
 
 def _extract(args):
     from .pipeline import extract_fma
 
+    _check_output_folder(args.out, "--out")
     X, track_ids = extract_fma(
         args.root,
         args.out,
@@ -52,6 +115,48 @@ def _extract(args):
         batch_size=args.batch_size,
     )
     print(f"{args.features} features of {len(track_ids)} tracks, shape {X.shape}, in {args.out}")
+    return 0
+
+
+def _check_output_folder(path, option):
+    """Create the folder ``path`` if needed and check that a file can be written in it."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise _CommandError(
+            f"cannot write to the output folder {path!r} ({option}): {error.strerror or error}."
+        ) from error
+
+
+def _describe(error):
+    """One line saying what went wrong."""
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.strerror}: {error.filename!r}"
+    if isinstance(error, SkfmaError | OSError):
+        return str(error)
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted."
+    return (
+        f"unexpected {type(error).__name__}: {error} (--debug shows where; please report it "
+        "if the input is valid)"
+    )
+
+
+def _report(args, error):
+    """Print ``skfma COMMAND: error: ...`` on stderr, after the traceback with ``--debug``.
+
+    ``error`` is an exception or a message.
+    """
+    if isinstance(error, str):
+        message = error
+    else:
+        if args.debug:
+            traceback.print_exception(error)
+        message = _describe(error)
+    message = " ".join(message.split())  # one line, even for multi-line messages
+    print(f"skfma {args.command}: error: {message}", file=sys.stderr, flush=True)
 
 
 def build_parser():
@@ -59,9 +164,18 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="skfma", description="Music genre classification and tagging for the FMA."
     )
+    debug = {
+        "action": "store_true",
+        "help": "on an error, print the traceback, not only the one-line message",
+    }
+    parser.add_argument("--debug", **debug)
+    # On a subcommand too, without resetting a --debug given before it.
+    sub_debug = argparse.ArgumentParser(add_help=False)
+    sub_debug.add_argument("--debug", default=argparse.SUPPRESS, **debug)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
+        parents=[sub_debug],
         help="classify synthetic genre clips end to end (skfma.run_demo)",
         description="Write synthetic genre clips as a small dataset in the FMA layout "
         "(MP3 files, tracks.csv, artist-grouped splits), grid-search an "
@@ -69,9 +183,13 @@ def build_parser():
         "pipeline on its training split, and report held-out accuracy and a confusion matrix.",
     )
     demo.add_argument("--output-dir", default="skfma_demo", help="default: %(default)s")
-    demo.add_argument("--n-clips", type=int, default=160, help="default: %(default)s")
-    demo.add_argument("--n-genres", type=int, default=8, help="default: %(default)s")
-    demo.add_argument("--duration", type=float, default=5.0, help="seconds; default: %(default)s")
+    demo.add_argument(
+        "--n-clips", type=int, default=160, help="at least 7 per genre; default: %(default)s"
+    )
+    demo.add_argument("--n-genres", type=int, default=8, help="2 to 8; default: %(default)s")
+    demo.add_argument(
+        "--duration", type=float, default=5.0, help="seconds, >= 0.093; default: %(default)s"
+    )
     demo.add_argument(
         "--n-jobs", type=int, default=-1, help="grid-search workers; default: every core"
     )
@@ -79,6 +197,7 @@ def build_parser():
     demo.set_defaults(handler=_demo)
     tag = commands.add_parser(
         "tag",
+        parents=[sub_debug],
         help="print the top tags of audio files (musicnn_tags, or predict_tags of your model)",
         description="Print each file's top tags with their scores. Without --model, the "
         "pretrained musicnn tagger that ships with skfma gives them (skfma.transfer."
@@ -86,7 +205,9 @@ def build_parser():
         "a fitted pipeline that takes file paths, such as AudioLoader -> MelSpectrogram -> "
         "ChoiCRNN saved with joblib.dump(pipeline, 'model.joblib'), gives them "
         "(skfma.models.predict_tags: probabilities divided by the tags' training priors, "
-        "unless --no-prior). Loading unpickles the file: only load models you trust.",
+        "unless --no-prior). Loading unpickles the file: only load models you trust. A file "
+        "that cannot be decoded is reported on stderr and the others are still tagged; the "
+        "exit status is then 1.",
     )
     tag.add_argument("files", nargs="+", metavar="FILE", help="audio files")
     tag.add_argument("--model", help="a joblib-saved fitted pipeline; default: musicnn")
@@ -105,6 +226,7 @@ def build_parser():
 
     extract = commands.add_parser(
         "extract",
+        parents=[sub_debug],
         help="compute the features of an FMA subset into a folder (skfma.pipeline.extract_fma)",
         description="Read an FMA tree with load_fma, compute one feature set of every track "
         "clip by clip (a progress bar shows on a terminal), and write OUT/features.npy, "
@@ -123,7 +245,26 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the ``skfma`` command; returns the exit status."""
+    """Run the ``skfma`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after ``skfma``; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 after a user error (reported on stderr in one line),
+        130 when interrupted. A malformed command line exits through argparse
+        (``SystemExit`` with status 2).
+    """
     args = build_parser().parse_args(argv)
-    args.handler(args)
-    return 0
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt as interrupt:
+        _report(args, interrupt)
+        return 130
+    except Exception as error:  # every failure becomes one line; --debug adds the traceback
+        _report(args, error)
+        return 1

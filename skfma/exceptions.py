@@ -6,7 +6,13 @@ every failure that skfma itself reports.
 
 import os
 
-__all__ = ["SkfmaError", "AudioDecodeError", "DownloadError", "ParameterError"]
+__all__ = [
+    "SkfmaError",
+    "AudioDecodeError",
+    "DownloadError",
+    "MetadataError",
+    "ParameterError",
+]
 
 
 class SkfmaError(Exception):
@@ -49,3 +55,39 @@ class DownloadError(SkfmaError, OSError):
 
     The message names the URL or the file. It is also an :class:`OSError`.
     """
+
+
+class MetadataError(SkfmaError, ValueError):
+    """A metadata table (such as the FMA's ``tracks.csv``) is unreadable or malformed.
+
+    It is also a :class:`ValueError`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file at fault.
+    reason : str
+        What is wrong with it, in words.
+    column : str, tuple or None, default=None
+        The column at fault, if one is (``('set', 'subset')`` for a table
+        with two header rows).
+
+    Attributes
+    ----------
+    path : str
+        The file at fault.
+    reason : str
+        What is wrong.
+    column : str, tuple or None
+        The column at fault.
+    """
+
+    def __init__(self, path, reason, column=None):
+        self.path = os.fspath(path)
+        self.reason = reason
+        self.column = column
+        where = "" if column is None else f", column {column!r}"
+        super().__init__(f"metadata file {self.path!r}{where}: {reason}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason, self.column)

@@ -7,16 +7,23 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..audio._load import open_audio
-from ..exceptions import AudioDecodeError, ParameterError
+from ..exceptions import AudioDecodeError, MetadataError, ParameterError
 from ..utils import check_choice, check_int, names_its_errors
-from ._metadata import SUBSETS, find_metadata_dir, load_fma_metadata
+from ._metadata import (
+    SPLIT_COLUMN,
+    SPLITS,
+    SUBSET_COLUMN,
+    SUBSETS,
+    _read_genres,
+    _read_tracks,
+    find_metadata_dir,
+    table_file,
+)
 
 __all__ = ["load_fma", "fma_audio_path", "NO_AUDIO_CLIPS", "SHORT_CLIPS"]
 
 #: Audio subsets: the three nested clip subsets and ``full`` (whole tracks of ``large``).
 AUDIO_SUBSETS = (*SUBSETS, "full")
-
-SPLITS = ("training", "validation", "test")
 
 TARGETS = ("genre_top", "genres", "genres_all", "first_genre")
 
@@ -59,8 +66,12 @@ def load_fma(
     its zero-padded id and ``NNN`` the first three digits. Tracks come in the
     order of ``tracks.csv`` (increasing id).
 
-    Tracks are left out, and listed in ``excluded`` with the reason, when they
-    have no label for ``target``, when their label is not among the
+    The metadata is read and checked as :func:`load_fma_metadata` does. Tracks
+    are left out, and listed in ``excluded`` with the reason, when their
+    ``('set', 'subset')`` or ``('set', 'split')`` in ``tracks.csv`` is missing
+    or unknown (such a track could belong to any selection, so it is listed by
+    every one its known values allow), when they have no label for ``target``,
+    when their label is not among the
     ``n_top_genres`` most frequent, when they are known bad clips of the
     released data (``NO_AUDIO_CLIPS``: no audio; ``SHORT_CLIPS``: far shorter
     than 30 s, kept with ``keep_short_clips=True``; neither applies to the
@@ -118,7 +129,11 @@ shape (n_clips, n_labels)
             order (the indicator columns) for multi-label ones.
         track_ids : ndarray of int64, shape (n_clips,)
         artist_ids : ndarray of int64, shape (n_clips,)
-            Groups for :class:`~sklearn.model_selection.GroupKFold`.
+            Groups for :class:`~sklearn.model_selection.GroupKFold`. A track
+            whose artist id is missing in ``tracks.csv`` is its own group,
+            ``-track_id`` (artist ids are positive, so it meets no other
+            track): pooling such tracks in one group would make one huge
+            fake artist, and assigning them to none is impossible.
         split : ndarray of str, shape (n_clips,)
             Each track's FMA split.
         tracks : pandas.DataFrame, shape (n_clips, 52)
@@ -139,6 +154,17 @@ shape (n_clips, n_labels)
         If the metadata or the audio folder is missing; the message names it.
     ParameterError
         If a parameter is invalid.
+    MetadataError
+        If ``tracks.csv`` or ``genres.csv`` is malformed (see
+        :func:`load_fma_metadata`), or a track lists a genre id that
+        ``genres.csv`` lacks; the message names the file and the column.
+
+    Warns
+    -----
+    UserWarning
+        For tracks with a missing or unknown subset or split, or a missing
+        artist id, and, with ``check_files=True``, for missing or undecodable
+        files.
 
     See Also
     --------
@@ -167,20 +193,25 @@ shape (n_clips, n_labels)
         raise FileNotFoundError(
             f"FMA audio folder not found: {audio_dir!r} (fetch_fma({subset!r}) downloads it)."
         )
-    metadata = load_fma_metadata(metadata_dir)
-    tracks, genres = metadata.tracks, metadata.genres
+    unusable = {}
+    tracks_file = table_file(metadata_dir, "tracks")
+    tracks = _read_tracks(tracks_file, unusable)
+    genres = _read_genres(table_file(metadata_dir, "genres"))
 
     level = "large" if subset == "full" else subset
-    tracks = tracks[tracks["set", "subset"] <= level]
+    subsets = tracks[SUBSET_COLUMN]
+    tracks = tracks[((subsets <= level) | subsets.isna()).to_numpy()]
     reasons = _known_bad_reasons(tracks.index, subset, keep_short_clips)
-    labels, target_names = _labels(tracks, genres, target, reasons)
+    reasons.update({tid: reason for tid, reason in unusable.items() if tid in tracks.index})
+    labels, target_names = _labels(tracks, genres, target, reasons, tracks_file)
     labels, target_names, dropped = _keep_top(
         labels, target_names, tracks.index, n_top_genres, reasons
     )
 
-    in_split = tracks["set", "split"].isin(splits).to_numpy()
-    excluded = {int(tid): reasons[tid] for tid in tracks.index[in_split] if tid in reasons}
-    keep = in_split & ~tracks.index.isin(list(reasons))
+    split_of = tracks[SPLIT_COLUMN]
+    selected = (split_of.isin(splits) | split_of.isna()).to_numpy()
+    excluded = {int(tid): reasons[tid] for tid in tracks.index[selected] if tid in reasons}
+    keep = selected & ~tracks.index.isin(list(reasons))
     tracks, labels = tracks[keep], labels[keep]
     filenames = np.array(
         [fma_audio_path(audio_dir, track_id) for track_id in tracks.index], dtype=object
@@ -193,7 +224,7 @@ shape (n_clips, n_labels)
         target=labels,
         target_names=target_names,
         track_ids=tracks.index.to_numpy(dtype=np.int64),
-        artist_ids=tracks["artist", "id"].to_numpy(dtype=np.int64),
+        artist_ids=_artist_groups(tracks),
         split=tracks["set", "split"].to_numpy(dtype=object),
         tracks=tracks,
         genres=genres,
@@ -215,6 +246,13 @@ def _check_split(split):
     return splits
 
 
+def _artist_groups(tracks):
+    """The artist id of each track, ``-track_id`` where it is missing (its own group)."""
+    artists = tracks["artist", "id"].to_numpy(dtype=np.float64)
+    own = -tracks.index.to_numpy(dtype=np.float64)
+    return np.where(np.isnan(artists), own, artists).astype(np.int64)
+
+
 def _known_bad_reasons(track_ids, subset, keep_short_clips):
     """Track id -> reason for the known bad clips among ``track_ids``."""
     if subset == "full":
@@ -234,11 +272,12 @@ def _known_bad_reasons(track_ids, subset, keep_short_clips):
     return reasons
 
 
-def _labels(tracks, genres, target, reasons):
+def _labels(tracks, genres, target, reasons, tracks_file):
     """Labels of every track of ``tracks`` (same order) and their names.
 
     Tracks without a label get a reason in ``reasons`` (a dict, updated in place)
-    unless they already have one.
+    unless they already have one. A genre id that ``genres`` lacks is a
+    :class:`MetadataError` naming ``tracks_file`` and the column.
 
     Returns
     -------
@@ -258,9 +297,14 @@ def _labels(tracks, genres, target, reasons):
     for tid, ids in zip(tracks.index, lists, strict=True):
         if not ids:
             reasons.setdefault(tid, f"no genre listed in ('track', {column!r})")
-        for genre_id in ids:
-            if genre_id not in titles.index:
-                raise ValueError(f"track {tid} lists genre {genre_id}, which genres.csv lacks.")
+        unknown = [genre_id for genre_id in ids if genre_id not in titles.index]
+        if unknown:
+            raise MetadataError(
+                tracks_file,
+                f"track {tid} lists genre ids {unknown}, which genres.csv "
+                f"({os.path.join(os.path.dirname(tracks_file), 'genres.csv')!r}) lacks.",
+                ("track", column),
+            )
     if target == "first_genre":
         labels = np.array([titles[ids[0]] if ids else None for ids in lists], dtype=object)
         names = sorted({label for label in labels if label is not None})

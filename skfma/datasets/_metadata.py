@@ -1,14 +1,18 @@
 """Reading the FMA metadata tables (``tracks.csv``, ``genres.csv``, ``features.csv``, ...)."""
 
 import ast
+import lzma
 import os
+import warnings
+import zipfile
+import zlib
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..exceptions import ParameterError
-from ..utils import check_choice, names_its_errors
+from ..exceptions import MetadataError, ParameterError
+from ..utils import check_choice, is_int, names_its_errors
 
 __all__ = ["load_fma_metadata", "find_metadata_dir"]
 
@@ -18,6 +22,13 @@ TABLES = ("features", "echonest", "genres", "tracks")
 #: The subsets, smallest first: each is contained in the next.
 SUBSETS = ("small", "medium", "large")
 
+#: The FMA splits (each artist is in one).
+SPLITS = ("training", "validation", "test")
+
+SUBSET_COLUMN = ("set", "subset")
+SPLIT_COLUMN = ("set", "split")
+ARTIST_COLUMN = ("artist", "id")
+
 #: ``tracks.csv`` columns stored as Python-literal lists.
 LIST_COLUMNS = (
     ("track", "tags"),
@@ -26,6 +37,9 @@ LIST_COLUMNS = (
     ("track", "genres"),
     ("track", "genres_all"),
 )
+
+#: The list columns holding genre ids.
+GENRE_LIST_COLUMNS = (("track", "genres"), ("track", "genres_all"))
 
 #: ``tracks.csv`` columns holding dates.
 DATE_COLUMNS = (
@@ -47,10 +61,33 @@ CATEGORY_COLUMNS = (
     ("artist", "bio"),
 )
 
+#: The ``tracks.csv`` columns that :func:`load_fma_metadata` and :func:`load_fma` need.
+TRACKS_REQUIRED = (
+    SUBSET_COLUMN,
+    SPLIT_COLUMN,
+    ARTIST_COLUMN,
+    *LIST_COLUMNS,
+    *DATE_COLUMNS,
+    *CATEGORY_COLUMNS,
+)
+
+#: ``genres.csv``'s columns (its index is ``genre_id``).
+GENRES_COLUMNS = ("#tracks", "parent", "title", "top_level")
+
+#: The header of each layout: number of header rows, index name, description for errors.
+TRACKS_HEADER = (
+    2,
+    "track_id",
+    "two header rows (',album,album,...' and ',comments,date_created,...') then a "
+    "'track_id,,,...' row",
+)
+GENRES_HEADER = (1, "genre_id", "one header row 'genre_id,#tracks,parent,title,top_level'")
+THREE_HEADERS = (3, "track_id", "three header rows then a 'track_id,,,...' row")
+
 
 @names_its_errors
 def load_fma_metadata(root_or_file, *, tables=("tracks", "genres"), kind=None):
-    """Read FMA metadata tables as the FMA reference ``utils.load`` does.
+    """Read FMA metadata tables as the FMA reference ``utils.load`` does, checking them.
 
     ``tracks.csv`` has two header rows (``('track', 'title')``, ...) and the
     index ``track_id``. Its list columns (``('track', 'genres')``,
@@ -64,6 +101,18 @@ def load_fma_metadata(root_or_file, *, tables=("tracks", "genres"), kind=None):
     indexed by ``genre_id`` (columns ``#tracks``, ``parent``, ``title``,
     ``top_level``; roots have ``parent == 0``). ``features.csv`` and
     ``echonest.csv`` have three header rows and the index ``track_id``.
+
+    Every table is checked as it is read: its header rows, unique positive
+    integer ids, and for ``tracks.csv`` the columns it parses and those
+    :func:`load_fma` needs (``('set', 'subset')``, ``('set', 'split')``,
+    ``('artist', 'id')``), for ``genres.csv`` its four columns and a title
+    for every genre. In ``tracks.csv``, a subset or split value that is missing or
+    unknown (such as ``'tiny'``) becomes missing (NaN), with a warning naming
+    the file, the column, the values and the tracks: such tracks are in no
+    selection, and :func:`load_fma` lists them in its ``excluded``. A missing
+    ``('artist', 'id')`` stays missing, with a warning (:func:`load_fma` makes
+    each such track its own group); an artist id that is not a positive
+    integer is an error.
 
     Parameters
     ----------
@@ -94,9 +143,18 @@ default=("tracks", "genres")
     ParameterError
         If ``kind`` or ``tables`` is invalid, or the table of a file cannot be
         inferred from its name.
-    ValueError
-        If a list or date column of ``tracks.csv`` cannot be parsed; the
-        message names the file, the column and the track.
+    MetadataError
+        If a file is empty, binary, truncated or not a CSV table, lacks a
+        header row or a required column, has repeated or non-integer ids, or
+        a cell that cannot be parsed (a list, a date, an artist id); the
+        message names the file and, where there is one, the column and the
+        track. It is also a :class:`ValueError`.
+
+    Warns
+    -----
+    UserWarning
+        For tracks whose subset or split is missing or unknown, or whose
+        artist id is missing.
 
     See Also
     --------
@@ -126,11 +184,22 @@ default=("tracks", "genres")
     directory = find_metadata_dir(path)
     metadata = Bunch(directory=directory)
     for table in tables:
-        file = os.path.join(directory, f"{table}.csv")
-        if not os.path.exists(file):
-            raise FileNotFoundError(f"FMA metadata table {table!r} not found: {file!r}")
-        metadata[table] = _READERS[table](file)
+        metadata[table] = _READERS[table](table_file(directory, table))
     return metadata
+
+
+def table_file(directory, table):
+    """The file of ``table`` (``"tracks"``, ...) in the metadata folder ``directory``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If it does not exist; the message names the table and the file.
+    """
+    file = os.path.join(directory, f"{table}.csv")
+    if not os.path.exists(file):
+        raise FileNotFoundError(f"FMA metadata table {table!r} not found: {file!r}")
+    return file
 
 
 def find_metadata_dir(path):
@@ -172,47 +241,213 @@ def _infer_table(path):
     )
 
 
-def _read_tracks(path):
-    """``tracks.csv``: two header rows, list, date, subset and categorical columns parsed."""
-    tracks = pd.read_csv(path, index_col=0, header=[0, 1])
+def _read_tracks(path, unusable=None):
+    """``tracks.csv``: checked, then its list, date, subset and categorical columns parsed.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    unusable : dict or None, default=None
+        If given, receives track id -> reason for each track whose
+        ``('set', 'subset')`` or ``('set', 'split')`` is missing or unknown.
+
+    Returns
+    -------
+    tracks : pandas.DataFrame
+    """
+    tracks = _read_csv(path, header=[0, 1])
+    _check_header(tracks, path, TRACKS_HEADER)
+    _check_columns(tracks, path, TRACKS_REQUIRED)
+    _check_ids(tracks.index, path)
     for column in LIST_COLUMNS:
         parsed = np.empty(len(tracks), dtype=object)
         for row, (track_id, value) in enumerate(tracks[column].items()):
             parsed[row] = _parse_list(value, path, column, track_id)
         tracks[column] = parsed
     for column in DATE_COLUMNS:
-        try:
-            tracks[column] = pd.to_datetime(tracks[column], format="ISO8601")
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"{path!r}: cannot parse dates of column {column}: {error}") from None
+        tracks[column] = _parse_dates(tracks[column], path, column)
+    unusable = {} if unusable is None else unusable
+    for column, allowed in (SUBSET_COLUMN, SUBSETS), (SPLIT_COLUMN, SPLITS):
+        _blank_unknown_values(tracks, path, column, allowed, unusable)
+    _check_artist_ids(tracks, path)
     subsets = pd.CategoricalDtype(categories=list(SUBSETS), ordered=True)
-    tracks["set", "subset"] = tracks["set", "subset"].astype(subsets)
+    tracks[SUBSET_COLUMN] = tracks[SUBSET_COLUMN].astype(subsets)
     for column in CATEGORY_COLUMNS:
         tracks[column] = tracks[column].astype("category")
     return tracks
 
 
+def _parse_dates(values, path, column):
+    """A date column as datetimes; a cell that is not an ISO 8601 date is named in the error."""
+    dates = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    bad = dates.isna() & values.notna()
+    if bad.any():
+        shown = [f"track {tid}: {value!r}" for tid, value in values[bad].items()]
+        raise MetadataError(path, f"cannot parse dates: {_some(shown)}.", column)
+    return dates
+
+
+def _read_csv(path, header):
+    """``pandas.read_csv`` with the track or genre ids as index; a malformed file names itself.
+
+    Errors of the file system (no permission, ...) pass unchanged.
+    """
+    try:
+        return pd.read_csv(path, index_col=0, header=header)
+    except pd.errors.EmptyDataError:
+        reason = "the file is empty"
+    except UnicodeDecodeError:
+        reason = "not a text (UTF-8) CSV file: it holds binary data"
+    except OSError as error:
+        if error.errno is not None:
+            raise
+        reason = f"cannot decompress it ({error})"
+    except (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as error:
+        reason = f"cannot decompress it, it may be truncated ({error})"
+    except ValueError as error:  # pandas' ParserError among others
+        reason = f"not a readable CSV table ({' '.join(str(error).split())})"
+    raise MetadataError(path, reason)
+
+
+def _check_header(table, path, expected):
+    """Refuse a table without the header rows ``expected`` describes (column levels, index name)."""
+    n_levels, index_name, description = expected
+    levels = [table.columns.get_level_values(level) for level in range(table.columns.nlevels)]
+    blank = [
+        str(name)
+        for level in levels
+        for name in level
+        if not isinstance(name, str) or not name or name.startswith("Unnamed: ")
+    ]
+    if table.columns.nlevels != n_levels or table.index.name != index_name or blank:
+        found = f" (blank or missing header cells: {_some(blank)})" if blank else ""
+        raise MetadataError(
+            path,
+            f"its header rows are not those of an FMA table: expected {description}{found}.",
+        )
+
+
+def _check_columns(table, path, required):
+    """Refuse a table that lacks one of the ``required`` columns; the message lists every one."""
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise MetadataError(
+            path,
+            f"required column{'s' if len(missing) > 1 else ''} missing: "
+            f"{_some([repr(column) for column in missing], 10)}.",
+        )
+
+
+def _check_ids(index, path):
+    """Refuse ids (the index column) that are not unique positive integers."""
+    name = index.name
+    numbers = pd.to_numeric(pd.Series(index, dtype=object), errors="coerce")
+    bad = numbers.isna() | (numbers % 1 != 0) | (numbers <= 0)
+    if bad.any():
+        raise MetadataError(
+            path, f"ids must be positive integers; got {_some(list(index[bad.to_numpy()]))}.", name
+        )
+    duplicated = index[index.duplicated()].unique()
+    if len(duplicated):
+        raise MetadataError(path, f"ids must be unique; repeated: {_some(list(duplicated))}.", name)
+
+
+def _blank_unknown_values(tracks, path, column, allowed, unusable):
+    """Make values of ``column`` outside ``allowed`` missing; record and warn about their tracks."""
+    values = tracks[column].astype(object)
+    bad = ~values.isin(allowed).to_numpy()
+    if not bad.any():
+        return
+    choices = ", ".join(map(repr, allowed))
+    for track_id, value in values[bad].items():
+        what = "is missing" if pd.isna(value) else f"is {value!r}, not one of {choices}"
+        unusable.setdefault(int(track_id), f"its {column} in {path!r} {what}")
+    found = sorted({"(missing)" if pd.isna(value) else repr(value) for value in values[bad]})
+    warnings.warn(
+        f"{path!r}, column {column!r}: {bad.sum()} tracks have a value missing or not one of "
+        f"{choices} ({_some(found)}; tracks {_some(list(values.index[bad]))}). They are in no "
+        "selection of load_fma, which lists them in its excluded.",
+        UserWarning,
+        stacklevel=5,
+    )
+    tracks[column] = values.where(~bad)
+
+
+def _check_artist_ids(tracks, path):
+    """Refuse artist ids that are not positive integers; warn about missing ones.
+
+    A missing artist id stays missing (NaN) in the table; :func:`load_fma`
+    makes each such track its own group.
+    """
+    raw = tracks[ARTIST_COLUMN]
+    ids = pd.to_numeric(raw, errors="coerce")
+    bad = (ids.isna() & raw.notna()) | (ids.notna() & ((ids % 1 != 0) | (ids <= 0)))
+    if bad.any():
+        shown = [f"track {tid}: {value!r}" for tid, value in raw[bad].items()]
+        raise MetadataError(
+            path, f"artist ids must be positive integers; got {_some(shown)}.", ARTIST_COLUMN
+        )
+    missing = ids.isna()
+    if missing.any():
+        warnings.warn(
+            f"{path!r}, column {ARTIST_COLUMN!r}: {missing.sum()} tracks have no artist id "
+            f"(tracks {_some(list(ids.index[missing]))}). load_fma makes each its own group "
+            "(artist_ids = -track_id).",
+            UserWarning,
+            stacklevel=5,
+        )
+    tracks[ARTIST_COLUMN] = ids if missing.any() else ids.astype(np.int64)
+
+
+def _some(values, limit=5):
+    """The first ``limit`` values, comma-separated, with ``...`` when there are more."""
+    shown = ", ".join(map(str, values[:limit]))
+    return f"{shown}, ... ({len(values)} in all)" if len(values) > limit else shown
+
+
 def _parse_list(value, path, column, track_id):
-    """A list column's cell: ``"[21, 76]"`` -> ``[21, 76]``; a missing cell -> ``[]``."""
+    """A list column's cell: ``"[21, 76]"`` -> ``[21, 76]``; a missing cell -> ``[]``.
+
+    The genre columns must list integers (genre ids).
+    """
     if not isinstance(value, str):
         if pd.isna(value):
             return []
-        raise ValueError(f"{path!r}: column {column} of track {track_id} is not a list: {value!r}")
-    try:
-        parsed = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
         parsed = None
+    else:
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            parsed = None
     if not isinstance(parsed, list):
-        raise ValueError(f"{path!r}: column {column} of track {track_id} is not a list: {value!r}")
+        raise MetadataError(path, f"track {track_id} is not a list: {value!r}", column)
+    if column in GENRE_LIST_COLUMNS and not all(is_int(genre_id) for genre_id in parsed):
+        raise MetadataError(path, f"track {track_id} is not a list of genre ids: {value!r}", column)
     return parsed
 
 
 def _read_genres(path):
-    return pd.read_csv(path, index_col=0)
+    """``genres.csv``: checked header, columns, unique ``genre_id`` and titles."""
+    genres = _read_csv(path, header=0)
+    _check_header(genres, path, GENRES_HEADER)
+    _check_columns(genres, path, GENRES_COLUMNS)
+    _check_ids(genres.index, path)
+    titles = genres["title"]
+    untitled = ~titles.map(lambda title: isinstance(title, str) and title != "").to_numpy()
+    if untitled.any():
+        raise MetadataError(
+            path, f"genres without a title: {_some(list(genres.index[untitled]))}.", "title"
+        )
+    return genres
 
 
 def _read_three_headers(path):
-    return pd.read_csv(path, index_col=0, header=[0, 1, 2])
+    """``features.csv`` or ``echonest.csv``: three header rows, then a ``track_id`` row."""
+    table = _read_csv(path, header=[0, 1, 2])
+    _check_header(table, path, THREE_HEADERS)
+    _check_ids(table.index, path)
+    return table
 
 
 _READERS = {

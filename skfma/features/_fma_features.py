@@ -1,15 +1,12 @@
 """FMAFeatures: the 518 handcrafted features of the FMA dataset, exact and fast."""
 
-import ctypes
-import ctypes.util
-import functools
-
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from .._memory import release_free_heap
 from ..exceptions import ParameterError
 from ..utils import check_int, check_n_jobs, check_positive, names_its_errors
 from ._base import WaveformTransformer
@@ -78,25 +75,6 @@ def fma_feature_index(features=None):
     return pd.MultiIndex.from_tuples(tuples, names=["feature", "statistics", "number"])
 
 
-@functools.cache
-def _malloc_trim():
-    """glibc's ``malloc_trim``, or None where the C library has none (macOS, Windows, musl)."""
-    name = ctypes.util.find_library("c")
-    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-
-
-def _release_free_heap():
-    """Give freed heap pages back to the system (glibc only; a no-op elsewhere).
-
-    Thousands of librosa/numpy temporaries of varied sizes fragment the C heap,
-    so that a long extraction's resident memory keeps creeping up although
-    nothing stays allocated; trimming after every batch keeps it flat.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
 def _batch_features(X, sr, groups):
     """Features of a batch of clips, ``(n_clips, n_columns)`` float64, single-threaded."""
     with threadpool_limits(limits=1):
@@ -112,7 +90,7 @@ def _batch_features(X, sr, groups):
             axis=1,
         )
     del per_clip
-    _release_free_heap()
+    release_free_heap()
     return pooled
 
 

@@ -10,6 +10,7 @@ from sklearn.base import TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from .._memory import release_free_heap
 from .._progress import progress_bar
 from ..audio import AudioLoader
 from ..audio._loader import warn_failures
@@ -395,6 +396,7 @@ def _run_batch(steps, paths, identities, cache, on_error):
         for index, identity in enumerate(identities):
             if index not in failed and identity is not None:
                 cache.store(identity, Xt[index])
+    release_free_heap()
     return Xt, failures
 
 

@@ -134,7 +134,9 @@ def test_bad_cells_name_file_column_and_track(fma_like, tmp_path):
     empty.write_text("".join(lines[:4] + [lines[4].replace(",[]", ",", 1)]))
     assert load_fma_metadata(empty).iloc[0][("album", "tags")] == []  # a missing list is empty
     bad.write_text("".join(lines[:4] + [lines[4].replace("2017-", "the year 2017-", 1)]))
-    with pytest.raises(ValueError, match=r"tracks\.csv.*cannot parse dates.*date_created"):
+    with pytest.raises(
+        ValueError, match=rf"tracks\.csv.*date_created'\): cannot parse dates: track {track_id}"
+    ):
         load_fma_metadata(bad)
 
 

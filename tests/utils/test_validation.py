@@ -61,5 +61,5 @@ def test_check_dropout_and_top_db():
             check_dropout(bad)
     assert check_top_db(None) is None and check_top_db(0) == 0
     for bad in (-1, True, "80"):
-        with pytest.raises(ParameterError, match="top_db must be None or a number >= 0"):
+        with pytest.raises(ParameterError, match="top_db must be None or a finite number >= 0"):
             check_top_db(bad)
