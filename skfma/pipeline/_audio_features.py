@@ -23,9 +23,9 @@ __all__ = ["AudioFeatures", "make_audio_features"]
 
 ON_ERROR = ("raise", "warn")
 
-#: Most clips per task when ``batch_size`` is None: small enough for progress, resumption and
-#: bounded worker memory (16 decoded 30 s clips at 22.05 kHz take 42 MB), large enough to
-#: amortise a task's overhead.
+#: Most clips per task when ``batch_size`` is None: small enough for progress and bounded
+#: worker memory (a worker holds a batch's outputs, 16 log-mels of 30 s take 11 MB), large
+#: enough to amortise a task's overhead.
 DEFAULT_BATCH_SIZE = 16
 
 #: Tasks per worker at least, when ``batch_size`` is None, so that the last ones balance.
@@ -66,8 +66,8 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         ``joblib.parallel_config(backend="dask")``.
     batch_size : int or None, default=None
         Clips per task; ``None`` means 16, or fewer so that each worker gets
-        at least 4 tasks (the workers then finish together). A worker holds
-        one batch's waveforms and outputs.
+        at least 4 tasks (the workers then finish together). A worker runs
+        the steps on one clip at a time and holds one batch's outputs.
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Folder of the per-clip cache (and of 3-D outputs); ``None`` caches
         nothing. A ``joblib.Memory`` contributes its ``location``. Share it
@@ -222,7 +222,13 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         steps = _worker_steps(self.steps)
         jobs = (
             delayed(_run_batch)(
-                steps, paths[rows], [identities[row] for row in rows], cache, self.on_error
+                steps,
+                paths[rows],
+                [identities[row] for row in rows],
+                cache,
+                self.on_error,
+                shape,
+                dtype,
             )
             for rows in batches
         )
@@ -369,35 +375,40 @@ def _worker_steps(steps):
     return copies
 
 
-def _run_batch(steps, paths, identities, cache, on_error):
-    """Decode a batch of files and run the steps; store each decoded clip's output.
+def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
+    """Run the steps on a batch of files, one file at a time; store each clip's output.
+
+    One file at a time: a worker holds one decoded clip, not a batch of them,
+    and each clip's output is cached as soon as it is computed, so that an
+    interruption loses at most the clip in progress.
 
     Returns
     -------
-    values : ndarray, shape (len(paths), ...)
+    values : ndarray, shape (len(paths), *shape)
         Zeros in the rows of failed files.
     failures : list of (int, str, str)
         ``(index in the batch, path, reason)``.
     """
     loader = steps[0][1].set_params(on_error="warn")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", r"\d+ of \d+ audio files could not be decoded")
-        Xt = loader.transform(paths)
-    failures = loader.failures_
-    if failures and on_error == "raise":
-        _, path, reason = failures[0]
-        raise AudioDecodeError(path, reason)
-    for _, step in steps[1:]:
-        Xt = step.transform(Xt)
-    Xt = np.asarray(Xt)
-    failed = [index for index, _, _ in failures]
-    Xt[failed] = 0
-    if cache is not None:
-        for index, identity in enumerate(identities):
-            if index not in failed and identity is not None:
-                cache.store(identity, Xt[index])
+    values = np.zeros((len(paths), *shape), dtype)
+    failures = []
+    for index, (path, identity) in enumerate(zip(paths, identities, strict=True)):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"1 of 1 audio files could not be decoded")
+            Xt = loader.transform([path])
+        if loader.failures_:
+            [(_, _, reason)] = loader.failures_
+            if on_error == "raise":
+                raise AudioDecodeError(path, reason)
+            failures.append((index, path, reason))
+            continue
+        for _, step in steps[1:]:
+            Xt = step.transform(Xt)
+        values[index] = Xt[0]
+        if cache is not None and identity is not None:
+            cache.store(identity, values[index])
     release_free_heap()
-    return Xt, failures
+    return values, failures
 
 
 def _fill_from_cache(out, cache, identities, shape, dtype):

@@ -212,7 +212,7 @@ def test_an_error_leaves_no_partial_output_file(clip_files, mel_steps, tmp_path)
             [*paths[:5], str(tmp_path / "missing.wav")]
         )
     assert not [name for _, _, names in os.walk(tmp_path) for name in names if ".tmp" in name]
-    assert len(cache_entries(tmp_path)) == 4  # the finished batches are kept
+    assert len(cache_entries(tmp_path)) == 5  # every clip computed before the failure is kept
 
 
 def test_a_net_trains_from_a_memory_mapped_output_without_reading_it_whole(tmp_path):
