@@ -28,7 +28,7 @@ class DNNClassifier(NeuralClassifier):
         Clips per batch.
     segment_length : int or None, default=None
         Windows of spectrogram input (see :class:`NeuralClassifier`).
-    criterion, optimizer, train_split, callbacks, segment_hop, segment_aggregate, \
+    criterion, optimizer, train_split, callbacks, segment_hop, n_segments, segment_aggregate, \
 augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
         As in :class:`NeuralClassifier`.
 
@@ -89,7 +89,7 @@ class KostrzewaCNN(NeuralClassifier):
     segment_length : int or None, default=None
         Train on windows of this many frames (e.g. 128) and predict a clip
         from its windows; ``None`` feeds whole clips.
-    criterion, optimizer, train_split, callbacks, segment_hop, segment_aggregate, \
+    criterion, optimizer, train_split, callbacks, segment_hop, n_segments, segment_aggregate, \
 augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
         As in :class:`NeuralClassifier`.
 
@@ -152,7 +152,7 @@ class UNetEncoderCNN(NeuralClassifier):
         Tiles per batch.
     segment_length : int or None, default=128
         Tile length in frames; ``None`` feeds whole clips.
-    criterion, optimizer, train_split, callbacks, segment_hop, segment_aggregate, \
+    criterion, optimizer, train_split, callbacks, segment_hop, n_segments, segment_aggregate, \
 augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
         As in :class:`NeuralClassifier`.
 

@@ -42,7 +42,7 @@ class ChoiCRNN(NeuralClassifier):
         Passes over the training data.
     batch_size : int, default=32
         Clips (or windows) per batch.
-    criterion, optimizer, train_split, callbacks, segment_length, segment_hop, \
+    criterion, optimizer, train_split, callbacks, segment_length, segment_hop, n_segments, \
 segment_aggregate, augment, iterator_train__shuffle, warm_start, random_state, verbose, \
 device, **kwargs
         As in :class:`NeuralClassifier`.

@@ -20,7 +20,7 @@ from skorch.dataset import Dataset, unpack_data
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
-from ._segments import AGGREGATES, ClipWindows, aggregate_windows
+from ._segments import AGGREGATES, ClipWindows, aggregate_windows, window_starts
 
 __all__ = ["NeuralClassifier"]
 
@@ -101,6 +101,12 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         Frames (or samples) between window starts; ``None`` means
         ``segment_length`` (no overlap). Trailing frames that do not fill a
         window are not used.
+    n_segments : int or None, default=None
+        Cut each clip into exactly this many windows instead, spread evenly
+        from its first frame to its last (overlapping, or with gaps, as the
+        clip's length requires), e.g. the U-Net report's 3 tiles of 128
+        frames; excludes ``segment_hop``. :meth:`predict_segments` and
+        :meth:`score_segments` give every window's prediction.
     segment_aggregate : {"mean", "max", "sum"}, default="mean"
         How a clip's window probabilities are combined. ``"sum"`` is the rule
         of Zhang et al.: ``predict_proba`` then returns scores from 0 to the
@@ -195,6 +201,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         use_caching=False,
         segment_length=None,
         segment_hop=None,
+        n_segments=None,
         segment_aggregate="mean",
         augment=None,
         iterator_train__shuffle=True,
@@ -206,6 +213,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     ):
         self.segment_length = segment_length
         self.segment_hop = segment_hop
+        self.n_segments = n_segments
         self.segment_aggregate = segment_aggregate
         self.augment = augment
         self.random_state = random_state
@@ -331,6 +339,12 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             raise ParameterError("module is required (a torch module class or instance); got None.")
         check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
+        check_positive("n_segments", self.n_segments, allow_none=True, integer=True)
+        if self.n_segments is not None and self.segment_hop is not None:
+            raise ParameterError(
+                f"give segment_hop or n_segments, not both; got segment_hop={self.segment_hop!r} "
+                f"and n_segments={self.n_segments!r}."
+            )
         check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
         check_positive("lr", self.lr)
         check_int("max_epochs", self.max_epochs, minimum=0)
@@ -554,8 +568,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         here. In training, a last batch of one example is dropped (batch norm).
         """
         if self.segment_length is not None and not isinstance(dataset, ClipWindows):
-            n_frames = unpack_data(dataset[0])[0].shape[-1]
-            dataset = ClipWindows(dataset, n_frames, self.segment_length, self._hop())
+            dataset = self._windows(dataset, unpack_data(dataset[0])[0].shape[-1])
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
@@ -623,7 +636,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         X = self._check_input_shape(X, reset=False)
         data, n_windows = X, 1
         if self.segment_length is not None:
-            data = ClipWindows(self.get_dataset(X), X.shape[-1], self.segment_length, self._hop())
+            data = self._windows(self.get_dataset(X), X.shape[-1])
             n_windows = data.n_windows
         return super().predict_proba(data).reshape(X.shape[0], n_windows, -1)
 
@@ -649,10 +662,56 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             return (aggregate_windows(windows, how) >= 0.5).astype(self._label_dtype)
         return self.classes_[aggregate_windows(windows, self.segment_aggregate).argmax(axis=1)]
 
+    @names_its_errors
+    def predict_segments(self, X):
+        """The prediction of every window (segment, tile) of every clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, ...)
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray, shape (n_clips, n_windows) or (n_clips, n_windows, n_tags)
+            Each window's label (or 0/1 tags), as if it were a clip;
+            ``n_windows`` is 1 without segments.
+        """
+        windows = self._window_proba(X)
+        if self.multilabel_:
+            return (windows >= 0.5).astype(self._label_dtype)
+        return self.classes_[windows.argmax(axis=2)]
+
+    @names_its_errors
+    def score_segments(self, X, y):
+        """Accuracy over every window of every clip, each carrying its clip's label.
+
+        The report of the U-Net encoder scores its 2,400 test tiles (3 per
+        clip) this way; :meth:`score` scores the clips.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, ...)
+        y : array-like of shape (n_clips,)
+            Labels (a single-label target).
+
+        Returns
+        -------
+        accuracy : float
+            Fraction of windows whose prediction is their clip's label.
+        """
+        if self.multilabel_:
+            raise ValueError("score_segments scores labels; this net was fitted on tags.")
+        return float(np.mean(self.predict_segments(X) == np.asarray(y)[:, None]))
+
     # ------------------------------------------------------------------ helpers
 
-    def _hop(self):
-        return self.segment_length if self.segment_hop is None else self.segment_hop
+    def _windows(self, dataset, n_frames):
+        """The windows of every clip of ``dataset`` (clips of ``n_frames`` frames)."""
+        starts = window_starts(
+            n_frames, self.segment_length, hop=self.segment_hop, n_segments=self.n_segments
+        )
+        return ClipWindows(dataset, n_frames, self.segment_length, starts)
 
     def _window_shape(self):
         """Shape of one module input: the clip shape, or a window's with segments."""
