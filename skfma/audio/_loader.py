@@ -144,7 +144,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         n_samples = self.n_samples_out
         waveforms = np.zeros((len(paths), n_samples), dtype=np.float32)
         jobs = (
-            delayed(_load_window)(path, self.sr, n_samples, self.crop, self.pad_mode)
+            delayed(load_window)(path, self.sr, n_samples, self.crop, self.pad_mode)
             for path in paths
         )
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, return_as="generator")(jobs)
@@ -210,7 +210,7 @@ def warn_failures(failures, n_files):
     )
 
 
-def _load_window(path, sr, n_samples, crop, pad_mode):
+def load_window(path, sr, n_samples, crop, pad_mode):
     """Decode the ``n_samples``-long window of one file, or return its AudioDecodeError.
 
     Returning the error (instead of raising) lets the caller see every failure

@@ -2,10 +2,10 @@
 
 import math
 import os
-import warnings
 
 import numpy as np
 from joblib import Memory, Parallel, delayed, effective_n_jobs
+from sklearn import config_context
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._memory import release_free_heap
 from .._progress import progress_bar
 from ..audio import AudioLoader
-from ..audio._loader import warn_failures
+from ..audio._loader import load_window, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import check_choice, check_int, check_n_jobs, check_paths, names_its_errors
 from ..utils._composition import BaseComposition
@@ -191,7 +191,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         """
         self._check_params()
         paths = check_paths(X)
-        probe = self._probe([(name, clone(step)) for name, step in self.steps])
+        # Fitted copies, once, here: every worker runs the same fitted steps (a random
+        # network's seed, a weights file's checksum are drawn or computed once).
+        steps = [(name, clone(step)) for name, step in self.steps]
+        probe = self._probe(steps)
         shape, dtype = probe.shape[1:], probe.dtype
         identities = [file_identity(path) for path in paths]
         folder = self._memory_folder()
@@ -202,7 +205,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             output = cache.output_file(identities, (len(paths), *shape), dtype)
         out = np.empty((len(paths), *shape), dtype) if output is None else output.array
         try:
-            failures = self._compute(paths, identities, out, cache, shape, dtype)
+            failures = self._compute(steps, paths, identities, out, cache, shape, dtype)
         except BaseException:
             if output is not None:
                 output.discard()
@@ -211,7 +214,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         warn_failures(self.failures_, len(paths))
         return out if output is None else output.publish()
 
-    def _compute(self, paths, identities, out, cache, shape, dtype):
+    def _compute(self, steps, paths, identities, out, cache, shape, dtype):
         """Fill ``out`` from the cache, then batch by batch in the workers; return the failures."""
         todo = _fill_from_cache(out, cache, identities, shape, dtype)
         batch_size = self.batch_size or min(
@@ -219,7 +222,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             max(1, math.ceil(len(todo) / (TASKS_PER_WORKER * effective_n_jobs(self.n_jobs)))),
         )
         batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
-        steps = _worker_steps(self.steps)
+        steps = _worker_steps(steps)
         jobs = (
             delayed(_run_batch)(
                 steps,
@@ -320,8 +323,9 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         """Fit ``steps`` on one clip of silence and return their output, shape (1, ...)."""
         loader = steps[0][1]
         Xt = np.zeros((1, loader.fit([os.devnull]).n_samples_out), dtype=np.float32)
-        for _, step in steps[1:]:
-            Xt = step.fit_transform(Xt)
+        with config_context(transform_output="default"):  # arrays between the steps, always
+            for _, step in steps[1:]:
+                Xt = step.fit_transform(Xt)
         return np.asarray(Xt)
 
     def __sklearn_tags__(self):
@@ -365,14 +369,18 @@ def make_audio_features(*steps, **kwargs):
 
 
 def _worker_steps(steps):
-    """Copies of the steps to send to the workers: no nested parallelism, failures collected."""
-    copies = []
-    for name, step in steps:
-        step = clone(step)
+    """The fitted steps as the workers run them: the loader's settings, then the others.
+
+    Steps with ``n_jobs`` run single-process inside a worker (no nested parallelism).
+    """
+    loader = steps[0][1]
+    settings = (loader.sr, loader.n_samples_out, loader.crop, loader.pad_mode)
+    others = []
+    for name, step in steps[1:]:
         if "n_jobs" in step.get_params(deep=False):
             step.set_params(n_jobs=None)
-        copies.append((name, step))
-    return copies
+        others.append((name, step))
+    return settings, others
 
 
 def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
@@ -382,6 +390,17 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
     and each clip's output is cached as soon as it is computed, so that an
     interruption loses at most the clip in progress.
 
+    Parameters
+    ----------
+    steps : tuple
+        ``(loader settings, fitted later steps)`` from :func:`_worker_steps`.
+    paths, identities : sequence
+        The batch's files and their :func:`~skfma.pipeline._cache.file_identity`.
+    cache : ClipCache or None
+    on_error : {"raise", "warn"}
+    shape, dtype
+        One clip's output, as the probe gave it.
+
     Returns
     -------
     values : ndarray, shape (len(paths), *shape)
@@ -389,22 +408,21 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
     failures : list of (int, str, str)
         ``(index in the batch, path, reason)``.
     """
-    loader = steps[0][1].set_params(on_error="warn")
+    settings, others = steps
     values = np.zeros((len(paths), *shape), dtype)
     failures = []
     for index, (path, identity) in enumerate(zip(paths, identities, strict=True)):
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", r"1 of 1 audio files could not be decoded")
-            Xt = loader.transform([path])
-        if loader.failures_:
-            [(_, _, reason)] = loader.failures_
+        waveform = load_window(path, *settings)
+        if isinstance(waveform, AudioDecodeError):
             if on_error == "raise":
-                raise AudioDecodeError(path, reason)
-            failures.append((index, path, reason))
+                raise waveform
+            failures.append((index, path, waveform.reason))
             continue
-        for _, step in steps[1:]:
-            Xt = step.transform(Xt)
-        values[index] = Xt[0]
+        Xt = waveform[None]
+        with config_context(transform_output="default"):  # arrays between the steps, always
+            for _, step in others:
+                Xt = step.transform(Xt)
+        values[index] = np.asarray(Xt)[0]
         if cache is not None and identity is not None:
             cache.store(identity, values[index])
     release_free_heap()

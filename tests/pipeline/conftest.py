@@ -3,6 +3,7 @@
 import pytest
 
 import skfma.audio._loader
+import skfma.pipeline._audio_features
 from skfma import AudioLoader, MelSpectrogram, TemporalStatistics
 from skfma.datasets import make_genre_clips
 
@@ -35,13 +36,15 @@ def mel_steps():
 
 @pytest.fixture
 def decodes(monkeypatch):
-    """Count the files AudioLoader decodes in this process (``n_jobs=None`` runs here)."""
+    """Count the files decoded in this process (``n_jobs=None`` runs here), by AudioLoader or
+    by AudioFeatures' workers."""
     counter = {"n": 0}
-    original = skfma.audio._loader._load_window
+    original = skfma.audio._loader.load_window
 
     def counting(*args, **kwargs):
         counter["n"] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(skfma.audio._loader, "_load_window", counting)
+    monkeypatch.setattr(skfma.audio._loader, "load_window", counting)
+    monkeypatch.setattr(skfma.pipeline._audio_features, "load_window", counting)
     return counter

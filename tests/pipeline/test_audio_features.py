@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -160,6 +161,30 @@ def test_feature_names_and_pandas_output(clip_files, mel_steps):
     assert list(features.get_feature_names_out()) == list(frame.columns)
     with pytest.raises(AttributeError, match="'mel' \\(MelSpectrogram\\)"):
         AudioFeatures(mel_steps(pool=False)).fit(paths).get_feature_names_out()
+
+
+def test_global_pandas_output_is_honoured(clip_files, mel_steps):
+    """With sklearn's global transform_output="pandas", the steps still pass arrays inside."""
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps()).fit_transform(paths)
+    with sklearn.config_context(transform_output="pandas"):
+        frame = AudioFeatures(mel_steps(), n_jobs=2, batch_size=3).fit_transform(paths)
+    assert isinstance(frame, pd.DataFrame)
+    np.testing.assert_array_equal(frame.to_numpy(), expected)
+
+
+def test_random_network_is_drawn_once_for_every_worker(clip_files):
+    pytest.importorskip("torchvision")
+    from skfma import PretrainedCNNFeatures
+
+    paths, _ = clip_files
+    steps = [
+        AudioLoader(sr=SR, duration=DURATION),
+        MelSpectrogram(sr=SR, n_fft=256, n_mels=16),
+        PretrainedCNNFeatures(backbone="resnet18", weights=None),  # random_state=None
+    ]
+    out = make_audio_features(*steps, n_jobs=2, batch_size=1).fit_transform([paths[0]] * 4)
+    np.testing.assert_allclose(out, out[:1].repeat(4, axis=0), rtol=0, atol=1e-5)
 
 
 def test_failed_files_give_zero_rows_listed_once(clip_files, mel_steps, tmp_path):
