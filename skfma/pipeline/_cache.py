@@ -8,8 +8,10 @@ import uuid
 import zlib
 
 import joblib
+import librosa
 import numpy as np
 
+from .. import __version__
 from ..exceptions import SkfmaError
 
 __all__ = ["ClipCache", "CacheError", "OutputFile", "file_identity", "steps_key"]
@@ -76,9 +78,10 @@ def steps_key(steps):
     -------
     key : str
         Changes whenever a step's class or any parameter outside
-        ``EXECUTION_PARAMS`` changes (step names do not count).
+        ``EXECUTION_PARAMS`` changes (step names do not count), and with the
+        versions of skfma and librosa, whose fixes may change the outputs.
     """
-    description = [
+    description = [(__version__, librosa.__version__)] + [
         (
             f"{type(step).__module__}.{type(step).__qualname__}",
             sorted(

@@ -157,7 +157,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         self._check_runtime_params()
         _check_spectrograms(np.shape(X))
         validate_data(self, X, allow_nd=True, dtype=(np.float32, np.float64))
-        _cut_network(backbone, layer, *recipe, _weights_identity(recipe[0]))  # load it now
+        self._network(backbone, layer, recipe, torch.device(self.device))  # load it now
         # How to rebuild the network in another process or after unpickling.
         self._weights_recipe = recipe
         self.backbone_ = self.backbone
@@ -186,9 +186,9 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         _check_spectrograms(np.shape(X))
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float32, np.float64))
         device = torch.device(self.device)
-        network = self._get_network().to(device)
+        backbone, layer, recipe = self._model()  # once: it may checksum a weights file
+        network = self._network(backbone, layer, recipe, device)
         batch_size = self.batch_size or (8 if device.type == "cpu" else 64)
-        backbone, layer, _ = self._model()
         out = np.empty((X.shape[0], math.prod(CUT_LAYERS[backbone][layer])), dtype=np.float32)
         return map_batches(
             lambda batch: network(spectrograms_to_images(batch)).flatten(1),
@@ -260,10 +260,10 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
             return self.backbone_, self.layer_, self._weights_recipe
         return self._check_model()
 
-    def _get_network(self):
-        """The truncated network, from this process's cache (built on first use)."""
-        backbone, layer, recipe = self._model()
-        return _cut_network(backbone, layer, *recipe, _weights_identity(recipe[0]))
+    @staticmethod
+    def _network(backbone, layer, recipe, device):
+        """The truncated network on ``device``, from this process's cache (built on first use)."""
+        return _cut_network(backbone, layer, *recipe, _weights_identity(recipe[0]), device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -275,8 +275,8 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
 
 @functools.lru_cache(maxsize=2)
-def _cut_network(backbone, layer, weights, seed, sha256, identity):
-    """The frozen network cut after ``layer``, built once per process and recipe.
+def _cut_network(backbone, layer, weights, seed, sha256, identity, device):
+    """The frozen network cut after ``layer`` on ``device``, built once per process and recipe.
 
     ``identity`` (a weights file's size and modification time, or the torch
     cache folder of the ImageNet weights) is part of the cache key, so that a
@@ -287,7 +287,9 @@ def _cut_network(backbone, layer, weights, seed, sha256, identity):
             f"weights: the state dict file {weights!r} that this extractor was fitted "
             "with is missing or has changed since; fit it again."
         )
-    return cut_network(load_backbone(backbone, weights=weights, seed=seed), backbone, layer)
+    return cut_network(load_backbone(backbone, weights=weights, seed=seed), backbone, layer).to(
+        device
+    )
 
 
 def _weights_identity(weights):

@@ -156,7 +156,9 @@ def test_saved_state_dict_gives_identical_outputs(tmp_path, spectrograms):
     np.testing.assert_array_equal(again.fit_transform(spectrograms), out)
     restored = pickle.loads(pickle.dumps(extractor))
     np.testing.assert_array_equal(restored.transform(spectrograms), out)
-    assert not any(p.requires_grad for p in extractor._get_network().parameters())
+    backbone, layer, recipe = extractor._model()
+    network = extractor._network(backbone, layer, recipe, torch.device("cpu"))
+    assert not any(p.requires_grad for p in network.parameters())
 
 
 def test_imagenet_weights_come_from_the_torch_cache(tmp_path, monkeypatch, spectrograms):
