@@ -11,8 +11,8 @@ from ..utils import check_sizes, names_its_errors
 
 __all__ = ["Resize", "SpectrogramScaler"]
 
-#: Clips per chunk when SpectrogramScaler sums in float64.
-CLIPS_PER_CHUNK = 256
+#: Bytes of float64 temporaries per chunk when SpectrogramScaler sums.
+CHUNK_BYTES = 32 * 2**20
 
 
 def _check_spectrograms(X, estimator, *, reset):
@@ -177,9 +177,8 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         count = X.size / (X.shape[1] if self.per_bin else 1)
         # Two passes in float64, a chunk of clips at a time: no float64 copy of X (a memory map
         # of the whole FMA's log-mels is read twice, never held).
-        chunks = [
-            slice(start, start + CLIPS_PER_CHUNK) for start in range(0, len(X), CLIPS_PER_CHUNK)
-        ]
+        step = max(1, CHUNK_BYTES // (8 * X.shape[1] * X.shape[2]))  # clips per chunk
+        chunks = [slice(start, start + step) for start in range(0, len(X), step)]
         mean = sum(X[c].sum(axis=axes, dtype=np.float64, keepdims=True)[0] for c in chunks) / count
         squares = sum(
             np.square(X[c] - mean).sum(axis=axes, dtype=np.float64, keepdims=True)[0]

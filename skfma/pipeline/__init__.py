@@ -1,7 +1,7 @@
 """Clip-by-clip execution of stateless steps, the on-disk per-clip cache, and feature stores.
 
 :class:`AudioFeatures` runs an ``AudioLoader`` and the stateless transformers
-after it inside joblib workers, one batch of files at a time, optionally with
+after it inside joblib workers, one file at a time, optionally with
 a resumable on-disk cache; :func:`extract_fma` writes a whole FMA subset's
 features to a folder that :func:`load_extracted` reads back.
 """

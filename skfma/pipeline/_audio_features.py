@@ -37,9 +37,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
 
     The steps of a ``Pipeline`` prefix that only transform (an
     :class:`~skfma.AudioLoader` first, then e.g. ``MelSpectrogram`` and
-    ``TemporalStatistics``, or ``FMAFeatures``) run inside each worker on one
-    batch of files at a time: decoded waveforms never cross a process boundary
-    and never all sit in memory; only each batch's final output comes back.
+    ``TemporalStatistics``, or ``FMAFeatures``) run inside the workers, one
+    file at a time: decoded waveforms never cross a process boundary and
+    never all sit in memory; only the final outputs come back, a batch of
+    files per task.
     The output equals running the steps one after the other on all the paths,
     one row per path, in input order.
 
@@ -47,7 +48,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     the file's identity (path, size, modification time) and the parameters of
     every step: a second call, another fold or another grid point of a
     ``GridSearchCV`` over later steps reads it instead of decoding again, an
-    interrupted run resumes where it stopped (every finished batch is kept),
+    interrupted run resumes where it stopped (every finished clip is kept),
     and changing a step's parameter computes afresh. A 3-D output (such as
     log-mel spectrograms for the nets) is then written to a disk-backed
     ``.npy`` file in the same folder and returned as a memory map, so that it
