@@ -1,8 +1,10 @@
 """Feature stores: a whole FMA subset's features written to a folder, and read back."""
 
+import contextlib
 import json
 import os
 import shutil
+import uuid
 import warnings
 
 import numpy as np
@@ -69,7 +71,13 @@ def extract_fma(
     - ``index.csv``: per row, ``track_id``, ``filename``, ``split``,
       ``genre_top``, ``failed`` and ``reason``;
     - ``excluded.csv``: the tracks left out, with the reason;
-    - ``info.json``: the subset, feature set, steps and skfma version.
+    - ``info.json``: the subset, feature set, steps, shape and skfma version;
+      written last, it marks the store complete.
+
+    Each file is written under a temporary name and renamed into place, and
+    the memory-mapped output's file in the cache becomes ``features.npy``
+    (a hard link where the filesystem allows), so the cache does not keep a
+    second copy.
 
     Parameters
     ----------
@@ -123,10 +131,14 @@ def extract_fma(
             "reason": [failures.get(row, "") for row in range(len(X))],
         }
     )
-    _publish_array(X, os.path.join(out, FEATURES_FILE))
-    index.to_csv(os.path.join(out, INDEX_FILE), index=False)
+    # Every file is written under a temporary name and renamed; info.json, last, marks the
+    # store complete, and names the shape that load_extracted checks the array against.
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(out, INFO_FILE))
+    _publish(os.path.join(out, FEATURES_FILE), lambda path: _write_array(X, path))
+    _publish(os.path.join(out, INDEX_FILE), lambda path: index.to_csv(path, index=False))
     excluded = pd.DataFrame(list(fma.excluded.items()), columns=["track_id", "reason"])
-    excluded.to_csv(os.path.join(out, EXCLUDED_FILE), index=False)
+    _publish(os.path.join(out, EXCLUDED_FILE), lambda path: excluded.to_csv(path, index=False))
     info = {
         "subset": subset,
         "features": features,
@@ -135,25 +147,40 @@ def extract_fma(
         "failures": len(failures),
         "skfma": __version__,
     }
-    with open(os.path.join(out, INFO_FILE), "w") as file:
-        json.dump(info, file, indent=2)
+    _publish(os.path.join(out, INFO_FILE), lambda path: _write_json(info, path))
+    if isinstance(X, np.memmap):  # now linked as features.npy: the cache's copy can go
+        os.remove(X.filename)
     return load_extracted(out)
 
 
-def _publish_array(X, path):
-    """Write ``X`` as ``path`` atomically: a hard link to a memory-mapped output, else a save."""
-    temporary = f"{path}.tmp"
-    if os.path.exists(temporary):
-        os.remove(temporary)
+def _publish(path, write):
+    """Call ``write(temporary)``, then rename the temporary file to ``path`` (removed on error)."""
+    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+
+
+def _write_array(X, path):
+    """``X`` as ``path``: a hard link to a memory-mapped output's file, else a ``.npy`` save."""
     if isinstance(X, np.memmap):
         try:
-            os.link(X.filename, temporary)
+            os.link(X.filename, path)
+            return
         except OSError:  # another filesystem, or no hard links
-            shutil.copyfile(X.filename, temporary)
-    else:
-        with open(temporary, "wb") as file:
-            np.save(file, X)
-    os.replace(temporary, path)
+            shutil.copyfile(X.filename, path)
+            return
+    with open(path, "wb") as file:
+        np.save(file, X)
+
+
+def _write_json(data, path):
+    with open(path, "w") as file:
+        json.dump(data, file, indent=2)
 
 
 @names_its_errors
@@ -185,7 +212,7 @@ def load_extracted(directory, *, mmap_mode="r"):
     """
     check_choice("mmap_mode", mmap_mode, ("r", "c", None))
     directory = os.fspath(directory)
-    paths = [os.path.join(directory, name) for name in (FEATURES_FILE, INDEX_FILE)]
+    paths = [os.path.join(directory, name) for name in (FEATURES_FILE, INDEX_FILE, INFO_FILE)]
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:
         raise ParameterError(
@@ -194,9 +221,13 @@ def load_extracted(directory, *, mmap_mode="r"):
         )
     X = np.load(paths[0], mmap_mode=mmap_mode, allow_pickle=False)
     index = pd.read_csv(paths[1])
-    if len(index) != len(X):
+    with open(paths[2]) as file:
+        shape = tuple(json.load(file)["shape"])
+    if len(index) != len(X) or X.shape != shape:
         raise ParameterError(
-            f"{paths[1]!r} lists {len(index)} tracks but {paths[0]!r} holds {len(X)} rows."
+            f"directory {directory!r} holds parts of different extractions: {paths[1]!r} lists "
+            f"{len(index)} tracks, {paths[0]!r} holds shape {X.shape}, {paths[2]!r} says "
+            f"{shape}; run the extraction again."
         )
     n_failed = int(index["failed"].sum())
     if n_failed:

@@ -65,6 +65,18 @@ def test_a_failed_file_is_a_zero_row_marked_in_the_index(fma_root, tmp_path):
     assert index.loc[3, "reason"] and index.loc[3, "track_id"] == track_ids[3]
 
 
+def test_a_store_of_mixed_extractions_is_refused(fma_root, tmp_path):
+    out = tmp_path / "store"
+    extract_fma(fma_root, out, features="logmel-stats")
+    np.save(out / "features.npy", np.zeros((12, 5)))  # as if another run had replaced it
+    with pytest.raises(ParameterError, match="parts of different extractions"):
+        load_extracted(out)
+    os.remove(out / "info.json")  # an extraction that did not finish
+    with pytest.raises(ParameterError, match="not a feature store"):
+        load_extracted(out)
+    assert not list(out.glob("*.tmp"))
+
+
 def test_load_extracted_refuses_what_is_not_a_store(tmp_path):
     with pytest.raises(ParameterError, match="not a feature store"):
         load_extracted(tmp_path)
