@@ -3,7 +3,7 @@
 import torch
 
 from ..exceptions import ParameterError
-from ..utils import check_int, names_its_errors
+from ..utils import check_int, is_finite_number, names_its_errors
 
 __all__ = ["SpecAugment"]
 
@@ -16,8 +16,9 @@ class SpecAugment(torch.nn.Module):
     masks, drawn independently. A frequency mask covers ``f`` consecutive bins,
     ``f`` uniform in ``[0, freq_mask]``; a time mask covers ``t`` consecutive
     frames, ``t`` uniform in ``[0, min(time_mask, p * n_frames)]``. Masked cells
-    are set to the example's mean, which is the value 0 of the paper's
-    zero-mean normalised input.
+    are set to ``fill``: the example's mean by default, which is the value 0
+    of the paper's zero-mean normalised input, or a constant (the
+    Milano-Bicocca report filled with 0).
 
     The module changes its input only in training mode: in evaluation mode
     (``module.eval()``, which skorch sets for prediction and validation) it
@@ -34,6 +35,8 @@ class SpecAugment(torch.nn.Module):
     p : float, default=1.0
         Upper bound of a time mask as a fraction of the number of frames
         (the paper's ``p``), in ``[0, 1]``.
+    fill : "mean" or float, default="mean"
+        What masked cells become: each example's mean, or this constant.
 
     Notes
     -----
@@ -60,10 +63,13 @@ class SpecAugment(torch.nn.Module):
     """
 
     @names_its_errors
-    def __init__(self, *, freq_mask=27, time_mask=100, n_masks=2, p=1.0):
+    def __init__(self, *, freq_mask=27, time_mask=100, n_masks=2, p=1.0, fill="mean"):
         super().__init__()
         if not (isinstance(p, int | float) and 0.0 <= p <= 1.0):
             raise ParameterError(f"p must be a number in [0, 1]; got {p!r}.")
+        if not (fill == "mean" if isinstance(fill, str) else is_finite_number(fill)):
+            raise ParameterError(f"fill must be 'mean' or a finite number; got {fill!r}.")
+        self.fill = fill
         self.freq_mask = check_int("freq_mask", freq_mask, minimum=0)
         self.time_mask = check_int("time_mask", time_mask, minimum=0)
         self.n_masks = check_int("n_masks", n_masks, minimum=0)
@@ -94,13 +100,16 @@ class SpecAugment(torch.nn.Module):
         # (batch, n_bins, 1) | (batch, 1, n_frames) -> (batch, n_bins, n_frames)
         cells = masked[:, :, None] | timed[:, None, :]
         cells = cells.reshape(x.shape[0], *([1] * (x.dim() - 3)), n_bins, n_frames)
-        mean = x.mean(dim=tuple(range(1, x.dim())), keepdim=True)
-        return torch.where(cells, mean, x)
+        if self.fill == "mean":
+            value = x.mean(dim=tuple(range(1, x.dim())), keepdim=True)
+        else:
+            value = torch.tensor(self.fill, dtype=x.dtype, device=x.device)
+        return torch.where(cells, value, x)
 
     def extra_repr(self):
         return (
             f"freq_mask={self.freq_mask}, time_mask={self.time_mask}, "
-            f"n_masks={self.n_masks}, p={self.p}"
+            f"n_masks={self.n_masks}, p={self.p}, fill={self.fill!r}"
         )
 
 

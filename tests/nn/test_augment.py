@@ -28,6 +28,15 @@ def test_masks_are_whole_bands_and_spans_filled_with_the_mean():
         assert int(rows.sum()) <= 6 and int(cols.sum()) <= 8
 
 
+def test_a_constant_fill_as_the_milano_bicocca_report():
+    torch.manual_seed(0)
+    x = torch.randn(8, 1, 32, 48) - 40.0  # decibels, far from 0
+    out = SpecAugment(freq_mask=6, time_mask=8, n_masks=1, fill=0.0).train()(x)
+    changed = out != x
+    assert changed.any() and torch.equal(out[changed], torch.zeros(int(changed.sum())))
+    assert "fill=0.0" in repr(SpecAugment(fill=0.0))
+
+
 def test_p_bounds_the_time_masks():
     torch.manual_seed(0)
     x = torch.randn(64, 20, 40)
@@ -46,7 +55,13 @@ def test_examples_get_independent_masks():
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"freq_mask": -1}, "freq_mask"), ({"n_masks": 1.5}, "n_masks"), ({"p": 2.0}, "p")],
+    [
+        ({"freq_mask": -1}, "freq_mask"),
+        ({"n_masks": 1.5}, "n_masks"),
+        ({"p": 2.0}, "p"),
+        ({"fill": "median"}, "fill"),
+        ({"fill": float("nan")}, "fill"),
+    ],
 )
 def test_invalid_arguments(kwargs, name):
     with pytest.raises(ParameterError, match=name):
