@@ -1,9 +1,17 @@
 """Session set-up of the whole suite, and doctest collection (``--doctest-modules`` on skfma)."""
 
 import importlib.util
+import os
+import tempfile
 
 import numpy as np
 import pytest
+
+# librosa compiles numba functions with cache=True into its own folder. Entries written there
+# by other runs (an example's parallel workers, processes with other libraries loaded) have
+# crashed the processes that loaded them later. The suite compiles into a cache of its own,
+# set here, before anything imports numba, and inherited by every worker it starts.
+os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="skfma-tests-numba-"))
 
 #: Modules whose examples need an optional extra, and that extra's import name.
 NEEDS = {"skfma.transfer._pretrained": "torchvision"}
@@ -12,10 +20,9 @@ NEEDS = {"skfma.transfer._pretrained": "torchvision"}
 def pytest_configure(config):
     """Compile librosa's numba functions once, before pytest-xdist starts its workers.
 
-    librosa caches them on disk (``cache=True``) in its own folder. On a fresh install, workers
-    compiling the same function at once can leave a corrupt cache entry, and every process that
-    loads it afterwards crashes (seen in a new virtual environment). One process compiling
-    first leaves the workers only complete entries to load.
+    Workers compiling the same cached function at once have left a corrupt cache entry that
+    crashed every process loading it (seen in a new virtual environment); one process
+    compiling first leaves the workers only complete entries to load.
     """
     if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
         return
