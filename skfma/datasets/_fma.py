@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 
 from ..audio._load import open_audio
 from ..exceptions import AudioDecodeError, MetadataError, ParameterError
-from ..utils import check_choice, check_int, names_its_errors
+from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ._metadata import (
     SPLIT_COLUMN,
     SPLITS,
@@ -51,6 +51,7 @@ def load_fma(
     n_top_genres=None,
     keep_short_clips=False,
     check_files=False,
+    min_duration=None,
     metadata_dir=None,
     audio_dir=None,
 ):
@@ -110,6 +111,12 @@ default=None
         Open every selected file (a quick header probe, no full decode) and
         exclude those missing or undecodable, with a warning. Costs one
         header read per file.
+    min_duration : float or None, default=None
+        Also exclude, and list in ``excluded``, the clips shorter than this
+        many seconds, from their headers (implies ``check_files``). The
+        Milano-Bicocca report dropped the clips shorter than 29.7 s and cut
+        the others to 29.7 s: ``min_duration=29.7`` here, and
+        ``AudioLoader(duration=29.7)``.
     metadata_dir : str, os.PathLike or None, default=None
         The folder holding ``tracks.csv`` and ``genres.csv``; default
         ``root/fma_metadata``.
@@ -216,8 +223,9 @@ shape (n_clips, n_labels)
     filenames = np.array(
         [fma_audio_path(audio_dir, track_id) for track_id in tracks.index], dtype=object
     )
-    if check_files:
-        ok = _probe_files(filenames, tracks.index, excluded, subset)
+    check_positive("min_duration", min_duration, allow_none=True)
+    if check_files or min_duration is not None:
+        ok = _probe_files(filenames, tracks.index, excluded, subset, min_duration)
         tracks, labels, filenames = tracks[ok], labels[ok], filenames[ok]
     return Bunch(
         filenames=filenames,
@@ -351,22 +359,29 @@ def _keep_top(labels, target_names, track_ids, n_top, reasons):
     return labels, target_names[columns], dropped
 
 
-def _probe_files(filenames, track_ids, excluded, subset):
-    """Open each file; record the failures in ``excluded`` and return the mask of good files."""
+def _probe_files(filenames, track_ids, excluded, subset, min_duration=None):
+    """Open each file; record the failures (and the clips shorter than ``min_duration``
+    seconds) in ``excluded`` and return the mask of good files."""
     ok = np.ones(len(filenames), dtype=bool)
     for row, (path, tid) in enumerate(zip(filenames, track_ids, strict=True)):
         try:
-            with open_audio(path):
-                pass
+            with open_audio(path) as audio:
+                seconds = audio.frames / audio.samplerate
         except AudioDecodeError as error:
             ok[row] = False
             excluded[int(tid)] = f"audio file {error.reason}: {path}"
+            continue
+        if min_duration is not None and seconds < min_duration:
+            ok[row] = False
+            excluded[int(tid)] = (
+                f"clip of {seconds:.2f} s, shorter than min_duration={min_duration}"
+            )
     if not ok.all():
         bad = [os.path.basename(path) for path in filenames[~ok]]
         shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
         warnings.warn(
-            f"{len(bad)} of {len(filenames)} fma_{subset} audio files are missing or undecodable "
-            f"and were excluded ({shown}); their reasons are in .excluded.",
+            f"{len(bad)} of {len(filenames)} fma_{subset} audio files are missing, undecodable "
+            f"or too short and were excluded ({shown}); their reasons are in .excluded.",
             UserWarning,
             stacklevel=3,
         )

@@ -5,8 +5,10 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 from sklearn.utils.multiclass import type_of_target
 
+from skfma import load_audio
 from skfma.datasets import NO_AUDIO_CLIPS, SHORT_CLIPS, load_fma, load_fma_metadata
 from skfma.exceptions import ParameterError
 
@@ -175,6 +177,21 @@ def test_check_files_reports_undecodable(fma_like, tmp_path):
     assert "not a decodable audio file" in checked.excluded[int(fma.track_ids[3])]
     assert "file not found" in checked.excluded[int(fma.track_ids[5])]
     assert len(checked.filenames) == len(checked.target) == len(checked.tracks) == 22
+
+
+def test_min_duration_excludes_and_reports_short_clips(fma_like, tmp_path):
+    """Report 001 dropped the clips shorter than 29.7 s; the synthetic clips last 0.5 s."""
+    shutil.copytree(fma_like, tmp_path / "data")
+    fma = load_fma(tmp_path / "data")
+    y, sr = load_audio(fma.filenames[2], sr=None)
+    sf.write(fma.filenames[2], y[: sr // 4], sr)  # a 0.25 s clip
+    with pytest.warns(UserWarning, match="1 of 24"):
+        long_enough = load_fma(tmp_path / "data", min_duration=0.4)
+    assert list(long_enough.excluded) == [int(fma.track_ids[2])]
+    assert "shorter than min_duration=0.4" in long_enough.excluded[int(fma.track_ids[2])]
+    assert len(long_enough.filenames) == len(long_enough.target) == 23
+    with pytest.raises(ParameterError, match="^load_fma: min_duration"):
+        load_fma(tmp_path / "data", min_duration=-1.0)
 
 
 def test_overrides_and_errors(fma_like, tmp_path):
