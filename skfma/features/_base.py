@@ -6,7 +6,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import names_its_errors
 
-__all__ = ["WaveformTransformer"]
+__all__ = ["WaveformTransformer", "check_spectrograms"]
 
 #: Accepted waveform dtypes; anything else is converted to the first.
 WAVEFORM_DTYPES = (np.float32, np.float64)
@@ -49,3 +49,34 @@ class WaveformTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         return tags
+
+
+def check_spectrograms(estimator, X, *, reset, dtype=np.float32):
+    """``X`` validated as 3-D ``(n_clips, n_bins, n_frames)`` with no empty axis.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Whose ``n_features_in_`` (the bins) is set (``reset``) or checked.
+    X : array-like of shape (n_clips, n_bins, n_frames)
+    reset : bool
+        As in ``validate_data``.
+    dtype : dtype or tuple of dtypes, default=np.float32
+        As in ``validate_data``.
+
+    Returns
+    -------
+    X : ndarray, shape (n_clips, n_bins, n_frames)
+
+    Raises
+    ------
+    ValueError
+        Naming the shape, if ``X`` is not 3-D or has an empty axis.
+    """
+    X = validate_data(estimator, X, reset=reset, allow_nd=True, dtype=dtype)
+    if X.ndim != 3 or 0 in X.shape:
+        raise ValueError(
+            f"Expected spectrograms of shape (n_clips, n_bins, n_frames), none empty; got shape "
+            f"{X.shape}."
+        )
+    return X

@@ -3,27 +3,17 @@
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..utils import check_sizes, names_its_errors
+from ._base import check_spectrograms
 
 __all__ = ["Resize", "SpectrogramScaler"]
 
 #: Bytes of float64 temporaries per chunk when SpectrogramScaler sums.
 CHUNK_BYTES = 32 * 2**20
-
-
-def _check_spectrograms(X, estimator, *, reset):
-    """``X`` as 3-D float32 ``(n_clips, n_bins, n_frames)``, else a ValueError naming its shape."""
-    X = validate_data(estimator, X, reset=reset, allow_nd=True, dtype=np.float32)
-    if X.ndim != 3 or 0 in X.shape:
-        raise ValueError(
-            f"Expected spectrograms of shape (n_clips, n_bins, n_frames), none empty; got shape "
-            f"{X.shape}."
-        )
-    return X
 
 
 class Resize(TransformerMixin, BaseEstimator):
@@ -72,7 +62,7 @@ class Resize(TransformerMixin, BaseEstimator):
         self : Resize
         """
         self._check_shape()
-        _check_spectrograms(X, self, reset=True)
+        check_spectrograms(self, X, reset=True)
         return self
 
     @names_its_errors
@@ -90,7 +80,7 @@ class Resize(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         shape = self._check_shape()
-        X = _check_spectrograms(X, self, reset=False)
+        X = check_spectrograms(self, X, reset=False)
         out = np.empty((X.shape[0], *shape), np.float32)
 
         def resize(batch):
@@ -172,7 +162,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         """
         if not isinstance(self.per_bin, bool | np.bool_):
             raise ParameterError(f"per_bin must be True or False; got {self.per_bin!r}.")
-        X = _check_spectrograms(X, self, reset=True)
+        X = check_spectrograms(self, X, reset=True)
         axes = (0, 2) if self.per_bin else (0, 1, 2)
         count = X.size / (X.shape[1] if self.per_bin else 1)
         # Two passes in float64, a chunk of clips at a time: no float64 copy of X (a memory map
@@ -202,7 +192,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         standardised : ndarray of float32, shape (n_clips, n_bins, n_frames)
         """
         check_is_fitted(self)
-        X = _check_spectrograms(X, self, reset=False)
+        X = check_spectrograms(self, X, reset=False)
         return (X - self.mean_.astype(np.float32)) / self.scale_.astype(np.float32)
 
     def __sklearn_tags__(self):

@@ -8,10 +8,11 @@ import os
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
 from ..exceptions import ParameterError
+from ..features._base import check_spectrograms
 from ..utils import check_choice, check_positive, names_its_errors
 from ..utils._random import torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
@@ -155,8 +156,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         """
         backbone, layer, recipe = self._check_model()
         self._check_runtime_params()
-        _check_spectrograms(np.shape(X))
-        validate_data(self, X, allow_nd=True, dtype=(np.float32, np.float64))
+        check_spectrograms(self, X, reset=True, dtype=(np.float32, np.float64))
         self._network(backbone, layer, recipe, torch.device(self.device))  # load it now
         # How to rebuild the network in another process or after unpickling.
         self._weights_recipe = recipe
@@ -183,8 +183,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._check_runtime_params()
-        _check_spectrograms(np.shape(X))
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float32, np.float64))
+        X = check_spectrograms(self, X, reset=False, dtype=(np.float32, np.float64))
         device = torch.device(self.device)
         backbone, layer, recipe = self._model()  # once: it may checksum a weights file
         network = self._network(backbone, layer, recipe, device)
@@ -304,14 +303,6 @@ def _weights_identity(weights):
     except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns
-
-
-def _check_spectrograms(shape):
-    if len(shape) != 3 or shape[2] == 0:
-        raise ValueError(
-            "Expected spectrograms of shape (n_clips, n_bins, n_frames) with n_frames >= 1; "
-            f"got shape {shape}."
-        )
 
 
 def _sha256(path):
