@@ -180,13 +180,17 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         check_int("verbose", self.verbose, minimum=0)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.one_d_array = True
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return paths_input_tags(super().__sklearn_tags__())
+
+
+def paths_input_tags(tags):
+    """The tags of a stateless transformer of audio file paths (1-D strings), set in ``tags``."""
+    tags.requires_fit = False
+    tags.input_tags.two_d_array = False
+    tags.input_tags.one_d_array = True
+    tags.input_tags.string = True
+    tags.transformer_tags.preserves_dtype = []
+    return tags
 
 
 def warn_failures(failures, n_files):

@@ -13,15 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 from .._memory import release_free_heap
 from .._progress import progress_bar
 from ..audio import AudioLoader
-from ..audio._loader import load_window, warn_failures
+from ..audio._loader import ON_ERROR, load_window, paths_input_tags, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import check_choice, check_int, check_n_jobs, check_paths, names_its_errors
 from ..utils._composition import BaseComposition
 from ._cache import ClipCache, file_identity
 
 __all__ = ["AudioFeatures", "make_audio_features"]
-
-ON_ERROR = ("raise", "warn")
 
 #: Most clips per task when ``batch_size`` is None: small enough for progress and bounded
 #: worker memory (a worker holds a batch's outputs, 16 log-mels of 30 s take 11 MB), large
@@ -330,13 +328,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         return np.asarray(Xt)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.one_d_array = True
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return paths_input_tags(super().__sklearn_tags__())
 
 
 def make_audio_features(*steps, **kwargs):

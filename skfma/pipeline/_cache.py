@@ -6,9 +6,9 @@ import io
 import os
 import uuid
 import zlib
+from importlib.metadata import version
 
 import joblib
-import librosa
 import numpy as np
 
 from .. import __version__
@@ -81,7 +81,7 @@ def steps_key(steps):
         ``EXECUTION_PARAMS`` changes (step names do not count), and with the
         versions of skfma and librosa, whose fixes may change the outputs.
     """
-    description = [(__version__, librosa.__version__)] + [
+    description = [(__version__, version("librosa"))] + [
         (
             f"{type(step).__module__}.{type(step).__qualname__}",
             sorted(

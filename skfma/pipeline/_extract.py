@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .. import features as transformers
 from ..audio import AudioLoader
 from ..datasets import load_fma
 from ..exceptions import ParameterError
-from ..features import MFCC, FMAFeatures, MelSpectrogram, TemporalStatistics
 from ..utils import check_choice, names_its_errors
 from ._audio_features import AudioFeatures
 
@@ -26,24 +26,25 @@ def _loader():
 
 
 #: Named step recipes of :func:`extract_fma` (``skfma extract --features``), all on the
-#: first 30 s of each clip at 22,050 Hz.
+#: first 30 s of each clip at 22,050 Hz. The feature classes are looked up when a recipe is
+#: built, so that importing this module (and the ``skfma`` command) does not import torch.
 FEATURE_SETS = {
     # 128-band log-mel spectrograms, (n_clips, 128, 1292) float32: the nets' input.
-    "logmel": lambda: [_loader(), ("mel", MelSpectrogram(n_mels=128))],
+    "logmel": lambda: [_loader(), ("mel", transformers.MelSpectrogram(n_mels=128))],
     # Their 7 temporal statistics, (n_clips, 896): for classic classifiers.
     "logmel-stats": lambda: [
         _loader(),
-        ("mel", MelSpectrogram(n_mels=128)),
-        ("stats", TemporalStatistics()),
+        ("mel", transformers.MelSpectrogram(n_mels=128)),
+        ("stats", transformers.TemporalStatistics()),
     ],
     # 20 MFCCs with deltas, pooled, (n_clips, 420).
     "mfcc-stats": lambda: [
         _loader(),
-        ("mfcc", MFCC(n_mfcc=20, deltas=2)),
-        ("stats", TemporalStatistics()),
+        ("mfcc", transformers.MFCC(n_mfcc=20, deltas=2)),
+        ("stats", transformers.TemporalStatistics()),
     ],
     # The FMA's 518 handcrafted features, as its released features.csv.
-    "fma": lambda: [_loader(), ("fma", FMAFeatures())],
+    "fma": lambda: [_loader(), ("fma", transformers.FMAFeatures())],
 }
 
 FEATURES_FILE = "features.npy"
