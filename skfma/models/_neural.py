@@ -20,7 +20,8 @@ from skorch.dataset import Dataset, unpack_data
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
-from ._segments import AGGREGATES, ClipWindows, aggregate_windows, window_starts
+from ._augment_copies import AugmentedCopies
+from ._segments import AGGREGATES, ClipWindows, aggregate_windows, cut_windows, window_starts
 
 __all__ = ["NeuralClassifier"]
 
@@ -117,6 +118,14 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         Applied to training batches only, e.g.
         :class:`~skfma.nn.SpecAugment`; a copy is used, put in evaluation mode
         for validation and prediction. Needs 3-D or 4-D ``X``.
+    augment_copies : int or None, default=None
+        How ``augment`` is applied. ``None``: on the fly, each training batch
+        masked afresh every epoch. An int ``k``: offline, as report 001 did
+        (``k=2``): the training set becomes every training clip plus ``k``
+        augmented copies of it, drawn once per fit (the same copies every
+        epoch; computed when read, so memory holds only the clips), and
+        batches are not augmented further. Validation clips are never
+        copied.
     iterator_train__shuffle : bool, default=True
         Shuffle the training examples every epoch.
     warm_start : bool, default=False
@@ -204,6 +213,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         n_segments=None,
         segment_aggregate="mean",
         augment=None,
+        augment_copies=None,
         iterator_train__shuffle=True,
         warm_start=False,
         random_state=None,
@@ -216,6 +226,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         self.n_segments = n_segments
         self.segment_aggregate = segment_aggregate
         self.augment = augment
+        self.augment_copies = augment_copies
         self.random_state = random_state
         super().__init__(
             module,
@@ -361,6 +372,12 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             raise ParameterError(
                 f"augment must be None or a torch module such as SpecAugment; got {self.augment!r}."
             )
+        check_positive("augment_copies", self.augment_copies, allow_none=True, integer=True)
+        if self.augment_copies is not None and self.augment is None:
+            raise ParameterError(
+                f"augment_copies={self.augment_copies!r} needs an augment module to make the "
+                "copies (e.g. augment=SpecAugment()); got augment=None."
+            )
 
     def _validate_training_data(self, X, y, *, reset, classes=None):
         """Check X and y; on ``reset`` learn the classes and the input shape; count the classes.
@@ -498,6 +515,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         # A copy, registered by skorch as a module: moved to the device, and put in
         # training mode only for training batches.
         self.augment_ = self._copy_augment()
+        # Drawn from the seeded generator: the offline copies of a fit, the same every epoch.
+        self._copies_seed = int(torch.randint(2**62, ()))
         return self
 
     def _copy_augment(self):
@@ -516,9 +535,36 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
     def infer(self, x, **fit_params):
         """Run the module on a batch, augmenting it first in training mode."""
         augment = getattr(self, "augment_", None)
-        if augment is not None and augment.training:
+        if augment is not None and augment.training and self.augment_copies is None:
             x = augment(torch.as_tensor(x, device=self.device))
         return super().infer(x, **fit_params)
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step; with segments, the loss of each clip's prediction.
+
+        With segments, the batch holds clips: they are cut into windows, and
+        the loss is the criterion on each clip's aggregated probabilities
+        (their mean for ``segment_aggregate="sum"``, renormalised for
+        ``"max"``), expressed as the logits the criterion takes (the log of
+        the probabilities for a softmax, their logit for tags), as Zhang et
+        al. score the summed song prediction rather than its segments.
+        """
+        if self.segment_length is None:
+            return super().validation_step(batch, **fit_params)
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        Xi = torch.as_tensor(Xi, device=self.device)
+        starts = window_starts(
+            Xi.shape[-1], self.segment_length, hop=self.segment_hop, n_segments=self.n_segments
+        )
+        with torch.no_grad():
+            logits = self.infer(cut_windows(Xi, self.segment_length, starts), **fit_params)
+            windows = self._get_predict_nonlinearity()(logits).reshape(len(Xi), len(starts), -1)
+            # "sum" ranks as "mean" (every clip has as many windows).
+            proba = windows.amax(dim=1) if self.segment_aggregate == "max" else windows.mean(dim=1)
+            y_pred = _as_logits(proba, multilabel=self.multilabel_)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=False)
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step_single(self, batch, **fit_params):
         """skorch's training step; a batch norm given a batch of one example names the cause.
@@ -564,16 +610,29 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """A DataLoader over examples: a dataset's clips, or their windows with segments.
 
         The training and validation datasets hold clips (so that scoring
-        callbacks score clips); with segments, they are cut into windows
-        here. In training, a last batch of one example is dropped (batch norm).
+        callbacks score clips). With segments, training clips are cut into
+        windows here; validation batches stay clips, about ``batch_size``
+        windows' worth, which :meth:`validation_step` cuts, so that the
+        validation loss is each clip's. In training, a last batch of one
+        example is dropped (batch norm).
         """
+        if training and self.augment_copies is not None:
+            dataset = AugmentedCopies(
+                dataset, self.augment_, self.augment_copies, self._copies_seed
+            )
+        windows_per_clip = 1
         if self.segment_length is not None and not isinstance(dataset, ClipWindows):
-            dataset = self._windows(dataset, unpack_data(dataset[0])[0].shape[-1])
+            windows = self._windows(dataset, unpack_data(dataset[0])[0].shape[-1])
+            if training:
+                dataset = windows
+            else:
+                windows_per_clip = windows.n_windows
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
+        kwargs["batch_size"] = max(1, kwargs["batch_size"] // windows_per_clip)
         if training and "drop_last" not in kwargs and len(dataset) % kwargs["batch_size"] == 1:
             kwargs["drop_last"] = len(dataset) > 1
         return getattr(self, prefix)(dataset, **kwargs)
@@ -764,6 +823,26 @@ def _macro_roc_auc(net, X, y):
         return np.nan
     proba = net.predict_proba(X)
     return float(np.mean([roc_auc_score(y[:, tag], proba[:, tag]) for tag in defined]))
+
+
+def _as_logits(proba, *, multilabel):
+    """Probabilities as the logits that give them back: logit for tags, log for a softmax.
+
+    Parameters
+    ----------
+    proba : Tensor, shape (batch, n_outputs)
+        Tag probabilities, or class probabilities (renormalised to sum to 1).
+
+    Returns
+    -------
+    Tensor, shape (batch, n_outputs)
+        Finite logits; probabilities are clipped to float32's tiny value first.
+    """
+    tiny = torch.finfo(proba.dtype).tiny
+    if multilabel:
+        proba = proba.clamp(tiny, 1.0 - torch.finfo(proba.dtype).eps)
+        return torch.log(proba) - torch.log1p(-proba)
+    return torch.log((proba / proba.sum(dim=-1, keepdim=True)).clamp_min(tiny))
 
 
 def _softmax(logits):

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from skorch.dataset import unpack_data
 
-__all__ = ["AGGREGATES", "ClipWindows", "aggregate_windows", "window_starts"]
+__all__ = ["AGGREGATES", "ClipWindows", "aggregate_windows", "cut_windows", "window_starts"]
 
 #: How a clip's window probabilities may be combined.
 AGGREGATES = ("mean", "max", "sum")
@@ -75,10 +75,58 @@ class ClipWindows(torch.utils.data.Dataset):
         clip, window = divmod(index, self.n_windows)
         Xi, yi = unpack_data(self.dataset[clip])
         if self.n_frames < self.segment_length:
-            pad = [(0, 0)] * (Xi.ndim - 1) + [(0, self.segment_length - self.n_frames)]
-            return np.pad(Xi, pad, mode="constant" if Xi.ndim == 1 else "minimum"), yi
+            return pad_clips(torch.tensor(np.asarray(Xi))[None], self.segment_length)[0], yi
         start = self.starts[window]
         return Xi[..., start : start + self.segment_length], yi
+
+
+def pad_clips(clips, length):
+    """Pad a batch of clips at the end with silence to ``length`` frames.
+
+    Parameters
+    ----------
+    clips : Tensor, shape (batch, ..., n_frames)
+        Spectrograms (3-D or more) or waveforms ``(batch, n_samples)``.
+    length : int
+        Frames (or samples) wanted, at least ``n_frames``.
+
+    Returns
+    -------
+    Tensor, shape (batch, ..., length)
+        Padded with each row's minimum (decibels) for spectrograms, with
+        zeros for waveforms.
+    """
+    missing = length - clips.shape[-1]
+    if clips.dim() == 2:
+        fill = clips.new_zeros(clips.shape[0], missing)
+    else:
+        fill = clips.amin(dim=-1, keepdim=True).expand(*clips.shape[:-1], missing)
+    return torch.cat([clips, fill], dim=-1)
+
+
+def cut_windows(clips, segment_length, starts):
+    """The windows of a batch of clips, as one batch of windows.
+
+    Parameters
+    ----------
+    clips : Tensor, shape (batch, ..., n_frames)
+        Clips of one length.
+    segment_length : int
+        Window length in frames (or samples).
+    starts : list of int
+        Each window's first frame (:func:`window_starts`).
+
+    Returns
+    -------
+    Tensor, shape (batch * n_windows, ..., segment_length)
+        Window ``j`` of clip ``i`` at row ``i * n_windows + j``, as in
+        :class:`ClipWindows`; clips shorter than a window are padded
+        (:func:`pad_clips`).
+    """
+    if clips.shape[-1] < segment_length:
+        clips = pad_clips(clips, segment_length)
+    windows = torch.stack([clips[..., start : start + segment_length] for start in starts], dim=1)
+    return windows.reshape(-1, *windows.shape[2:])
 
 
 def aggregate_windows(windows, how):

@@ -183,7 +183,7 @@ class TestSegments:
         train, valid = net.fit(X, y).get_split_datasets(X, y)
         assert len(train) == 24 and len(valid) == 6  # clips, split before windowing
         assert len(net.get_iterator(train, training=True)) == 24 * 2  # batches of one window
-        assert len(net.get_iterator(valid)) == 6 * 2
+        assert len(net.get_iterator(valid)) == 6  # clips, for a loss of each clip's prediction
         assert "valid_loss" in net.history_[-1]
 
     def test_2d_waveforms_are_cut_in_samples_and_padded_with_zeros(self):
