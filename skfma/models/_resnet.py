@@ -10,13 +10,14 @@ class ZhangResNet(NeuralClassifier):
     """The residual CNN of Zhang et al. on waveforms, their spectrogram, or both.
 
     :class:`~skfma.nn.ZhangResNetModule` takes raw waveforms (``AudioLoader``'s
-    output) and computes its spectrogram inside (STFT magnitude, n_fft 4096
-    with 50% overlap), so ``make_pipeline(AudioLoader(), ZhangResNet())``
-    needs nothing in between. ``module__input`` picks the first layer:
-    ``"spectrogram"``, ``"waveform"`` (a strided 1-D convolution) or
-    ``"both"`` (half of its maps from each); a residual block of three
-    convolutions, global max and average pooling and three dense layers
-    follow. Trained with Adam (learning rate 5e-4) in batches of 50.
+    output) and computes its spectrogram inside (STFT magnitude, n_fft 2048
+    with 50% overlap: 1025 bins, a frame every 1024 samples), so
+    ``make_pipeline(AudioLoader(), ZhangResNet())`` needs nothing in
+    between. ``module__input`` picks the first layer: ``"spectrogram"``,
+    ``"waveform"`` (a strided 1-D convolution) or ``"both"`` (half of its
+    maps from each); a residual block of two convolutions, global max and
+    average pooling and three dense layers follow. Trained with Adam
+    (learning rate 5e-4) in batches of 50.
 
     The reference cuts clips into segments of about 3 s with 50% overlap
     and sums a clip's segment probabilities: ``segment_length`` and
@@ -25,11 +26,35 @@ class ZhangResNet(NeuralClassifier):
     default (``predict_proba`` then returns summed scores; see
     :class:`NeuralClassifier`).
 
+    Reproducing report 004: its first layer spans 4 frames without padding
+    (256 maps of 974 frames from a ``(1025, 977)`` spectrogram, 128 + 128
+    with ``module__input="both"``) and dropout 0.2 follows every layer but
+    the last::
+
+        ZhangResNet(
+            module__first_kernel_size=4,
+            module__dropout=0.2,
+            module__conv_dropout=0.2,
+            # segment_length=..., segment_hop=...: the report's windows, in samples
+        )
+
+    With a ``train_split``, the validation loss is that of each song's
+    summed prediction, as the report computes it, not of its segments (see
+    :meth:`NeuralClassifier.validation_step`).
+
+    A window (a segment, or the whole clip when ``segment_length`` is None)
+    of 999,424 to 1,000,447 samples makes the 977 frames. With
+    ``module__first_kernel_size=k`` every window needs at least ``k`` frames,
+    that is ``(k - 1) * 1024`` samples.
+
     Parameters
     ----------
     module : torch.nn.Module class, default=ZhangResNetModule
         The network; ``module__input``, ``module__n_fft``,
-        ``module__filters``, ``module__dropout``, ... configure it.
+        ``module__filters``, ``module__first_kernel_size``,
+        ``module__dropout``, ``module__conv_dropout``, ... configure it (see
+        :class:`~skfma.nn.ZhangResNetModule` for their defaults and
+        parameter counts).
     lr : float, default=5e-4
         Adam's learning rate.
     max_epochs : int, default=30

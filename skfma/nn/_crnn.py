@@ -113,7 +113,7 @@ class ChoiCRNNModule(nn.Module):
         gru_units = check_int("gru_units", gru_units)
         gru_layers = check_int("gru_layers", gru_layers)
         dropout = check_dropout(dropout)
-        gru_dropout = dropout if gru_dropout is None else check_dropout(gru_dropout)
+        gru_dropout = dropout if gru_dropout is None else check_dropout(gru_dropout, "gru_dropout")
         self.norm_axis = check_choice("input_norm", input_norm, ("frequency", "time"))
         self.channels = channels
         self.input_norm = nn.BatchNorm1d(channels * height if input_norm == "frequency" else width)

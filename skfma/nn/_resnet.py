@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from ..exceptions import ParameterError
+from ..functional import n_frames
 from ..utils import check_choice, check_dropout, check_int, check_sizes, names_its_errors
 from ._frontend import SpectrogramFrontEnd
 
@@ -27,16 +28,17 @@ class ZhangResNetModule(nn.Module):
       (:class:`SpectrogramFrontEnd`, as :class:`skfma.features.Spectrogram`
       computes it), convolved over time with the frequency bins as channels;
     - ``input="waveform"``: the waveform itself, through a 1-D convolution
-      of ``n_fft`` taps strided by ``hop_length`` (a learnt filterbank framed
-      like the STFT, so both give one map value per frame);
-    - ``input="both"``: half of the maps from each.
+      strided by ``hop_length`` whose kernel covers the samples of the STFT
+      frames that the spectrogram convolution spans (a learnt filterbank
+      framed like the STFT, so both give the same number of map values);
+    - ``input="both"``: half of the maps from each (spectrogram maps first).
 
     Everything after the first layer is shared by the three variants: a
-    residual block of three convolutions over time (the first layer's output
-    is added to the third's), global max pooling and global average pooling
-    over time concatenated (``2 * filters`` features), and three dense layers
-    narrowing to the classes. Batch normalisation sits between each layer and
-    its ELU; dropout (optional) follows each hidden dense layer.
+    residual block of two convolutions over time with ``kernel_size`` frames
+    and "same" padding (the first layer's output is added to the second's),
+    global max pooling and global average pooling over time concatenated
+    (``2 * filters`` features), and three dense layers narrowing to the
+    classes. Batch normalisation sits between each layer and its ELU.
 
     Parameters
     ----------
@@ -44,8 +46,8 @@ class ZhangResNetModule(nn.Module):
         Number of outputs.
     input : {"spectrogram", "waveform", "both"}, default="spectrogram"
         What the first layer reads.
-    n_fft : int, default=4096
-        STFT size in samples, and taps of the waveform convolution; even.
+    n_fft : int, default=2048
+        STFT size in samples (``1 + n_fft // 2`` frequency bins); even.
     hop_length : int or None, default=None
         Hop between frames in samples; ``None`` means ``n_fft // 2`` (50%
         overlap, as in the reference).
@@ -57,19 +59,56 @@ class ZhangResNetModule(nn.Module):
     filters : int, default=256
         Feature maps of every convolution.
     kernel_size : int, default=3
-        Frames spanned by the convolutions over time.
+        Frames spanned by the convolutions of the residual block, and by the
+        first layer's spectrogram convolution when ``first_kernel_size`` is
+        None.
+    first_kernel_size : int or None, default=None
+        The first layer's kernel, in STFT frames.
+
+        - ``None``: the spectrogram convolution spans ``kernel_size`` frames
+          with "same" padding and the waveform convolution ``n_fft`` samples
+          (one frame); the maps have ``n_frames`` values.
+        - An int ``k`` (report 004: 4): no padding over frames; the
+          spectrogram convolution spans ``k`` frames and the waveform
+          convolution the ``n_fft + (k - 1) * hop_length`` samples of ``k``
+          frames, so that the maps have ``n_frames - k + 1`` values (977
+          frames give 974) and inputs need at least ``k`` frames, that is
+          ``(k - 1) * hop_length`` samples.
     dense_units : tuple of int, default=(256, 128)
         Widths of the two hidden dense layers (the third is the output).
     dropout : float, default=0.0
-        Dropout probability after each hidden dense layer.
+        Dropout probability after each hidden dense layer (after its ELU).
+    conv_dropout : float, default=0.0
+        Dropout probability after each convolutional layer: after the first
+        layer's ELU (so both the residual block and its shortcut see the
+        dropped maps), after the first residual convolution's ELU, and after
+        the ELU of the residual sum, before pooling. With ``dropout`` equal,
+        every layer but the output one is followed by dropout.
 
     Notes
     -----
     Input batches are waveforms of shape ``(batch, n_samples)``, of any
-    length: the pooling is global. The output is logits of shape ``(batch,
-    n_classes)``. With the defaults and 8 classes, the spectrogram net has
-    2,135,176 trainable parameters, the waveform net 1,610,120 and the
-    combined one 1,872,648; most are in the first layer.
+    length (at least ``(first_kernel_size - 1) * hop_length`` samples): the
+    pooling is global. The output is logits of shape ``(batch, n_classes)``.
+    ``n_frames`` is ``1 + n_samples // hop_length``: with the defaults (1025
+    bins, hop 1024), 999,424 samples give a ``(1025, 977)`` spectrogram.
+
+    Trainable parameters with 8 classes, 256 maps and the default dense
+    layers (dropout adds none):
+
+    ============================  ===========  =========  =========
+    first layer                   spectrogram  waveform   both
+    ============================  ===========  =========  =========
+    default (3 frames, "same")    1,348,744    1,085,832  1,217,288
+    ``first_kernel_size=4``       1,611,144    1,872,264  1,741,704
+    ============================  ===========  =========  =========
+
+    The layers after the first hold 561,288 of them in every variant.
+
+    Report 004's variant is ``first_kernel_size=4, dropout=0.2,
+    conv_dropout=0.2``: a first layer of 256 maps of 974 frames (128 + 128
+    with ``input="both"``) on a ``(1025, 977)`` spectrogram, and dropout
+    0.2 after every layer but the last.
 
     References
     ----------
@@ -83,6 +122,9 @@ class ZhangResNetModule(nn.Module):
     >>> net = ZhangResNetModule(input="both", n_fft=512, filters=32, n_classes=4)
     >>> net(torch.randn(2, 22050)).shape
     torch.Size([2, 4])
+    >>> report = ZhangResNetModule(input="both", first_kernel_size=4, dropout=0.2, conv_dropout=0.2)
+    >>> report.first_layer(torch.randn(1, 999_424)).shape
+    torch.Size([1, 256, 974])
     """
 
     @names_its_errors
@@ -91,14 +133,16 @@ class ZhangResNetModule(nn.Module):
         *,
         n_classes=8,
         input="spectrogram",
-        n_fft=4096,
+        n_fft=2048,
         hop_length=None,
         power=1.0,
         db=False,
         filters=256,
         kernel_size=3,
+        first_kernel_size=None,
         dense_units=(256, 128),
         dropout=0.0,
+        conv_dropout=0.0,
     ):
         super().__init__()
         check_choice("input", input, INPUTS)
@@ -108,11 +152,16 @@ class ZhangResNetModule(nn.Module):
         hop = check_int("hop_length", n_fft // 2 if hop_length is None else hop_length)
         filters = check_int("filters", filters)
         kernel_size = check_int("kernel_size", kernel_size)
+        first_kernel_size = check_int("first_kernel_size", first_kernel_size, allow_none=True)
         if input == "both" and filters < 2:
             raise ParameterError(f"input='both' needs filters >= 2; got filters={filters!r}.")
         dense_units = check_sizes("dense_units", dense_units)
         dropout = check_dropout(dropout)
+        conv_dropout = check_dropout(conv_dropout, "conv_dropout")
         self.input = input
+        self.n_fft = n_fft
+        self.hop_length = hop
+        self.first_kernel_size = first_kernel_size
         n_wave = {"spectrogram": 0, "waveform": filters, "both": filters // 2}[input]
         self.spectrogram = None
         self.spectrogram_conv = None
@@ -120,14 +169,21 @@ class ZhangResNetModule(nn.Module):
         if n_wave < filters:
             self.spectrogram = SpectrogramFrontEnd(n_fft=n_fft, hop_length=hop, power=power, db=db)
             self.spectrogram_conv = nn.Conv1d(
-                self.spectrogram.n_bins, filters - n_wave, kernel_size, padding="same"
+                self.spectrogram.n_bins,
+                filters - n_wave,
+                kernel_size if first_kernel_size is None else first_kernel_size,
+                padding="same" if first_kernel_size is None else 0,
             )
         if n_wave:
-            self.waveform_conv = nn.Conv1d(1, n_wave, n_fft, stride=hop)
-        self.n_fft = n_fft
+            # The samples of first_kernel_size consecutive frames (of one frame by default).
+            taps = n_fft + (0 if first_kernel_size is None else (first_kernel_size - 1) * hop)
+            self.waveform_conv = nn.Conv1d(1, n_wave, taps, stride=hop)
         self.first_norm = nn.BatchNorm1d(filters)
+        self.first_dropout = nn.Dropout(conv_dropout)
         self.conv2 = _conv_block(filters, filters, kernel_size)
+        self.conv2_dropout = nn.Dropout(conv_dropout)
         self.conv3 = _conv_block(filters, filters, kernel_size)
+        self.conv3_dropout = nn.Dropout(conv_dropout)
         self.elu = nn.ELU()
         layers = []
         for n_in, n_out in zip((2 * filters, *dense_units), dense_units, strict=False):
@@ -144,15 +200,32 @@ class ZhangResNetModule(nn.Module):
 
         Returns
         -------
-        maps : Tensor, shape (batch, filters, 1 + n_samples // hop_length)
+        maps : Tensor, shape (batch, filters, n_maps)
             Spectrogram maps first, then waveform maps (``input="both"``).
+            ``n_maps`` is ``n_frames = 1 + n_samples // hop_length``, or
+            ``n_frames - first_kernel_size + 1`` when that is set.
+
+        Raises
+        ------
+        ValueError
+            If the waveforms are shorter than ``first_kernel_size`` frames.
         """
+        n_samples = waveforms.shape[-1]
+        frames = n_frames(n_samples, n_fft=self.n_fft, hop_length=self.hop_length)
+        k = self.first_kernel_size
+        if k is not None and frames < k:
+            raise ValueError(
+                f"ZhangResNetModule with first_kernel_size={k} needs waveforms of at least {k} "
+                f"STFT frames, i.e. {(k - 1) * self.hop_length} samples with "
+                f"hop_length={self.hop_length}; got {n_samples} samples ({frames} frames). "
+                "Use longer clips or segments, or a smaller first_kernel_size."
+            )
         maps = []
         if self.spectrogram is not None:
             maps.append(self.spectrogram_conv(self.spectrogram(waveforms)))
         if self.waveform_conv is not None:
-            # Pad n_fft // 2 zeros before the first sample, as the centred STFT does, so
-            # that frame t is centred on sample t * hop_length in both branches.
+            # Pad n_fft // 2 zeros on each side, as the centred STFT does, so that window t
+            # starts where STFT frame t does in both branches.
             half = self.n_fft // 2
             padded = nn.functional.pad(waveforms[:, None], (half, self.n_fft - half))
             maps.append(self.waveform_conv(padded))
@@ -175,7 +248,8 @@ class ZhangResNetModule(nn.Module):
                 "ZhangResNetModule takes waveform batches of shape (batch, n_samples), such as "
                 f"AudioLoader's output; got a tensor of shape {tuple(x.shape)}."
             )
-        first = self.elu(self.first_norm(self.first_layer(x)))
-        residual = self.elu(self.conv3(self.elu(self.conv2(first))) + first)
+        first = self.first_dropout(self.elu(self.first_norm(self.first_layer(x))))
+        hidden = self.conv2_dropout(self.elu(self.conv2(first)))
+        residual = self.conv3_dropout(self.elu(self.conv3(hidden) + first))
         pooled = torch.cat([residual.amax(dim=-1), residual.mean(dim=-1)], dim=1)
         return self.dense(pooled)

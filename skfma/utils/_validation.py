@@ -181,10 +181,10 @@ def check_sizes(name, values, *, allow_empty=False):
     return tuple(int(v) for v in values)
 
 
-def check_dropout(dropout):
-    """Return a dropout probability in [0, 1) as a float, else raise a ParameterError."""
+def check_dropout(dropout, name="dropout"):
+    """Return a dropout probability in [0, 1) as a float, else raise a ParameterError naming it."""
     if isinstance(dropout, bool) or not (isinstance(dropout, Real) and 0.0 <= dropout < 1.0):
-        raise ParameterError(f"dropout must be a number in [0, 1); got {dropout!r}.")
+        raise ParameterError(f"{name} must be a number in [0, 1); got {dropout!r}.")
     return float(dropout)
 
 

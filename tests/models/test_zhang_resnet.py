@@ -56,6 +56,40 @@ def test_learns_genres_from_each_input(input, segmented, waveforms):
     assert net.history_[-1, "train_batch_count"] == (20 if segmented else 4)
 
 
+@pytest.mark.parametrize("input", ["spectrogram", "waveform", "both"])
+def test_trains_report_004s_variant(input, waveforms):
+    # First layer of 4 frames without padding, dropout 0.2 after every layer but the last.
+    # 0.5 s segments: 1 + 4000 // 128 = 32 frames, so 29 first-layer maps values.
+    (X_train, y_train), (X_test, y_test) = waveforms
+    net = small_zhang(
+        module__input=input,
+        module__first_kernel_size=4,
+        module__dropout=0.2,
+        module__conv_dropout=0.2,
+        segment_length=SR // 2,
+        segment_hop=SR // 4,
+        max_epochs=2,
+    ).fit(X_train, y_train)
+    module = net.module_
+    assert module.first_kernel_size == 4
+    dropouts = [m.p for m in module.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts == [0.2] * 5
+    assert module.first_layer(torch.as_tensor(X_test[:2, : SR // 2])).shape == (2, 16, 29)
+    assert len(net.history_) == 2 and np.isfinite(net.history_[:, "train_loss"]).all()
+    proba = net.predict_proba(X_test)
+    assert proba.shape == (24, 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 5, rtol=1e-5)  # 5 segments summed
+    np.testing.assert_array_equal(net.predict_proba(X_test), proba)  # no dropout at predict
+
+
+def test_segments_shorter_than_the_first_kernel_are_refused(waveforms):
+    (X_train, y_train), _ = waveforms
+    # n_fft 256, hop 128: 4 frames need 384 samples.
+    net = small_zhang(module__first_kernel_size=4, segment_length=300, max_epochs=1)
+    with pytest.raises(ValueError, match=r"first_kernel_size=4 .* 384 samples .* got 300 samples"):
+        net.fit(X_train, y_train)
+
+
 def test_a_clip_is_the_sum_of_its_segments(waveforms):
     (X_train, y_train), (X_test, _) = waveforms
     net = small_zhang(segment_length=SR // 2, segment_hop=SR // 4, max_epochs=2)
