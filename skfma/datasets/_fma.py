@@ -15,6 +15,7 @@ from ._metadata import (
     SUBSET_COLUMN,
     SUBSETS,
     _read_genres,
+    _read_three_headers,
     _read_tracks,
     find_metadata_dir,
     table_file,
@@ -25,7 +26,10 @@ __all__ = ["load_fma", "fma_audio_path", "NO_AUDIO_CLIPS", "SHORT_CLIPS"]
 #: Audio subsets: the three nested clip subsets and ``full`` (whole tracks of ``large``).
 AUDIO_SUBSETS = (*SUBSETS, "full")
 
-TARGETS = ("genre_top", "genres", "genres_all", "first_genre")
+TARGETS = ("genre_top", "genres", "genres_all", "first_genre", "genre_combination")
+
+#: Between the genre titles of a ``genre_combination`` label.
+COMBINATION_SEPARATOR = " + "
 
 #: Released clips (fma_small, hence also medium and large) that hold no audio at all
 #: (https://github.com/mdeff/fma/issues/41, /issues/44).
@@ -52,6 +56,7 @@ def load_fma(
     keep_short_clips=False,
     check_files=False,
     min_duration=None,
+    features=False,
     metadata_dir=None,
     audio_dir=None,
 ):
@@ -92,10 +97,14 @@ def load_fma(
 default=None
         Keep only the tracks of these FMA splits; ``None`` keeps all. The FMA
         splits keep each artist in one split.
-    target : {"genre_top", "genres", "genres_all", "first_genre"}, default="genre_top"
+    target : {"genre_top", "genres", "genres_all", "first_genre", \
+"genre_combination"}, default="genre_top"
         ``genre_top``: the top-level genre (one label, such as ``"Hip-Hop"``;
         missing for many ``large`` tracks). ``first_genre``: the title of the
-        first genre listed for the track. ``genres`` (the genres listed for the
+        first genre listed for the track. ``genre_combination``: the genres
+        listed for the track as one label, each combination its own class
+        (report 000), their titles in ``genre_id`` order joined by ``" + "``,
+        e.g. ``"Pop + Electronic"``. ``genres`` (the genres listed for the
         track) and ``genres_all`` (those and all their ancestors): a
         multi-label 0/1 indicator matrix with one column per genre title in
         ``target_names``.
@@ -117,6 +126,12 @@ default=None
         Milano-Bicocca report dropped the clips shorter than 29.7 s and cut
         the others to 29.7 s: ``min_duration=29.7`` here, and
         ``AudioLoader(duration=29.7)``.
+    features : bool, default=False
+        Also read the released ``features.csv`` (the 518 handcrafted
+        features; about 1 GB, a minute to read) into ``features``, one row per
+        selected track; tracks without a complete row there are excluded.
+        The audio folder is then optional: without it, ``filenames`` and
+        ``audio_dir`` are ``None`` (feature-only work, as report 000's).
     metadata_dir : str, os.PathLike or None, default=None
         The folder holding ``tracks.csv`` and ``genres.csv``; default
         ``root/fma_metadata``.
@@ -126,8 +141,9 @@ default=None
     Returns
     -------
     data : sklearn.utils.Bunch
-        filenames : ndarray of str, shape (n_clips,)
-            The audio file paths, to feed :class:`~skfma.audio.AudioLoader`.
+        filenames : ndarray of str, shape (n_clips,), or None
+            The audio file paths, to feed :class:`~skfma.audio.AudioLoader`;
+            ``None`` with ``features=True`` and no audio folder.
         target : ndarray of str, shape (n_clips,), or ndarray of uint8, \
 shape (n_clips, n_labels)
             The labels, or the multi-label indicator matrix.
@@ -152,8 +168,12 @@ shape (n_clips, n_labels)
             Track id -> why it was left out, for tracks of the subset and split.
         dropped_target_names : list of str
             The labels removed by ``n_top_genres``, most frequent first.
-        audio_dir : str
-            The audio folder.
+        audio_dir : str or None
+            The audio folder (``None`` as for ``filenames``).
+        features : pandas.DataFrame of float64, shape (n_clips, 518)
+            With ``features=True`` only: the rows of ``features.csv``, in the
+            order of ``track_ids``, with its three-level column index
+            (feature, statistic, number).
 
     Raises
     ------
@@ -195,11 +215,20 @@ shape (n_clips, n_labels)
     if root is not None:
         root = os.path.expanduser(os.fspath(root))
     metadata_dir = find_metadata_dir(os.path.expanduser(metadata_dir or root))
+    check_positive("min_duration", min_duration, allow_none=True)
     audio_dir = os.path.expanduser(os.fspath(audio_dir or os.path.join(root, f"fma_{subset}")))
     if not os.path.isdir(audio_dir):
-        raise FileNotFoundError(
-            f"FMA audio folder not found: {audio_dir!r} (fetch_fma({subset!r}) downloads it)."
-        )
+        if not features or check_files or min_duration is not None:
+            raise FileNotFoundError(
+                f"FMA audio folder not found: {audio_dir!r} (fetch_fma({subset!r}) downloads it"
+                + (
+                    "; features=True works without it, unless check_files or min_duration "
+                    "probe the audio)."
+                    if features
+                    else ")."
+                )
+            )
+        audio_dir = None
     unusable = {}
     tracks_file = table_file(metadata_dir, "tracks")
     tracks = _read_tracks(tracks_file, unusable)
@@ -220,13 +249,21 @@ shape (n_clips, n_labels)
     excluded = {int(tid): reasons[tid] for tid in tracks.index[selected] if tid in reasons}
     keep = selected & ~tracks.index.isin(list(reasons))
     tracks, labels = tracks[keep], labels[keep]
-    filenames = np.array(
-        [fma_audio_path(audio_dir, track_id) for track_id in tracks.index], dtype=object
-    )
-    check_positive("min_duration", min_duration, allow_none=True)
+    extra = {}
+    if features:
+        table = _read_three_headers(table_file(metadata_dir, "features"))
+        ok = _complete_feature_rows(table, tracks.index, excluded)
+        tracks, labels = tracks[ok], labels[ok]
+        extra["features"] = table.loc[tracks.index]
+    filenames = None
+    if audio_dir is not None:
+        filenames = np.array(
+            [fma_audio_path(audio_dir, track_id) for track_id in tracks.index], dtype=object
+        )
     if check_files or min_duration is not None:
         ok = _probe_files(filenames, tracks.index, excluded, subset, min_duration)
         tracks, labels, filenames = tracks[ok], labels[ok], filenames[ok]
+        extra = {name: frame[ok] for name, frame in extra.items()}
     return Bunch(
         filenames=filenames,
         target=labels,
@@ -239,7 +276,21 @@ shape (n_clips, n_labels)
         excluded=dict(sorted(excluded.items())),
         dropped_target_names=dropped,
         audio_dir=audio_dir,
+        **extra,
     )
+
+
+def _complete_feature_rows(table, track_ids, excluded):
+    """Mask of the tracks with a complete row in ``features.csv``; the others go to ``excluded``."""
+    present = track_ids.isin(table.index)
+    complete = present.copy()
+    complete[present] = table.loc[track_ids[present]].notna().all(axis=1).to_numpy()
+    for tid, has_row, full in zip(track_ids, present, complete, strict=True):
+        if not full:
+            excluded[int(tid)] = (
+                "has missing values in features.csv" if has_row else "has no row in features.csv"
+            )
+    return complete
 
 
 def _check_split(split):
@@ -300,7 +351,7 @@ def _labels(tracks, genres, target, reasons, tracks_file):
         names = sorted({label for label in labels if isinstance(label, str)})
         return labels, np.array(names, dtype=object)
     titles = genres["title"]
-    column = "genres" if target == "first_genre" else target
+    column = "genres" if target in ("first_genre", "genre_combination") else target
     lists = tracks["track", column].to_numpy()
     for tid, ids in zip(tracks.index, lists, strict=True):
         if not ids:
@@ -313,8 +364,14 @@ def _labels(tracks, genres, target, reasons, tracks_file):
                 f"({os.path.join(os.path.dirname(tracks_file), 'genres.csv')!r}) lacks.",
                 ("track", column),
             )
-    if target == "first_genre":
-        labels = np.array([titles[ids[0]] if ids else None for ids in lists], dtype=object)
+    if target in ("first_genre", "genre_combination"):
+        if target == "first_genre":
+            labels = [titles[ids[0]] if ids else None for ids in lists]
+        else:
+            labels = [
+                COMBINATION_SEPARATOR.join(titles[sorted(ids)]) if ids else None for ids in lists
+            ]
+        labels = np.array(labels, dtype=object)
         names = sorted({label for label in labels if label is not None})
         return labels, np.array(names, dtype=object)
     used = sorted({genre_id for ids in lists for genre_id in ids})

@@ -9,7 +9,13 @@ import soundfile as sf
 from sklearn.utils.multiclass import type_of_target
 
 from skfma import load_audio
-from skfma.datasets import NO_AUDIO_CLIPS, SHORT_CLIPS, load_fma, load_fma_metadata
+from skfma.datasets import (
+    NO_AUDIO_CLIPS,
+    SHORT_CLIPS,
+    fma_audio_path,
+    load_fma,
+    load_fma_metadata,
+)
 from skfma.exceptions import ParameterError
 
 
@@ -214,3 +220,61 @@ def test_overrides_and_errors(fma_like, tmp_path):
             load_fma(fma_like, n_top_genres=n_top)
     with pytest.raises(ParameterError, match="root may only be None"):
         load_fma(None, audio_dir=tmp_path)
+
+
+def test_real_genre_combination(fma_root, tmp_path):
+    """Report 000: each combination of listed genres is its own class."""
+    fma = load_fma(fma_root, subset="large", target="genre_combination", audio_dir=tmp_path)
+    titles = fma.genres["title"]
+    expected = [" + ".join(titles[sorted(ids)]) for ids in fma.tracks["track", "genres"]]
+    assert list(fma.target) == expected and len(expected) == 681
+    assert any(" + " in label for label in expected)  # some tracks list several genres
+    assert list(fma.target_names) == sorted(set(expected))
+    top = load_fma(
+        fma_root, subset="large", target="genre_combination", n_top_genres=4, audio_dir=tmp_path
+    )
+    labels, counts = np.unique(expected, return_counts=True)
+    ranked = [label for _, label in sorted(zip(-counts, labels, strict=True))]
+    assert sorted(set(top.target)) == sorted(ranked[:4]) == list(top.target_names)
+
+
+def _write_features_csv(directory, rows):
+    """A features.csv in the released layout with two feature columns: track id -> 2 values."""
+    lines = [
+        "feature,mfcc,zcr",
+        "statistics,mean,std",
+        "number,01,01",
+        "track_id,,",
+        *(f"{tid},{a},{b}" for tid, (a, b) in rows.items()),
+    ]
+    (directory / "features.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_features_csv_aligned_to_the_tracks_without_audio(fma_like, tmp_path):
+    """Report 000 trains on the released features.csv: no audio folder needed."""
+    shutil.copytree(fma_like / "fma_metadata", tmp_path / "fma_metadata")
+    ids = load_fma(fma_like).track_ids
+    rows = {int(tid): (float(tid), -float(tid)) for tid in ids[::-1]}  # in another order
+    del rows[int(ids[3])]
+    rows[int(ids[5])] = (1.5, "")  # a missing value
+    rows[999999] = (0.0, 0.0)  # a track of no subset: ignored
+    _write_features_csv(tmp_path / "fma_metadata", rows)
+
+    fma = load_fma(tmp_path, features=True)
+    assert fma.filenames is None and fma.audio_dir is None
+    assert fma.excluded == {
+        int(ids[3]): "has no row in features.csv",
+        int(ids[5]): "has missing values in features.csv",
+    }
+    assert len(fma.track_ids) == len(fma.target) == len(fma.features) == 22
+    np.testing.assert_array_equal(fma.features.index, fma.track_ids)
+    np.testing.assert_array_equal(fma.features[("mfcc", "mean", "01")], fma.track_ids)
+    assert fma.features.columns.names == ["feature", "statistics", "number"]
+    with pytest.raises(FileNotFoundError, match="unless check_files or min_duration"):
+        load_fma(tmp_path, features=True, check_files=True)
+
+    shutil.copytree(fma_like / "fma_small", tmp_path / "fma_small")
+    with_audio = load_fma(tmp_path, features=True, split="training")
+    expected = [fma_audio_path(tmp_path / "fma_small", tid) for tid in with_audio.track_ids]
+    assert list(with_audio.filenames) == expected
+    np.testing.assert_array_equal(with_audio.features.index, with_audio.track_ids)
