@@ -9,6 +9,9 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 autosummary_generate = True
+# Classes list the methods they define, not those inherited from scikit-learn and skorch
+# (whose docstrings point to labels of those projects' own documentation).
+templates_path = ["_templates"]
 numpydoc_show_class_members = False
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -16,4 +19,4 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
 }
 html_theme = "alabaster"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_templates"]

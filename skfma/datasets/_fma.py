@@ -151,6 +151,7 @@ shape (n_clips, n_labels)
             The labels, sorted for single-label targets, and in ``genre_id``
             order (the indicator columns) for multi-label ones.
         track_ids : ndarray of int64, shape (n_clips,)
+            Each clip's FMA track id.
         artist_ids : ndarray of int64, shape (n_clips,)
             Groups for :class:`~sklearn.model_selection.GroupKFold`. A track
             whose artist id is missing in ``tracks.csv`` is its own group,

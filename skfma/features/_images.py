@@ -76,7 +76,8 @@ class Resize(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        resized : ndarray of float32, shape (n_clips, *shape)
+        resized : ndarray of float32, shape (n_clips, n_bins, n_frames)
+            ``(n_bins, n_frames)`` is ``shape``.
         """
         check_is_fitted(self)
         shape = self._check_shape()

@@ -143,7 +143,8 @@ class DNNModule(nn.Module):
 
         Parameters
         ----------
-        x : Tensor, shape (batch, *input_shape)
+        x : Tensor, shape (batch, ...)
+            Examples of shape ``input_shape``, flattened by the first layer.
 
         Returns
         -------

@@ -183,7 +183,8 @@ class AudioFeatures(TransformerMixin, BaseComposition):
 
         Returns
         -------
-        features : ndarray, shape (n_clips, *output_shape_)
+        features : ndarray, shape (n_clips, ...)
+            One row of shape ``output_shape_`` per path.
             What the last step returns, one row per path, in order; a
             read-only-on-disk ``np.memmap`` (copy-on-write) for a 3-D output
             when ``memory`` is set.

@@ -178,8 +178,9 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of float32, shape (n_clips, n_features_out_)
-            The flattened activations, one row per clip, in order.
+        features : ndarray of float32, shape (n_clips, n_features_out)
+            The flattened activations, one row per clip, in order
+            (``n_features_out_`` columns).
         """
         check_is_fitted(self)
         self._check_runtime_params()
@@ -207,7 +208,8 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        feature_names_out : ndarray of str objects, shape (n_features_out_,)
+        feature_names_out : ndarray of str objects, shape (n_features_out,)
+            One name per column of :meth:`transform`'s output.
         """
         check_is_fitted(self)
         prefix = f"{self.backbone_}_{self.layer_}"
