@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="skfma-tests-numba-"))
 
 #: Modules whose examples need an optional extra, and that extra's import name.
-NEEDS = {"skfma.transfer._pretrained": "torchvision"}
+NEEDS = {"skfma.transfer._pretrained": "torchvision", "skfma.evaluation._plots": "matplotlib"}
 
 
 def pytest_configure(config):

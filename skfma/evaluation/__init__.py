@@ -1,0 +1,28 @@
+"""Evaluation reports of fitted classifiers and taggers, as tables and as figures.
+
+The reports (:func:`evaluate_classifier`, :func:`evaluate_tagger`) are Bunches of pandas
+tables computed with :mod:`sklearn.metrics`; the figures need matplotlib (the ``plot``
+extra: ``pip install 'skfma[plot]'``), imported only when a figure is drawn.
+"""
+
+from ._history import training_history
+from ._plots import (
+    PerClassDisplay,
+    TrainingHistoryDisplay,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_per_class,
+)
+from ._report import evaluate_classifier, evaluate_tagger, report_to_markdown
+
+__all__ = [
+    "PerClassDisplay",
+    "TrainingHistoryDisplay",
+    "evaluate_classifier",
+    "evaluate_tagger",
+    "plot_confusion_matrix",
+    "plot_learning_curves",
+    "plot_per_class",
+    "report_to_markdown",
+    "training_history",
+]

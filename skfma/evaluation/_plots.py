@@ -1,0 +1,486 @@
+"""Figures of evaluation reports and training histories (matplotlib, the ``plot`` extra).
+
+matplotlib is imported inside the functions, so that ``skfma.evaluation`` imports without
+it. The figures follow scikit-learn's Display convention: an object holding the data,
+whose ``plot`` draws on a given Axes (or a new figure through pyplot) and keeps the
+artists (``ax_``, ``figure_``, ...).
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import ConfusionMatrixDisplay
+from sklearn.utils import Bunch
+
+from ..exceptions import ParameterError
+from ..utils import names_its_errors
+from ._history import LOSSES, is_score, training_history
+
+__all__ = [
+    "PerClassDisplay",
+    "TrainingHistoryDisplay",
+    "plot_confusion_matrix",
+    "plot_learning_curves",
+    "plot_per_class",
+]
+
+#: Per-class (per-tag) metrics that lie in [0, 1], drawn on a [0, 1] axis.
+BOUNDED = {"precision", "recall", "f1", "accuracy", "roc_auc", "pr_auc"}
+
+
+def _import_matplotlib(what):
+    """Import matplotlib, or raise an ImportError naming the extra to install."""
+    try:
+        import matplotlib  # noqa: F401
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            f"{what} needs matplotlib, which is not installed: pip install 'skfma[plot]'."
+        ) from error
+    return plt
+
+
+def _check_report(report, key, what):
+    if not isinstance(report, Bunch) or "summary" not in report:
+        raise ParameterError(
+            "report must be the Bunch returned by evaluate_classifier or evaluate_tagger; got "
+            f"{type(report).__name__}."
+        )
+    if key not in report:
+        raise ParameterError(f"{what} needs a classifier's report (from evaluate_classifier).")
+
+
+@names_its_errors
+def plot_confusion_matrix(
+    report,
+    *,
+    normalize=True,
+    ax=None,
+    cmap="viridis",
+    colorbar=True,
+    include_values=True,
+    values_format=None,
+    xticks_rotation="vertical",
+):
+    """Draw the confusion matrix of a classifier's report.
+
+    scikit-learn's :class:`~sklearn.metrics.ConfusionMatrixDisplay`, given
+    the report's matrix: rows are true labels, columns predicted ones.
+
+    Parameters
+    ----------
+    report : sklearn.utils.Bunch
+        From :func:`evaluate_classifier`.
+    normalize : bool, default=True
+        Draw the matrix normalised over true labels (each row sums to 1:
+        the fraction of a class's clips predicted as each class), else the
+        counts of clips.
+    ax : matplotlib Axes or None, default=None
+        Where to draw; ``None`` makes a new figure (with pyplot).
+    cmap : str or matplotlib Colormap, default="viridis"
+        Colour map of the cells.
+    colorbar : bool, default=True
+        Add a colour bar.
+    include_values : bool, default=True
+        Write each cell's value in it (turn off for many classes).
+    values_format : str or None, default=None
+        Format of those values; ``None``: ``".2f"`` normalised, ``"d"`` for
+        counts.
+    xticks_rotation : {"vertical", "horizontal"} or float, default="vertical"
+        Rotation of the predicted labels.
+
+    Returns
+    -------
+    display : sklearn.metrics.ConfusionMatrixDisplay
+        With ``im_`` (the image, whose array is the matrix), ``text_``,
+        ``ax_`` and ``figure_``.
+
+    See Also
+    --------
+    evaluate_classifier, plot_per_class
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib.figure import Figure
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfma.evaluation import evaluate_classifier, plot_confusion_matrix
+    >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
+    >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
+    >>> report = evaluate_classifier(LogisticRegression().fit(X, y), X, y, top_k=())
+    >>> display = plot_confusion_matrix(report, ax=Figure().subplots())
+    >>> display.im_.get_array().shape
+    (3, 3)
+    >>> display.figure_.savefig("confusion.png")  # doctest: +SKIP
+    """
+    _check_report(report, "confusion", "plot_confusion_matrix")
+    _import_matplotlib("plot_confusion_matrix")
+    matrix = report.confusion if normalize else report.confusion_counts
+    if values_format is None:
+        values_format = ".2f" if normalize else "d"
+    display = ConfusionMatrixDisplay(matrix.to_numpy(), display_labels=list(matrix.index))
+    return display.plot(
+        ax=ax,
+        cmap=cmap,
+        colorbar=colorbar,
+        include_values=include_values,
+        values_format=values_format,
+        xticks_rotation=xticks_rotation,
+    )
+
+
+class PerClassDisplay:
+    """Horizontal bars of one metric per class (or per tag).
+
+    Build it with :func:`plot_per_class` (or :meth:`from_report`), or from
+    any values indexed by class.
+
+    Parameters
+    ----------
+    values : pandas.Series, shape (n_classes,)
+        The metric of each class, indexed by class label; NaN draws no bar
+        (its place says "n/a").
+    metric : str
+        Name of the metric, the x-axis label.
+
+    Attributes
+    ----------
+    bars_ : matplotlib.container.BarContainer
+        The bars, one per class from the top down in the order of
+        ``values``; a bar's width is its class's value.
+    mean_line_ : matplotlib.lines.Line2D or None
+        The dashed line at the mean over the classes (the macro average).
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    plot_per_class
+    """
+
+    def __init__(self, values, *, metric):
+        self.values = values
+        self.metric = metric
+
+    def plot(self, *, ax=None, sort=False, show_mean=True, color=None):
+        """Draw the bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; ``None`` makes a new figure (with pyplot), taller
+            with more classes.
+        sort : bool, default=False
+            Order the classes by value, the highest at the top, instead of
+            the order of ``values``.
+        show_mean : bool, default=True
+            Draw a dashed vertical line at the mean over the classes
+            (NaN left out), labelled in the legend.
+        color : color or None, default=None
+            Colour of the bars.
+
+        Returns
+        -------
+        self : PerClassDisplay
+        """
+        plt = _import_matplotlib("PerClassDisplay.plot")
+        values = pd.Series(self.values, dtype=np.float64)
+        if sort:
+            values = values.sort_values(ascending=False, kind="stable")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.4, max(2.0, 0.9 + 0.35 * len(values))))
+        positions = np.arange(len(values))
+        labels = [str(label) for label in values.index]
+        self.bars_ = ax.barh(positions, values.to_numpy(), color=color)
+        ax.set_yticks(positions, labels=labels)
+        ax.invert_yaxis()  # the first class at the top
+        texts = ["" if np.isnan(value) else f"{value:.3g}" for value in values]
+        ax.bar_label(self.bars_, labels=texts, padding=2, fontsize="small")
+        for position in positions[values.isna().to_numpy()]:  # no bar: say why at its place
+            ax.annotate(
+                "n/a",
+                (0, position),
+                xytext=(2, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+            )
+        ax.set_xlabel(self.metric)
+        ax.set_ylabel(values.index.name or "class")
+        if self.metric in BOUNDED:
+            ax.set_xlim(0, 1.1)  # room for the value labels
+        self.mean_line_ = None
+        if show_mean and not values.isna().all():
+            mean = float(np.nanmean(values.to_numpy()))
+            self.mean_line_ = ax.axvline(
+                mean, color="0.3", linestyle="--", linewidth=1, label=f"mean = {mean:.3g}"
+            )
+            ax.legend(loc="lower right", fontsize="small")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_report(cls, report, *, metric=None, ax=None, sort=False, show_mean=True, color=None):
+        """Draw one column of a report's per-class (or per-tag) table.
+
+        Parameters
+        ----------
+        report : sklearn.utils.Bunch
+            From :func:`evaluate_classifier` or :func:`evaluate_tagger`.
+        metric : str or None, default=None
+            A column of ``report.per_class`` (``"precision"``, ``"recall"``,
+            ``"f1"``, ``"accuracy"``, ``"support"``) or of ``report.per_tag``
+            (``"roc_auc"``, ``"pr_auc"``, ``"n_positive"``); ``None``:
+            ``"f1"`` for a classifier, ``"roc_auc"`` for a tagger.
+        ax, sort, show_mean, color
+            As in :meth:`plot`.
+
+        Returns
+        -------
+        display : PerClassDisplay
+        """
+        if not isinstance(report, Bunch) or not ("per_class" in report or "per_tag" in report):
+            raise ParameterError(
+                "report must be the Bunch returned by evaluate_classifier or evaluate_tagger; "
+                f"got {type(report).__name__}."
+            )
+        table = report.per_class if "per_class" in report else report.per_tag
+        if metric is None:
+            metric = "f1" if "per_class" in report else "roc_auc"
+        if metric not in table.columns:
+            raise ParameterError(
+                f"metric must be one of {', '.join(map(repr, table.columns))} (the columns of "
+                f"the report's table); got {metric!r}."
+            )
+        display = cls(table[metric], metric=metric)
+        return display.plot(ax=ax, sort=sort, show_mean=show_mean, color=color)
+
+
+@names_its_errors
+def plot_per_class(report, *, metric=None, ax=None, sort=False, show_mean=True, color=None):
+    """Draw one metric per class (or per tag) of a report as horizontal bars.
+
+    Parameters
+    ----------
+    report : sklearn.utils.Bunch
+        From :func:`evaluate_classifier` or :func:`evaluate_tagger`.
+    metric : str or None, default=None
+        A column of ``report.per_class`` (``"precision"``, ``"recall"``,
+        ``"f1"``, ``"accuracy"``, ``"support"``) or of ``report.per_tag``
+        (``"roc_auc"``, ``"pr_auc"``, ``"n_positive"``); ``None``: ``"f1"``
+        for a classifier, ``"roc_auc"`` for a tagger.
+    ax : matplotlib Axes or None, default=None
+        Where to draw; ``None`` makes a new figure (with pyplot).
+    sort : bool, default=False
+        Order the bars by value, the highest at the top.
+    show_mean : bool, default=True
+        Draw a dashed line at the mean over the classes (the macro average).
+    color : color or None, default=None
+        Colour of the bars.
+
+    Returns
+    -------
+    display : PerClassDisplay
+        With ``bars_`` (one bar per class, its width the value), ``ax_`` and
+        ``figure_``.
+
+    See Also
+    --------
+    evaluate_classifier, evaluate_tagger, plot_confusion_matrix
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib.figure import Figure
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfma.evaluation import evaluate_classifier, plot_per_class
+    >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
+    >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
+    >>> report = evaluate_classifier(LogisticRegression().fit(X, y), X, y, top_k=())
+    >>> display = plot_per_class(report, metric="recall", ax=Figure().subplots())
+    >>> len(display.bars_)
+    3
+    """
+    return PerClassDisplay.from_report(
+        report, metric=metric, ax=ax, sort=sort, show_mean=show_mean, color=color
+    )
+
+
+class TrainingHistoryDisplay:
+    """Learning curves of a net: losses, and scores, per epoch.
+
+    Build it with :func:`plot_learning_curves` (or :meth:`from_history`).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame, shape (n_epochs, n_columns)
+        One row per epoch, indexed by epoch, as :func:`training_history`
+        gives it.
+    losses : list of str
+        Columns drawn on the first axes (none: no losses' axes).
+    scores : list of str
+        Columns drawn on the next axes (none: no scores' axes).
+
+    Attributes
+    ----------
+    lines_ : dict of str to matplotlib.lines.Line2D
+        The curve of each column; an epoch without a value is left out of
+        its curve (its x data are the epochs that have one).
+    axes_ : ndarray of matplotlib Axes, shape (n_panels,)
+        The losses' axes, then the scores', each where it has curves.
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    plot_learning_curves, training_history
+    """
+
+    def __init__(self, history, *, losses, scores):
+        self.history = history
+        self.losses = losses
+        self.scores = scores
+
+    def plot(self, *, axes=None):
+        """Draw the curves.
+
+        Parameters
+        ----------
+        axes : matplotlib Axes, sequence of them, or None, default=None
+            One Axes per panel (losses, then scores, each when there are
+            any); ``None`` makes a new figure with the panels side by side.
+
+        Returns
+        -------
+        self : TrainingHistoryDisplay
+        """
+        plt = _import_matplotlib("TrainingHistoryDisplay.plot")
+        from matplotlib.ticker import MaxNLocator
+
+        panels = [("loss", "Loss", self.losses), ("score", "Scores", self.scores)]
+        panels = [panel for panel in panels if len(panel[2])]
+        if axes is None:
+            _, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), squeeze=False)
+        axes = np.ravel(np.asarray(axes, dtype=object))
+        if len(axes) != len(panels):
+            names = " and ".join(title.lower() for _, title, _ in panels)
+            raise ParameterError(f"axes must hold {len(panels)} Axes ({names}); got {len(axes)}.")
+        self.lines_ = {}
+        for ax, (ylabel, title, columns) in zip(axes, panels, strict=True):
+            for column in columns:
+                values = self.history[column].dropna()
+                (self.lines_[column],) = ax.plot(
+                    values.index.to_numpy(),
+                    values.to_numpy(),
+                    marker="o",
+                    markersize=3,
+                    label=column,
+                )
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(ylabel)
+            ax.set_title(title)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize="small")
+        self.axes_ = axes
+        self.figure_ = axes[0].figure
+        return self
+
+    @classmethod
+    def from_history(cls, net_or_history, *, scores=None, axes=None):
+        """Draw the losses and scores of a net's (or a history's) epochs.
+
+        Parameters
+        ----------
+        net_or_history : skorch net, Pipeline, History, list of dict or DataFrame
+            As in :func:`training_history`.
+        scores : list of str or None, default=None
+            Columns of the scores' panel; ``None``: every ``train_*`` and
+            ``valid_*`` number other than the losses and batch counts
+            (``valid_acc``, ``valid_roc_auc``, ``EpochScoring`` results);
+            ``()``: no scores' panel.
+        axes : matplotlib Axes, sequence of them, or None, default=None
+            As in :meth:`plot`.
+
+        Returns
+        -------
+        display : TrainingHistoryDisplay
+        """
+        history = training_history(net_or_history)
+        present = [column for column in history.columns if history[column].notna().any()]
+        losses = [column for column in LOSSES if column in present]
+        if scores is None:
+            scores = [column for column in present if is_score(column)]
+        else:
+            scores = [scores] if isinstance(scores, str) else list(scores)
+            missing = [column for column in scores if column not in present]
+            if missing:
+                raise ParameterError(
+                    f"scores must name columns of the history; {missing} are not there (it "
+                    f"has {present})."
+                )
+        if not losses and not scores:
+            raise ValueError(
+                "the history has no train_loss, valid_loss or scores to plot; its columns: "
+                f"{list(history.columns)}."
+            )
+        return cls(history, losses=losses, scores=scores).plot(axes=axes)
+
+
+@names_its_errors
+def plot_learning_curves(net_or_history, *, scores=None, axes=None):
+    """Draw a net's learning curves: losses and validation scores per epoch.
+
+    The first panel shows ``train_loss`` and ``valid_loss`` (the latter when
+    the net held clips out with ``train_split``); the second the scores
+    (``valid_acc`` by default for a skfma classifier, ``valid_roc_auc`` for
+    a tagger, and any ``EpochScoring`` callback's). An epoch that lacks a
+    value (a score recorded on some epochs only) is left out of that curve.
+
+    Parameters
+    ----------
+    net_or_history : skorch net, Pipeline, History, list of dict or DataFrame
+        A fitted net (its ``history_``), a ``Pipeline`` or search ending in
+        one, or a history itself (see :func:`training_history`).
+    scores : list of str or None, default=None
+        Columns of the scores' panel; ``None``: every ``train_*`` and
+        ``valid_*`` number other than the losses and batch counts; ``()``:
+        no scores' panel.
+    axes : matplotlib Axes, sequence of them, or None, default=None
+        One Axes per panel (losses, then scores, each when there are any);
+        ``None`` makes a new figure with the panels side by side.
+
+    Returns
+    -------
+    display : TrainingHistoryDisplay
+        With ``lines_`` (a dict of the curves by column), ``axes_`` and
+        ``figure_``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the net has not been fitted.
+    ValueError
+        If the history is empty or holds no loss or score.
+
+    See Also
+    --------
+    training_history : The same numbers as a DataFrame.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from skfma.evaluation import plot_learning_curves
+    >>> history = [
+    ...     {"epoch": 1, "train_loss": 0.9, "valid_loss": 0.8, "valid_acc": 0.5},
+    ...     {"epoch": 2, "train_loss": 0.6, "valid_loss": 0.7, "valid_acc": 0.7},
+    ... ]
+    >>> display = plot_learning_curves(history, axes=Figure().subplots(1, 2))
+    >>> sorted(display.lines_)
+    ['train_loss', 'valid_acc', 'valid_loss']
+    >>> display.lines_["valid_acc"].get_ydata().tolist()
+    [0.5, 0.7]
+
+    With a net fitted with ``train_split=skorch.dataset.ValidSplit(5)``:
+    ``plot_learning_curves(net)``.
+    """
+    return TrainingHistoryDisplay.from_history(net_or_history, scores=scores, axes=axes)
