@@ -1,0 +1,120 @@
+"""What the report scripts share: their command line, smoke data, and writing results.
+
+Not an example: the scripts beside it import it (``python report_00N_*.py`` puts this
+folder on ``sys.path``, and so does the documentation build).
+"""
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from skfma.datasets import make_fma_like
+from skfma.evaluation import (
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_per_class,
+    report_to_markdown,
+)
+
+
+def parse_args(number, description, *, subset="small"):
+    """The options every report script takes; without ``--root``, a smoke run.
+
+    Returns
+    -------
+    args : argparse.Namespace
+        ``root`` (None for a smoke run), ``subset``, ``smoke``, ``out``
+        (a Path, created), ``n_jobs``, ``device``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--root",
+        help="an FMA download (fma_metadata/ and fma_SUBSET/); without it, a smoke run",
+    )
+    parser.add_argument("--subset", default=subset, choices=["small", "medium", "large"])
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="run end to end at a tiny scale on synthetic FMA-like data (what CI runs)",
+    )
+    parser.add_argument("--out", default=f"report_{number}_results", help="results folder")
+    parser.add_argument("--n-jobs", type=int, default=None, help="processes for extraction")
+    parser.add_argument("--device", default="cpu", help='where nets train, e.g. "cuda"')
+    args = parser.parse_args()
+    if args.root is None:
+        args.smoke = True
+    if args.smoke:
+        args.root = None
+    args.out = Path(args.out)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def smoke_root(*, n_clips=48, n_genres=4, duration=3.0, random_state=0):
+    """A synthetic dataset in the FMA layout, in a temporary folder: its root."""
+    root = Path(tempfile.mkdtemp(prefix="skfma_smoke_"))
+    make_fma_like(
+        root, n_clips=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
+    )
+    return root
+
+
+def save_report(report, out, name, *, net=None):
+    """Write a report's tables (CSV, markdown) and figures (PNG) as ``out/name_*``.
+
+    Parameters
+    ----------
+    report : sklearn.utils.Bunch
+        From :func:`skfma.evaluation.evaluate_classifier` or ``evaluate_tagger``.
+    out : Path
+    name : str
+        The experiment's name in the files' names.
+    net : NeuralClassifier or None
+        A fitted net whose learning curves to draw.
+
+    Returns
+    -------
+    markdown : str
+        The report's tables as markdown.
+    """
+    import matplotlib.pyplot as plt
+
+    report.summary.to_csv(out / f"{name}_summary.csv")
+    tables = ["per_class", "confusion"] if "confusion" in report else ["per_tag"]
+    for table in tables:
+        report[table].to_csv(out / f"{name}_{table}.csv")
+    markdown = report_to_markdown(report)
+    (out / f"{name}.md").write_text(f"## {name}\n\n{markdown}\n")
+    figures = {"per_class": plot_per_class(report).figure_}
+    if "confusion" in report:
+        figures["confusion"] = plot_confusion_matrix(report).figure_
+    if net is not None:
+        figures["learning_curves"] = plot_learning_curves(net).figure_
+    for figure_name, figure in figures.items():
+        figure.savefig(out / f"{name}_{figure_name}.png", dpi=100, bbox_inches="tight")
+    plt.show()
+    return markdown
+
+
+def beside_published(ours, published, out, *, number):
+    """Print and save the report's published figures beside this run's.
+
+    Parameters
+    ----------
+    ours, published : dict of str to float
+        Figure name -> value; a name missing from ``ours`` shows as NaN.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``published`` and ``this run``, one row per figure.
+    """
+    table = pd.DataFrame(
+        {"published": pd.Series(published, dtype=float), "this run": pd.Series(ours, dtype=float)}
+    )
+    table.index.name = f"report {number}"
+    table.to_csv(out / "published_vs_this_run.csv")
+    print(table.round(3).to_string())
+    return table
