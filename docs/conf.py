@@ -16,7 +16,10 @@ numpydoc_show_class_members = False
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # The plot_ examples and the report scripts (which, run without arguments, do their
+    # smoke run) are executed; the scripts' shared module is not an example.
+    "filename_pattern": r"/(plot_|report_\d)",
+    "ignore_pattern": r"__init__\.py|_reports_common\.py",
 }
 html_theme = "alabaster"
 exclude_patterns = ["_build", "_templates"]

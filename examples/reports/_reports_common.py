@@ -26,7 +26,9 @@ def parse_args(number, description, *, subset="small"):
     -------
     args : argparse.Namespace
         ``root`` (None for a smoke run), ``subset``, ``smoke``, ``out``
-        (a Path, created), ``n_jobs``, ``device``.
+        (a Path, created; a temporary folder for a smoke run without
+        ``--out``, so that the documentation build writes nothing beside the
+        scripts), ``n_jobs``, ``device``.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
@@ -39,7 +41,10 @@ def parse_args(number, description, *, subset="small"):
         action="store_true",
         help="run end to end at a tiny scale on synthetic FMA-like data (what CI runs)",
     )
-    parser.add_argument("--out", default=f"report_{number}_results", help="results folder")
+    parser.add_argument(
+        "--out",
+        help=f"results folder; default report_{number}_results, or a temporary one when smoke",
+    )
     parser.add_argument("--n-jobs", type=int, default=None, help="processes for extraction")
     parser.add_argument("--device", default="cpu", help='where nets train, e.g. "cuda"')
     args = parser.parse_args()
@@ -47,6 +52,9 @@ def parse_args(number, description, *, subset="small"):
         args.smoke = True
     if args.smoke:
         args.root = None
+    if args.out is None:
+        default = f"report_{number}_results"
+        args.out = tempfile.mkdtemp(prefix=f"skfma_{default}_") if args.smoke else default
     args.out = Path(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
