@@ -294,7 +294,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         warm = self.warm_start and self._is_fitted()
         dataset, y = self._validate_training_data(X, y, reset=not warm)
-        with self._seeded():
+        with self._seeded(resume=warm):
             if not warm:
                 self.initialize()
             super().partial_fit(dataset, y, _routing_method="fit", **fit_params)
@@ -321,7 +321,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         first = not self._is_fitted()
         dataset, y = self._validate_training_data(X, y, reset=first, classes=classes)
-        with self._seeded():
+        with self._seeded(resume=not first):
             if first:
                 self.initialize()
             super().partial_fit(dataset, y, **fit_params)
@@ -331,8 +331,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         return self.initialized_ and hasattr(self, "input_shape_")
 
     @contextlib.contextmanager
-    def _seeded(self):
-        """Seed torch from ``random_state`` for the block; restore the global state after."""
+    def _seeded(self, *, resume=False):
+        """Seed torch from ``random_state`` for the block; restore the global state after.
+
+        With ``resume`` (a ``partial_fit`` or warm-started ``fit`` continuing
+        the training), torch's generators continue from where the previous
+        training call of this ``random_state`` left them, so that chunks and
+        epochs draw new shuffles and dropout masks instead of the first
+        call's again.
+        """
         if self.random_state is None:
             yield
             return
@@ -342,8 +349,16 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if device.type == "cuda":
             devices = [device.index if device.index is not None else torch.cuda.current_device()]
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+            saved = getattr(self, "_torch_rng", None)
+            if resume and saved is not None and saved[0] == seed:
+                torch.set_rng_state(saved[1])
+                for index, state in zip(devices, saved[2], strict=False):
+                    torch.cuda.set_rng_state(state, index)
+            else:
+                torch.manual_seed(seed)
             yield
+            states = [torch.cuda.get_rng_state(index) for index in devices]
+            self._torch_rng = (seed, torch.get_rng_state(), states)
 
     def _check_params(self):
         if self.module is None:

@@ -420,3 +420,40 @@ def test_a_single_class_is_refused():
     with pytest.raises(ValueError, match="at least 2 classes"):
         tiny_cnn().partial_fit(X, np.full(len(X), "Rock"), classes=["Rock"])
     tiny_cnn(max_epochs=1).partial_fit(X[:6], np.full(6, "Rock"), classes=["Rock", "Folk"])
+
+
+class _OrderRecorder(torch.nn.Module):
+    """A linear classifier that records the first feature of every training example it sees."""
+
+    def __init__(self, *, input_shape=(2,), n_classes=2):
+        super().__init__()
+        self.linear = torch.nn.Linear(input_shape[0], n_classes)
+        self.seen = []
+
+    def forward(self, x):
+        if self.training:
+            self.seen.extend(x[:, 0].tolist())
+        return self.linear(x)
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_continued_training_draws_new_shuffles_reproducibly(how):
+    """Each partial_fit chunk (or warm fit) continues torch's generator: no repeated order."""
+    X = np.column_stack([np.arange(16), np.zeros(16)]).astype(np.float32)
+    y = np.arange(16) % 2
+
+    def two_calls():
+        net = NeuralClassifier(
+            module=_OrderRecorder, max_epochs=1, batch_size=4, random_state=0,
+            warm_start=how == "warm_start",
+        )  # fmt: skip
+        train = net.partial_fit if how == "partial_fit" else net.fit
+        train(X, y)
+        train(X, y)
+        return net.module_.seen
+
+    orders = two_calls()
+    first, second = orders[:16], orders[16:]
+    assert sorted(first) == sorted(second) == list(range(16))
+    assert first != second  # the second call shuffles anew (it used to repeat the first)
+    assert two_calls() == orders  # and the whole sequence follows random_state
