@@ -29,7 +29,8 @@ class ChoiCRNN(NeuralClassifier):
     Keras ``axis=time_axis``), and the log of the *squared* mel power
     (``logamplitude(melspectrogram(...) ** 2)``, 80 dB range), which is twice
     ``MelSpectrogram(top_db=40)``: append
-    ``FunctionTransformer(np.multiply, kw_args={"x2": 2.0})`` to the front end.
+    ``FunctionTransformer(functools.partial(np.multiply, 2.0))`` to the front
+    end.
 
     Parameters
     ----------
