@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from skfma.datasets import make_fma_like
 from skfma.evaluation import (
@@ -19,8 +20,23 @@ from skfma.evaluation import (
 )
 
 
-def parse_args(number, description, *, subset="small"):
+def parse_args(number, description, *, subset="small", add_arguments=None):
     """The options every report script takes; without ``--root``, a smoke run.
+
+    A smoke run trains single-threaded (tiny nets on a shared CPU run slower
+    with a second torch thread).
+
+    Parameters
+    ----------
+    number : str
+        The report's number, e.g. ``"003"``.
+    description : str
+        The script's ``--help`` text.
+    subset : str, default="small"
+        The default ``--subset``.
+    add_arguments : callable or None, default=None
+        Called with the ``argparse.ArgumentParser`` to add the report's own
+        options.
 
     Returns
     -------
@@ -47,11 +63,14 @@ def parse_args(number, description, *, subset="small"):
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="processes for extraction")
     parser.add_argument("--device", default="cpu", help='where nets train, e.g. "cuda"')
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args()
     if args.root is None:
         args.smoke = True
     if args.smoke:
         args.root = None
+        torch.set_num_threads(1)
     if args.out is None:
         default = f"report_{number}_results"
         args.out = tempfile.mkdtemp(prefix=f"skfma_{default}_") if args.smoke else default
@@ -79,8 +98,8 @@ def save_report(report, out, name, *, net=None):
     out : Path
     name : str
         The experiment's name in the files' names.
-    net : NeuralClassifier or None
-        A fitted net whose learning curves to draw.
+    net : NeuralClassifier, skorch History, list of dict or None
+        A fitted net (or its history) whose learning curves to draw.
 
     Returns
     -------
@@ -119,8 +138,12 @@ def beside_published(ours, published, out, *, number):
     table : pandas.DataFrame
         Columns ``published`` and ``this run``, one row per figure.
     """
+    names = list(dict.fromkeys([*published, *ours]))  # in the order given
     table = pd.DataFrame(
-        {"published": pd.Series(published, dtype=float), "this run": pd.Series(ours, dtype=float)}
+        {
+            "published": pd.Series(published, index=names, dtype=float),
+            "this run": pd.Series(ours, index=names, dtype=float),
+        }
     )
     table.index.name = f"report {number}"
     table.to_csv(out / "published_vs_this_run.csv")
