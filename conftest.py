@@ -14,7 +14,12 @@ import pytest
 os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="skfma-tests-numba-"))
 
 #: Modules whose examples need an optional extra, and that extra's import name.
-NEEDS = {"skfma.transfer._pretrained": "torchvision", "skfma.evaluation._plots": "matplotlib"}
+NEEDS = {
+    "skfma.transfer._pretrained": "torchvision",
+    "skfma.evaluation._plots": "matplotlib",
+    "skfma.model_selection._hyperband": "optuna",
+    "skfma.model_selection._bayesian": "optuna",
+}
 
 
 def pytest_configure(config):

@@ -37,6 +37,8 @@ _LAZY = {
     "ChoiCRNN": "models",
     "ZhangResNet": "models",
     "predict_tags": "models",
+    "HyperbandSearchCV": "model_selection",
+    "BayesianSearchCV": "model_selection",
     "make_genre_clips": "datasets",
     "run_demo": "_demo",
     "SkfmaError": "exceptions",

@@ -45,6 +45,7 @@ from skfma import (
     ZhangResNet,
 )
 from skfma.exceptions import ParameterError
+from skfma.model_selection import BayesianSearchCV, HyperbandSearchCV
 from skfma.nn import DNNModule
 from skfma.utils import is_int
 
@@ -106,6 +107,30 @@ INSTANCES = {
             module__filters=8,
             module__dense_units=(8, 8),
             **FAST,
+        )
+    ],
+    # Two configurations, two folds; error_score="raise" so that a check's bad input
+    # raises the net's own error, as sklearn's checks expect, instead of NaN scores.
+    HyperbandSearchCV: [
+        HyperbandSearchCV(
+            DNNClassifier(module__hidden_layer_sizes=(16,), **FAST),
+            {"lr": [1e-2, 3e-2]},
+            reduction_factor=4,
+            n_trials=2,
+            cv=2,
+            random_state=0,
+            error_score="raise",
+        )
+    ],
+    BayesianSearchCV: [
+        BayesianSearchCV(
+            DNNClassifier(module__hidden_layer_sizes=(16,), **FAST),
+            {"lr": [1e-2, 3e-2]},
+            n_trials=2,
+            n_startup_trials=1,
+            cv=2,
+            random_state=0,
+            error_score="raise",
         )
     ],
 }
@@ -250,6 +275,8 @@ INVALID = {
     UNetEncoderCNN: ({"segment_length": -2}, "segment_length"),
     ChoiCRNN: ({"module__gru_units": 0}, "gru_units"),
     ZhangResNet: ({"segment_aggregate": "median"}, "segment_aggregate"),
+    HyperbandSearchCV: ({"reduction_factor": 1}, "reduction_factor"),
+    BayesianSearchCV: ({"sampler": "nope"}, "sampler"),
 }
 
 
