@@ -44,9 +44,11 @@ class AugmentedCopies(torch.utils.data.Dataset):
     def __getitem__(self, index):
         clip, copy_number = divmod(index, 1 + self.n_copies)
         Xi, yi = unpack_data(self.dataset[clip])
+        # Tensors for originals and copies alike: a batch mixes both, and torch's collate
+        # cannot stack arrays with tensors.
+        Xi = torch.tensor(np.asarray(Xi))
         if copy_number == 0:
             return Xi, yi
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(self.seed + index)
-            masked = self.augment(torch.tensor(np.asarray(Xi))[None])[0]
-        return masked, yi
+            return self.augment(Xi[None])[0], yi

@@ -92,6 +92,16 @@ def test_validation_clips_are_not_copied():
     assert sum(net.history_[-1, "batches", :, "valid_batch_size"]) == 4
 
 
+def test_shuffled_batches_mix_clips_and_copies():
+    """Batches hold originals and copies in any order (they used to be arrays and tensors)."""
+    X, y = spectrograms()
+    net = NeuralClassifier(
+        module=RecordingNet, augment=masking(), augment_copies=2, batch_size=6, max_epochs=2
+    )
+    net.fit(X, y)
+    assert sum(net.history_[-1, "batches", :, "train_batch_size"]) == 3 * N_CLIPS
+
+
 def test_augmented_copies_dataset_reads_the_same_item_twice():
     X, y = spectrograms()
     data = AugmentedCopies(list(zip(X, y, strict=True)), masking(), 2, seed=7)
