@@ -5,19 +5,24 @@ folder on ``sys.path``, and so does the documentation build).
 """
 
 import argparse
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from skfma.datasets import make_fma_like
+from skfma import AudioLoader
+from skfma.datasets import load_fma, make_fma_like
 from skfma.evaluation import (
     plot_confusion_matrix,
     plot_learning_curves,
     plot_per_class,
     report_to_markdown,
 )
+from skfma.features import FMAFeatures, fma_feature_index
+from skfma.pipeline import make_audio_features
 
 
 def parse_args(number, description, *, subset="small", add_arguments=None):
@@ -80,12 +85,39 @@ def parse_args(number, description, *, subset="small", add_arguments=None):
 
 
 def smoke_root(*, n_clips=48, n_genres=4, duration=3.0, random_state=0):
-    """A synthetic dataset in the FMA layout, in a temporary folder: its root."""
+    """A synthetic dataset in the FMA layout, in a temporary folder removed at exit: its root."""
     root = Path(tempfile.mkdtemp(prefix="skfma_smoke_"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     make_fma_like(
         root, n_clips=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
     )
     return root
+
+
+def write_features_csv(root, *, duration=30.0, n_jobs=None):
+    """Write ``root/fma_metadata/features.csv`` as the FMA released it, from skfma's extraction.
+
+    The smoke data have audio but no ``features.csv``: this computes the 518
+    features of every clip (:class:`~skfma.features.FMAFeatures`) and writes
+    them in the released layout (three header rows, then ``track_id``).
+    """
+    clips = load_fma(root)
+    steps = make_audio_features(
+        AudioLoader(sr=22050, duration=duration), FMAFeatures(), n_jobs=n_jobs
+    )
+    table = pd.DataFrame(
+        steps.fit_transform(clips.filenames),
+        index=pd.Index(clips.track_ids, name="track_id"),
+        columns=fma_feature_index(),
+    )
+    table.to_csv(Path(root) / "fma_metadata" / "features.csv")
+
+
+def save_table(table, out, name, *, title):
+    """Write a table as ``out/name.csv`` and ``out/name.md`` (under ``## title``); print it."""
+    table.to_csv(out / f"{name}.csv")
+    (out / f"{name}.md").write_text(f"## {title}\n\n{report_to_markdown(table)}\n")
+    print(table.to_string())
 
 
 def save_report(report, out, name, *, net=None):

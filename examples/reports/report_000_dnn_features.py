@@ -23,18 +23,22 @@ code: the smoke numbers say nothing about the report's.
 
 # %%
 import pandas as pd
-from _reports_common import beside_published, parse_args, save_report, smoke_root
+from _reports_common import (
+    beside_published,
+    parse_args,
+    save_report,
+    save_table,
+    smoke_root,
+    write_features_csv,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.dataset import ValidSplit
 
-from skfma import AudioLoader
 from skfma.datasets import load_fma
 from skfma.evaluation import evaluate_classifier
-from skfma.features import FMAFeatures, fma_feature_index
 from skfma.models import DNNClassifier
 from skfma.nn import DNNModule
-from skfma.pipeline import make_audio_features
 
 args = parse_args("000", "Report 000: a DNN on features.csv, three label strategies.")
 
@@ -43,14 +47,7 @@ args = parse_args("000", "Report 000: a DNN on features.csv, three label strateg
 # from skfma's own extraction of the same 518 features.
 if args.smoke:
     root = smoke_root(n_clips=48, n_genres=4, duration=2.0)
-    clips = load_fma(root)
-    features = make_audio_features(AudioLoader(sr=22050), FMAFeatures(), n_jobs=args.n_jobs)
-    table = pd.DataFrame(
-        features.fit_transform(clips.filenames),
-        index=pd.Index(clips.track_ids, name="track_id"),
-        columns=fma_feature_index(),
-    )
-    table.to_csv(root / "fma_metadata" / "features.csv")
+    write_features_csv(root, n_jobs=args.n_jobs)
     top_n, max_epochs = 3, 15
 else:
     root, top_n, max_epochs = args.root, 16, 100
@@ -92,9 +89,8 @@ for name, labels in strategies.items():
         "top-3 accuracy": report.summary["top_3_accuracy"],
     }
 
-summary = pd.DataFrame(results).T
-summary.to_csv(args.out / "strategies.csv")
-print(summary.to_string())
+summary = pd.DataFrame.from_dict(results, orient="index").rename_axis("strategy")
+save_table(summary, args.out, "strategies", title="Test accuracy of each label strategy")
 
 # %%
 # The report's figures beside this run's: the net's size with the 8 genres of

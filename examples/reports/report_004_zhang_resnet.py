@@ -35,7 +35,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from _reports_common import beside_published, parse_args, save_report, smoke_root
+from _reports_common import beside_published, parse_args, save_report, save_table, smoke_root
 from skorch.dataset import ValidSplit
 
 from skfma import AudioLoader
@@ -120,13 +120,7 @@ for name, first_layer in VARIANTS.items():
     )
     print(f"{name}: test accuracy {report.summary['accuracy']:.3f}")
 table = pd.DataFrame(rows).set_index("input")
-table.to_csv(args.out / "variants.csv")
-lines = ["| input | " + " | ".join(table.columns) + " |", "|---" * (len(table.columns) + 1) + "|"]
-for name, row in table.astype(object).iterrows():
-    cells = [f"{value:.3f}" if isinstance(value, float) else str(value) for value in row]
-    lines.append(f"| {name} | " + " | ".join(cells) + " |")
-(args.out / "variants.md").write_text("## Test accuracy of each first layer\n\n" + "\n".join(lines))
-print(table.round(3).to_string())
+save_table(table, args.out, "variants", title="Test accuracy of each first layer")
 
 # %%
 # Test accuracy of each variant, against chance (the most frequent genre).

@@ -396,8 +396,10 @@ def report_to_markdown(report, *, float_format="{:.3f}"):
 
     Parameters
     ----------
-    report : sklearn.utils.Bunch
-        From :func:`evaluate_classifier` or :func:`evaluate_tagger`.
+    report : sklearn.utils.Bunch or pandas.DataFrame
+        From :func:`evaluate_classifier` or :func:`evaluate_tagger`; or any
+        table (e.g. several experiments' summaries side by side), written as
+        one pipe table with its index as the first column.
     float_format : str, default="{:.3f}"
         :meth:`str.format` pattern of the float values; NaN is written
         ``nan``, integers as they are.
@@ -407,7 +409,8 @@ def report_to_markdown(report, *, float_format="{:.3f}"):
     markdown : str
         A ``### Summary`` table (metric, value), then ``### Per class`` (or
         ``### Per tag``), then, for a classifier, ``### Confusion matrix``
-        (row-normalised; rows are true labels, columns predicted ones).
+        (row-normalised; rows are true labels, columns predicted ones). For a
+        DataFrame, its table alone.
 
     See Also
     --------
@@ -440,9 +443,12 @@ def report_to_markdown(report, *, float_format="{:.3f}"):
         raise ParameterError(
             f"float_format must be a str.format pattern such as '{{:.3f}}'; got {float_format!r}."
         ) from error
+    if isinstance(report, pd.DataFrame):
+        return _markdown_table(report, float_format)
     if not isinstance(report, Bunch) or "summary" not in report:
         raise ParameterError(
-            "report must be the Bunch returned by evaluate_classifier or evaluate_tagger; got "
+            "report must be the Bunch returned by evaluate_classifier or evaluate_tagger, or a "
+            "DataFrame; got "
             f"{type(report).__name__}."
         )
     summary = report.summary.rename_axis("metric").to_frame("value")

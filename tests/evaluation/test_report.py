@@ -466,6 +466,18 @@ def test_markdown_of_a_tagger_report_and_escapes(tags):
     assert "| a\\|b |" in text
 
 
+def test_markdown_of_any_table():
+    table = pd.DataFrame(
+        {"accuracy": [0.5, np.nan], "clips": [8, 10]}, index=pd.Index(["a|b", "c"], name="run")
+    )
+    assert report_to_markdown(table, float_format="{:.2f}").splitlines() == [
+        "| run | accuracy | clips |",
+        "| --- | --- | --- |",
+        "| a\\|b | 0.50 | 8 |",
+        "| c | nan | 10 |",
+    ]
+
+
 def test_markdown_bad_arguments(tags):
     with pytest.raises(ParameterError, match="report must be the Bunch"):
         report_to_markdown({"summary": None})
