@@ -228,3 +228,23 @@ def test_transform_needs_no_fit(clip_files, mel_steps):
         warnings.simplefilter("error")
         out = AudioFeatures(mel_steps()).transform(paths)
     np.testing.assert_array_equal(out, AudioFeatures(mel_steps()).fit_transform(paths))
+
+
+def test_the_last_step_runs_on_silence_once_per_setting(clip_files, mel_steps, monkeypatch):
+    """Sizing the output runs the steps on a clip of silence: transform after fit reuses it."""
+    silent_calls = []
+    original = TemporalStatistics.transform
+
+    def counting(self, X):
+        silent_calls.append(np.ptp(X) == 0)  # silence: a constant log-mel
+        return original(self, X)
+
+    monkeypatch.setattr(TemporalStatistics, "transform", counting)
+    paths, _ = clip_files
+    features = AudioFeatures(mel_steps()).fit(paths)
+    assert sum(silent_calls) == 1  # fit: the silent clip
+    first = features.transform(paths)  # clip by clip, in this process (n_jobs=None)
+    assert sum(silent_calls) == 1 and len(silent_calls) == 1 + len(paths)
+    features.set_params(mel__n_mels=8)  # another setting: sized again
+    second = features.transform(paths)
+    assert sum(silent_calls) == 2 and first.shape[1] == 2 * second.shape[1]
