@@ -293,7 +293,9 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
             Indexed by tag name: ``roc_auc``, ``pr_auc`` and ``n_positive``
             (int, clips carrying the tag).
         tag_names : ndarray, shape (n_tags,)
+            The tags' names, in the order of ``Y``'s columns.
         y_true : ndarray of int, shape (n_clips, n_tags)
+            ``Y`` as checked.
         y_score : ndarray of float, shape (n_clips, n_tags)
             Each clip's score for each tag (probability, or decision value).
         response_method : str
