@@ -3,6 +3,9 @@
 import torch
 from skorch.callbacks import LRScheduler
 
+from ..exceptions import ParameterError
+from ..utils import check_positive, is_finite_number
+
 __all__ = ["OneCycleSchedule"]
 
 
@@ -59,7 +62,23 @@ class OneCycleSchedule(LRScheduler):
         return self
 
     def on_train_begin(self, net, **kwargs):
-        """Defer building the scheduler until the training set is known."""
+        """Check the parameters; defer building the scheduler until the training set is known.
+
+        Raises
+        ------
+        ParameterError
+            Naming the parameter, unless ``0 < pct_start < 1`` and both
+            factors are finite numbers > 0.
+        """
+        if not (is_finite_number(self.pct_start) and 0 < self.pct_start < 1):
+            raise ParameterError(
+                f"OneCycleSchedule: pct_start must be a number in (0, 1); got {self.pct_start!r}."
+            )
+        for name in ("div_factor", "final_div_factor"):
+            try:
+                check_positive(name, getattr(self, name))
+            except ParameterError as error:
+                raise ParameterError(f"OneCycleSchedule: {error}") from None
         self.lr_scheduler_ = None
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):

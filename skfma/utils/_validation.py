@@ -121,8 +121,13 @@ def is_int(value):
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
+#: The largest integer parameter accepted: sizes, counts and epochs beyond it are typing
+#: mistakes, which would overflow torch's and NumPy's index types or exhaust memory.
+MAX_INT = 2**31 - 1
+
+
 def check_int(name, value, *, minimum=1, allow_none=False):
-    """Return ``value`` as a Python int if it is an integer >= ``minimum``.
+    """Return ``value`` as a Python int if it is an integer from ``minimum`` to ``MAX_INT``.
 
     NumPy integers (as from a ``np.arange`` parameter grid) are accepted and
     converted, since torch's layers take only Python ints.
@@ -139,6 +144,8 @@ def check_int(name, value, *, minimum=1, allow_none=False):
         raise ParameterError(
             f"{name} must be {what}{' or None' if allow_none else ''}; got {value!r}."
         )
+    if value > MAX_INT:
+        raise ParameterError(f"{name} must be at most 2**31 - 1; got {value!r}.")
     return int(value)
 
 

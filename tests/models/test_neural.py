@@ -330,6 +330,30 @@ def test_one_cycle_schedule_clones_and_tunes():
     assert dict(search.best_estimator_.callbacks_)["one_cycle"].pct_start in (0.2, 0.4)
 
 
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"pct_start": np.nan}, "pct_start"),
+        ({"pct_start": 0}, "pct_start"),
+        ({"pct_start": 1.5}, "pct_start"),
+        ({"pct_start": "x"}, "pct_start"),
+        ({"div_factor": np.nan}, "div_factor"),
+        ({"div_factor": 0}, "div_factor"),
+        ({"div_factor": -1.0}, "div_factor"),
+        ({"final_div_factor": np.inf}, "final_div_factor"),
+    ],
+)
+def test_one_cycle_schedule_refuses_bad_values_naming_them(params, name):
+    """A NaN pct_start or factor used to train to a NaN loss without an error."""
+    X = RNG.standard_normal((16, 4))
+    clf = DNNClassifier(
+        module__hidden_layer_sizes=(4,), max_epochs=1, batch_size=8,
+        callbacks=[("one_cycle", OneCycleSchedule(**params))],
+    )  # fmt: skip
+    with pytest.raises(ParameterError, match=rf"^DNNClassifier: OneCycleSchedule: {name}\b"):
+        clf.fit(X, (X[:, 0] > 0).astype(int))
+
+
 def test_verbose_prints_the_epoch_table(capsys):
     X, y = spectrograms()
     tiny_cnn(verbose=1).fit(X, y)

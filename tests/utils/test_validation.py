@@ -23,6 +23,8 @@ def test_check_int_returns_a_python_int(value):
         ("2", 1, "n must be a positive integer; got '2'"),
         (-1, 0, "n must be an int >= 0; got -1"),
         (1, 2, "n must be an int >= 2; got 1"),
+        (2**31, 1, "n must be at most 2\\*\\*31 - 1; got 2147483648"),
+        (10**30, 1, "n must be at most 2\\*\\*31 - 1; got 1" + "0" * 30),
     ],
 )
 def test_check_int_rejects_with_the_name(value, minimum, message):
