@@ -4,6 +4,7 @@ import os
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import Bunch
 
 from ..audio._load import open_audio
@@ -217,6 +218,8 @@ shape (n_clips, n_labels)
         root = os.path.expanduser(os.fspath(root))
     metadata_dir = find_metadata_dir(os.path.expanduser(metadata_dir or root))
     check_positive("min_duration", min_duration, allow_none=True)
+    if not isinstance(features, bool):
+        raise ParameterError(f"features must be True or False; got {features!r}.")
     audio_dir = os.path.expanduser(os.fspath(audio_dir or os.path.join(root, f"fma_{subset}")))
     if not os.path.isdir(audio_dir):
         if not features or check_files or min_duration is not None:
@@ -252,7 +255,8 @@ shape (n_clips, n_labels)
     tracks, labels = tracks[keep], labels[keep]
     extra = {}
     if features:
-        table = _read_three_headers(table_file(metadata_dir, "features"))
+        features_file = table_file(metadata_dir, "features")
+        table = _check_numbers(_read_three_headers(features_file), features_file)
         ok = _complete_feature_rows(table, tracks.index, excluded)
         tracks, labels = tracks[ok], labels[ok]
         extra["features"] = table.loc[tracks.index]
@@ -281,16 +285,49 @@ shape (n_clips, n_labels)
     )
 
 
+def _check_numbers(table, path):
+    """``table`` if every column holds numbers (or nothing), else a MetadataError naming one."""
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            continue
+        numbers = pd.to_numeric(values.astype(object).where(values.notna()), errors="coerce")
+        # True and False are read as booleans, which to_numeric would take as 1 and 0.
+        is_bool = values.map(lambda value: isinstance(value, bool | np.bool_))
+        bad = values[(numbers.isna() & values.notna()) | is_bool]
+        if len(bad):
+            raise MetadataError(
+                path,
+                f"holds values that are not numbers, e.g. {bad.iloc[0]!r} for track {bad.index[0]}",
+                column,
+            )
+        table[column] = numbers
+    return table
+
+
 def _complete_feature_rows(table, track_ids, excluded):
-    """Mask of the tracks with a complete row in ``features.csv``; the others go to ``excluded``."""
+    """Mask of the tracks with a complete, finite row in ``features.csv``.
+
+    The others are listed in ``excluded``, with a warning.
+    """
     present = track_ids.isin(table.index)
     complete = present.copy()
-    complete[present] = table.loc[track_ids[present]].notna().all(axis=1).to_numpy()
+    rows = table.loc[track_ids[present]].to_numpy(dtype=np.float64)
+    complete[present] = np.isfinite(rows).all(axis=1)
     for tid, has_row, full in zip(track_ids, present, complete, strict=True):
         if not full:
             excluded[int(tid)] = (
-                "has missing values in features.csv" if has_row else "has no row in features.csv"
+                "has missing or infinite values in features.csv"
+                if has_row
+                else "has no row in features.csv"
             )
+    if not complete.all():
+        warnings.warn(
+            f"{int((~complete).sum())} of {len(track_ids)} tracks have no complete row in "
+            "features.csv and were excluded; their reasons are in .excluded.",
+            UserWarning,
+            stacklevel=4,
+        )
     return complete
 
 
@@ -370,7 +407,8 @@ def _labels(tracks, genres, target, reasons, tracks_file):
             labels = [titles[ids[0]] if ids else None for ids in lists]
         else:
             labels = [
-                COMBINATION_SEPARATOR.join(titles[sorted(ids)]) if ids else None for ids in lists
+                COMBINATION_SEPARATOR.join(titles[sorted(set(ids))]) if ids else None
+                for ids in lists
             ]
         labels = np.array(labels, dtype=object)
         names = sorted({label for label in labels if label is not None})

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from skfma.datasets import (
     load_fma,
     load_fma_metadata,
 )
-from skfma.exceptions import ParameterError
+from skfma.exceptions import MetadataError, ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -257,24 +258,45 @@ def test_features_csv_aligned_to_the_tracks_without_audio(fma_like, tmp_path):
     rows = {int(tid): (float(tid), -float(tid)) for tid in ids[::-1]}  # in another order
     del rows[int(ids[3])]
     rows[int(ids[5])] = (1.5, "")  # a missing value
+    rows[int(ids[6])] = ("inf", 2.0)  # an infinite one
     rows[999999] = (0.0, 0.0)  # a track of no subset: ignored
     _write_features_csv(tmp_path / "fma_metadata", rows)
 
-    fma = load_fma(tmp_path, features=True)
+    with pytest.warns(UserWarning, match="3 of 24 tracks have no complete row in features.csv"):
+        fma = load_fma(tmp_path, features=True)
     assert fma.filenames is None and fma.audio_dir is None
     assert fma.excluded == {
         int(ids[3]): "has no row in features.csv",
-        int(ids[5]): "has missing values in features.csv",
+        int(ids[5]): "has missing or infinite values in features.csv",
+        int(ids[6]): "has missing or infinite values in features.csv",
     }
-    assert len(fma.track_ids) == len(fma.target) == len(fma.features) == 22
+    assert len(fma.track_ids) == len(fma.target) == len(fma.features) == 21
+    assert (fma.features.dtypes == np.float64).all()
     np.testing.assert_array_equal(fma.features.index, fma.track_ids)
     np.testing.assert_array_equal(fma.features[("mfcc", "mean", "01")], fma.track_ids)
     assert fma.features.columns.names == ["feature", "statistics", "number"]
     with pytest.raises(FileNotFoundError, match="unless check_files or min_duration"):
         load_fma(tmp_path, features=True, check_files=True)
+    with pytest.raises(ParameterError, match="^load_fma: features must be True or False"):
+        load_fma(tmp_path, features="yes")
 
     shutil.copytree(fma_like / "fma_small", tmp_path / "fma_small")
-    with_audio = load_fma(tmp_path, features=True, split="training")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the incomplete rows, as above
+        with_audio = load_fma(tmp_path, features=True, split="training")
     expected = [fma_audio_path(tmp_path / "fma_small", tid) for tid in with_audio.track_ids]
     assert list(with_audio.filenames) == expected
     np.testing.assert_array_equal(with_audio.features.index, with_audio.track_ids)
+
+
+@pytest.mark.parametrize("value", ["x", "True"])
+def test_features_csv_with_values_that_are_not_numbers_names_the_file_and_column(
+    fma_like, tmp_path, value
+):
+    shutil.copytree(fma_like / "fma_metadata", tmp_path / "fma_metadata")
+    ids = load_fma(fma_like).track_ids
+    rows = {int(tid): (1.0, value if value == "True" else 2.0) for tid in ids}  # all booleans
+    rows[int(ids[4])] = (1.0, value)
+    _write_features_csv(tmp_path / "fma_metadata", rows)
+    with pytest.raises(MetadataError, match=rf"features\.csv'.*'zcr'.*not numbers.*'?{value}'? "):
+        load_fma(tmp_path, features=True)
