@@ -298,7 +298,7 @@ def _check_numbers(table, path):
         if len(bad):
             raise MetadataError(
                 path,
-                f"holds values that are not numbers, e.g. {bad.iloc[0]!r} for track {bad.index[0]}",
+                f"holds values that are not numbers, e.g. '{bad.iloc[0]}' for track {bad.index[0]}",
                 column,
             )
         table[column] = numbers
