@@ -254,6 +254,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     def get_feature_names_out(self, input_features=None):
         """Output column names: the last step's, for a 2-D output.
 
+        They are those of the steps as they are set now (fitted copies, as
+        :meth:`transform` runs them), so that they match ``transform``'s
+        output after ``set_params`` too.
+
         Parameters
         ----------
         input_features : None
@@ -264,13 +268,14 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self, "output_shape_")
-        last = self.steps[-1][1]
+        name, last = self.steps[-1]
         if not hasattr(last, "get_feature_names_out"):
             raise AttributeError(
-                f"the last step {self.steps[-1][0]!r} ({type(last).__name__}) has no "
-                "get_feature_names_out."
+                f"the last step {name!r} ({type(last).__name__}) has no get_feature_names_out."
             )
-        return last.get_feature_names_out()
+        steps = [(step_name, clone(step)) for step_name, step in self.steps]
+        self._probe(steps)
+        return steps[-1][1].get_feature_names_out()
 
     def _check_params(self):
         check_int("batch_size", self.batch_size, allow_none=True)

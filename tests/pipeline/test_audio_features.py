@@ -248,3 +248,13 @@ def test_the_last_step_runs_on_silence_once_per_setting(clip_files, mel_steps, m
     features.set_params(mel__n_mels=8)  # another setting: sized again
     second = features.transform(paths)
     assert sum(silent_calls) == 2 and first.shape[1] == 2 * second.shape[1]
+
+
+def test_feature_names_follow_set_params_as_transform_does(clip_files, mel_steps):
+    paths, _ = clip_files
+    features = AudioFeatures(mel_steps()).set_output(transform="pandas").fit(paths)
+    assert len(features.get_feature_names_out()) == 7 * 16
+    features.set_params(mel__n_mels=8)
+    assert features.transform(paths).shape == (len(paths), 7 * 8)  # pandas: names and columns
+    features.set_params(stats=TemporalStatistics(statistics=("mean",)))
+    assert list(features.get_feature_names_out()) == [f"mean_{i}" for i in range(8)]
