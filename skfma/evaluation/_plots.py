@@ -39,6 +39,18 @@ def _import_matplotlib(what):
     return plt
 
 
+def _check_axes(name, axes):
+    """Raise a ParameterError naming ``name`` unless every one of ``axes`` is a matplotlib Axes."""
+    from matplotlib.axes import Axes
+
+    for ax in axes:
+        if not isinstance(ax, Axes):
+            raise ParameterError(
+                f"{name} must be a matplotlib Axes (or None for a new figure); got "
+                f"{type(ax).__name__}: {ax!r}."
+            )
+
+
 def _check_report(report, key, what):
     if not isinstance(report, Bunch) or "summary" not in report:
         raise ParameterError(
@@ -114,6 +126,10 @@ def plot_confusion_matrix(
     """
     _check_report(report, "confusion", "plot_confusion_matrix")
     _import_matplotlib("plot_confusion_matrix")
+    if not isinstance(normalize, bool | np.bool_):
+        raise ParameterError(f"normalize must be True or False; got {normalize!r}.")
+    if ax is not None:
+        _check_axes("ax", [ax])
     matrix = report.confusion if normalize else report.confusion_counts
     if values_format is None:
         values_format = ".2f" if normalize else "d"
@@ -188,6 +204,7 @@ class PerClassDisplay:
             values = values.sort_values(ascending=False, kind="stable")
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, max(2.0, 0.9 + 0.35 * len(values))))
+        _check_axes("ax", [ax])
         positions = np.arange(len(values))
         labels = [str(label) for label in values.index]
         self.bars_ = ax.barh(positions, values.to_numpy(), color=color)
@@ -361,6 +378,7 @@ class TrainingHistoryDisplay:
         if axes is None:
             _, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), squeeze=False)
         axes = np.ravel(np.asarray(axes, dtype=object))
+        _check_axes("axes", axes)
         if len(axes) != len(panels):
             names = " and ".join(title.lower() for _, title, _ in panels)
             raise ParameterError(f"axes must hold {len(panels)} Axes ({names}); got {len(axes)}.")

@@ -157,6 +157,10 @@ def evaluate_classifier(
     """
     ks = _check_top_k(top_k)
     check_choice("response_method", response_method, RESPONSE_METHODS)
+    if not (zero_division == "warn" or zero_division in (0.0, 1.0) or _is_nan(zero_division)):
+        raise ParameterError(
+            f"zero_division must be 'warn', 0.0, 1.0 or np.nan; got {zero_division!r}."
+        )
     _check_fitted(estimator)
     final = _final_estimator(estimator)
     if getattr(final, "multilabel_", False):
@@ -439,15 +443,16 @@ def report_to_markdown(report, *, float_format="{:.3f}"):
     | Pop | 0.000 | 0.000 | 0.000 | 0.000 | 1 |
     | Rock | 0.750 | 1.000 | 0.857 | 1.000 | 3 |
     """
+    message = f"float_format must be a str.format pattern such as '{{:.3f}}'; got {float_format!r}."
     try:
-        float_format.format(0.5)
+        formatted = float_format.format(0.5)
     except (AttributeError, ValueError, IndexError, KeyError) as error:
-        raise ParameterError(
-            f"float_format must be a str.format pattern such as '{{:.3f}}'; got {float_format!r}."
-        ) from error
+        raise ParameterError(message) from error
+    if formatted == float_format.format(0.25):  # "%.3f" or "": no field, every value alike
+        raise ParameterError(message)
     if isinstance(report, pd.DataFrame):
         return _markdown_table(report, float_format)
-    if not isinstance(report, Bunch) or "summary" not in report:
+    if not _is_report(report):
         raise ParameterError(
             "report must be the Bunch returned by evaluate_classifier or evaluate_tagger, or a "
             "DataFrame; got "
@@ -652,6 +657,12 @@ def _report_labels(labels, classes, y_true, y_pred):
             raise ParameterError(f"labels must be a non-empty 1-D array-like; got {labels!r}.")
         if len(set(labels.tolist())) != labels.size:
             raise ParameterError(f"labels must not repeat a label; got {labels.tolist()!r}.")
+        present = set(unique_labels(y_true, y_pred).tolist())
+        if not present & set(labels.tolist()):
+            raise ParameterError(
+                f"labels must include a label of y or of the predictions; got {labels.tolist()!r} "
+                f"for labels {sorted(present, key=str)!r}."
+            )
         return labels
     known = set(classes.tolist())
     extra = [label for label in unique_labels(y_true, y_pred) if label not in known]
@@ -699,6 +710,18 @@ def _summary(values):
         dtype=object,
         name="value",
     ).rename_axis("metric")
+
+
+def _is_report(value):
+    """Whether ``value`` is a Bunch of :func:`evaluate_classifier` or :func:`evaluate_tagger`."""
+    if not isinstance(value, Bunch):
+        return False
+    tables = ("per_class", "confusion") if "per_class" in value else ("per_tag",)
+    return all(isinstance(value.get(key), pd.Series | pd.DataFrame) for key in ("summary", *tables))
+
+
+def _is_nan(value):
+    return isinstance(value, float) and np.isnan(value)
 
 
 def _format_cell(value, float_format):

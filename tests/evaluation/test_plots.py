@@ -258,6 +258,21 @@ def test_learning_curves_errors(net):
     _, ax = plt.subplots()
     with pytest.raises(ParameterError, match=r"axes must hold 2 Axes \(loss and scores\); got 1"):
         plot_learning_curves(net, axes=[ax])
+    with pytest.raises(ParameterError, match="axes must be a matplotlib Axes"):
+        plot_learning_curves(net, axes=[ax, None])
+
+
+@pytest.mark.parametrize("bad", ["x", 3, "figure"])
+def test_an_ax_that_is_not_an_axes_is_named(report, bad):
+    ax = plt.figure() if bad == "figure" else bad
+    for plot in (plot_confusion_matrix, plot_per_class):
+        with pytest.raises(ParameterError, match=rf"^{plot.__name__}: ax must be a matplotlib"):
+            plot(report, ax=ax)
+
+
+def test_confusion_matrix_normalize_is_a_bool(report):
+    with pytest.raises(ParameterError, match="normalize must be True or False; got 'pred'"):
+        plot_confusion_matrix(report, normalize="pred")  # sklearn's value, not ours
 
 
 def test_training_history_table(net):

@@ -26,6 +26,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
+from sklearn.utils import Bunch
 
 from skfma.evaluation import evaluate_classifier, evaluate_tagger, report_to_markdown
 from skfma.exceptions import ParameterError
@@ -292,6 +293,22 @@ def test_bad_top_k_is_named(genres, top_k):
         evaluate_classifier(clf, X, y, top_k=top_k)
 
 
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"labels": ["Jazz"]}, "labels"),
+        ({"zero_division": "bad"}, "zero_division"),
+        ({"zero_division": 2.0}, "zero_division"),
+        ({"zero_division": None}, "zero_division"),
+    ],
+)
+def test_bad_labels_and_zero_division_are_named(genres, params, name):
+    (X_train, y_train), (X, y) = genres
+    clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    with pytest.raises(ParameterError, match=rf"^evaluate_classifier: {name} must"):
+        evaluate_classifier(clf, X, y, **params)
+
+
 def test_bad_response_method_is_named(genres):
     (X_train, y_train), (X, y) = genres
     clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
@@ -483,5 +500,9 @@ def test_markdown_bad_arguments(tags):
         report_to_markdown({"summary": None})
     (X_train, Y_train), (X, Y) = tags
     report = evaluate_tagger(KNeighborsClassifier().fit(X_train, Y_train), X, Y)
-    with pytest.raises(ParameterError, match="float_format"):
-        report_to_markdown(report, float_format="{:.3q}")
+    for float_format in ("{:.3q}", "%.3f", ""):  # the last two wrote no value, silently
+        with pytest.raises(ParameterError, match="float_format"):
+            report_to_markdown(report, float_format=float_format)
+    for partial in (Bunch(summary=report.summary), Bunch(summary=5, per_tag=report.per_tag)):
+        with pytest.raises(ParameterError, match="report must be the Bunch"):
+            report_to_markdown(partial)
