@@ -113,6 +113,22 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------------ fitting
 
     def _check_params(self):
+        if isinstance(self.estimator, type) or not hasattr(self.estimator, "fit"):
+            what = (
+                f"the class {self.estimator.__name__}"
+                if isinstance(self.estimator, type)
+                else (repr(self.estimator))
+            )
+            raise ParameterError(
+                f"estimator must be an estimator instance, such as DNNClassifier(); got {what}."
+            )
+        try:
+            check_random_state(self.random_state)
+        except (ValueError, TypeError) as error:
+            raise ParameterError(
+                f"random_state must be None, an int from 0 to 2**32 - 1 or a RandomState; got "
+                f"{self.random_state!r} ({error})."
+            ) from None
         if self.n_trials is not None:
             check_int("n_trials", self.n_trials)
         check_n_jobs(self.n_jobs)
@@ -230,7 +246,13 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         max_epochs = self._check_estimator(space)
         estimator = self.estimator
         X, y, groups = indexable(X, y, groups)
-        scorer = check_scoring(estimator, scoring=self.scoring)
+        try:
+            scorer = check_scoring(estimator, scoring=self.scoring)
+        except (ValueError, TypeError) as error:
+            raise ParameterError(
+                f"scoring must be None, a scikit-learn scorer name or a callable; got "
+                f"{self.scoring!r} ({' '.join(str(error).split())})."
+            ) from None
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
         folds = list(cv.split(X, y, groups))
 
@@ -374,10 +396,13 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             for error, n in Counter(errors).items()
         )
         if all(record["state"] == "fail" for record in records):
+            error, _ = Counter(errors).most_common(1)[0]
+            cause = error.strip().splitlines()[-1]  # the exception, after its traceback
             raise ValueError(
-                f"\nEvery trial failed ({len(errors)} failed fits).\nIt is very likely that "
-                "your model is misconfigured; set error_score='raise' to debug.\n\nBelow are "
-                f"more details about the failures:\n{summary}"
+                f"{type(self).__name__}: every trial failed ({len(errors)} failed fits), e.g. "
+                f"with {cause}\nIt is very "
+                "likely that your model is misconfigured; set error_score='raise' to debug.\n\n"
+                f"Below are more details about the failures:\n{summary}"
             )
         warnings.warn(
             f"\n{len(errors)} fits failed out of a total of {n_fits}.\nThe score on these "

@@ -362,6 +362,11 @@ def test_default_trials_are_one_hyperband_iteration():
         ({"param_distributions": {"max_epochs": [5, 10]}}, "max_epochs"),
         ({"param_distributions": [1, 2]}, "param_distributions"),
         ({"param_distributions": "lr"}, "param_distributions"),
+        ({"max_epochs": 10**30}, "max_epochs"),  # used to exhaust memory
+        ({"estimator": DNNClassifier}, "estimator"),  # the class, not an instance
+        ({"random_state": -1}, "random_state"),
+        ({"random_state": "x"}, "random_state"),
+        ({"scoring": "bogus"}, "scoring"),
     ],
 )
 def test_invalid_parameters_name_the_search_and_the_parameter(params, name, circles):
@@ -395,7 +400,9 @@ def test_failing_configurations_score_nan_and_warn(circles):
     assert (search.cv_results_["rank_test_score"][failed] > (~failed).sum()).all()
     with pytest.raises(ParameterError, match="hidden_layer_sizes"):
         search.set_params(error_score="raise").fit(X, y)
-    with pytest.raises(ValueError, match="Every trial failed"):
+    with pytest.raises(
+        ValueError, match=r"^HyperbandSearchCV: every trial failed .*ParameterError"
+    ):
         search.set_params(
             error_score=np.nan, param_distributions={"module__hidden_layer_sizes": [(-1,)]}
         ).fit(X, y)
