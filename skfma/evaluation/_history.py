@@ -130,4 +130,11 @@ def _history_of(net_or_history):
 
 
 def _is_number(value):
-    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+    """Whether ``value`` is a real number that a float holds (not a bool, not a 400-digit int)."""
+    if not isinstance(value, Real) or isinstance(value, bool | np.bool_):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True

@@ -264,7 +264,7 @@ class PerClassDisplay:
         table = report.per_class if "per_class" in report else report.per_tag
         if metric is None:
             metric = "f1" if "per_class" in report else "roc_auc"
-        if metric not in table.columns:
+        if not isinstance(metric, str) or metric not in table.columns:
             raise ParameterError(
                 f"metric must be one of {', '.join(map(repr, table.columns))} (the columns of "
                 f"the report's table); got {metric!r}."

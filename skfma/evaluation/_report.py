@@ -577,6 +577,8 @@ def _tag_names(tag_names, estimator, columns, n_tags):
                 f"tag_names must name the {n_tags} tags of Y (a 1-D array-like); got shape "
                 f"{names.shape}."
             )
+        if len(set(names.tolist())) != n_tags:
+            raise ParameterError(f"tag_names must not repeat a name; got {names.tolist()!r}.")
         return names
     fitted = getattr(_final_estimator(estimator), "tag_names_", None)
     for names in (fitted, columns):

@@ -182,6 +182,8 @@ def test_per_class_display_from_values():
 def test_per_class_bad_metric_lists_the_columns(report):
     with pytest.raises(ParameterError, match="metric must be one of 'precision', 'recall'"):
         plot_per_class(report, metric="roc_auc")
+    with pytest.raises(ParameterError, match=r"metric must be one of .*got \['f1'\]"):
+        plot_per_class(report, metric=["f1"])
     with pytest.raises(ParameterError, match="report must be the Bunch"):
         plot_per_class(report.per_class)
 

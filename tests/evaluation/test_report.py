@@ -447,6 +447,8 @@ def test_tagger_input_errors(tags):
         evaluate_tagger(only, X, Y)
     with pytest.raises(ValueError, match=r"shape \(100, 2\).*\(100, 4\)"):
         evaluate_tagger(LogisticRegression().fit(X_train, Y_train[:, 0]), X, Y)
+    with pytest.raises(ParameterError, match="^evaluate_tagger: tag_names must not repeat"):
+        evaluate_tagger(tagger, X, Y, tag_names=["a", "a", "b", "c"])
 
 
 # ---------------------------------------------------------------------------- markdown
