@@ -192,8 +192,4 @@ class BayesianSearchCV(BaseOptunaSearchCV):
     def _make_pruner(self, optuna, max_epochs):
         if not self.pruning:
             return optuna.pruners.NopPruner()
-        return optuna.pruners.HyperbandPruner(
-            min_resource=self.min_epochs,
-            max_resource=max_epochs,
-            reduction_factor=self.reduction_factor,
-        )
+        return self._hyperband_pruner(optuna, max_epochs)

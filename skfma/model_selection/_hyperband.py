@@ -232,11 +232,7 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
         return optuna.samplers.RandomSampler(seed=seed)
 
     def _make_pruner(self, optuna, max_epochs):
-        return optuna.pruners.HyperbandPruner(
-            min_resource=self.min_epochs,
-            max_resource=max_epochs,
-            reduction_factor=self.reduction_factor,
-        )
+        return self._hyperband_pruner(optuna, max_epochs)
 
     def _n_trials(self, max_epochs):
         if self.n_trials is not None:

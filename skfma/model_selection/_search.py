@@ -104,6 +104,14 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _make_pruner(self, optuna, max_epochs):
         return optuna.pruners.NopPruner()
 
+    def _hyperband_pruner(self, optuna, max_epochs):
+        """Optuna's Hyperband pruner, with rungs from ``min_epochs`` to ``max_epochs``."""
+        return optuna.pruners.HyperbandPruner(
+            min_resource=self.min_epochs,
+            max_resource=max_epochs,
+            reduction_factor=self.reduction_factor,
+        )
+
     def _n_trials(self, max_epochs):
         return self.n_trials
 
