@@ -133,6 +133,14 @@ def plot_confusion_matrix(
     matrix = report.confusion if normalize else report.confusion_counts
     if values_format is None:
         values_format = ".2f" if normalize else "d"
+    try:
+        format(matrix.to_numpy().flat[0], values_format)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(
+            f"values_format must be a format spec for the matrix's "
+            f"{'fractions' if normalize else 'counts'}, such as "
+            f"{'.2f' if normalize else 'd'!r}; got {values_format!r} ({error})."
+        ) from None
     display = ConfusionMatrixDisplay(matrix.to_numpy(), display_labels=list(matrix.index))
     return display.plot(
         ax=ax,

@@ -549,6 +549,9 @@ def _check_labels(y):
         )
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, one label per clip; got shape {y.shape}.")
+    # NaN is the one label unequal to itself.
+    if any(label is None or label != label for label in y.tolist()):
+        raise ValueError("y contains missing labels (None or NaN): every clip needs its label.")
     target = type_of_target(y, input_name="y")
     if target not in ("binary", "multiclass"):
         raise ValueError(f"y must hold class labels; got a {target!r} target.")
@@ -635,6 +638,8 @@ def _top_k(y_true, y_score, k, classes):
     seen = np.isin(y_true, classes)
     if not seen.any():
         return 0.0
+    if len(classes) == 1:  # every k ranks the one class first
+        return seen.sum() / len(y_true)
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", "'k' .* will result in a perfect score", UndefinedMetricWarning

@@ -272,6 +272,12 @@ def test_an_ax_that_is_not_an_axes_is_named(report, bad):
             plot(report, ax=ax)
 
 
+@pytest.mark.parametrize("values_format", ["d", "q"])
+def test_a_values_format_that_cannot_write_the_fractions_is_named(report, values_format):
+    with pytest.raises(ParameterError, match="values_format must be a format spec"):
+        plot_confusion_matrix(report, values_format=values_format)
+
+
 def test_confusion_matrix_normalize_is_a_bool(report):
     with pytest.raises(ParameterError, match="normalize must be True or False; got 'pred'"):
         plot_confusion_matrix(report, normalize="pred")  # sklearn's value, not ours

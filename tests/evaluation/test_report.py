@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -283,6 +284,17 @@ def test_classifier_input_errors(genres):
         evaluate_classifier(clf, X, np.linspace(0, 1, 150))
     with pytest.raises(ParameterError, match="estimator must be a fitted classifier"):
         evaluate_classifier(StandardScaler().fit(X), X, y)
+    for missing in (None, np.nan):
+        with pytest.raises(ValueError, match=r"missing labels \(None or NaN\)"):
+            evaluate_classifier(clf, X, np.array([missing, *y[1:]], dtype=object))
+
+
+def test_a_one_class_classifier_ranks_its_class_first():
+    X, y = np.zeros((6, 2)), np.array(["Rock"] * 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn: a single label in y
+        report = evaluate_classifier(DummyClassifier().fit(X, y), X, y, top_k=(1, 2))
+    assert report.summary["top_1_accuracy"] == report.summary["top_2_accuracy"] == 1.0
 
 
 @pytest.mark.parametrize("top_k", [0, "3", (1, 1), None, 2.0])
