@@ -26,7 +26,8 @@ def training_history(net_or_history):
         A fitted skfma (or skorch) net, or a ``Pipeline`` or search ending in
         one, whose ``history_`` is read; or such a history itself: a
         sequence of one mapping per epoch (skorch's ``History``), or a
-        DataFrame from an earlier call (with an ``epoch`` column or index).
+        DataFrame from an earlier call (with an ``epoch`` column or index;
+        other rows are taken as epochs 1, 2, ... in order).
 
     Returns
     -------
@@ -73,6 +74,8 @@ def training_history(net_or_history):
         frame = net_or_history.copy()
         if "epoch" in frame.columns:
             frame = frame.set_index("epoch")
+        elif frame.index.name != "epoch":  # rows in epoch order, counted from 1 as skorch does
+            frame.index = pd.RangeIndex(1, len(frame) + 1)
         if frame.empty:
             raise ValueError("net_or_history is an empty DataFrame: no epoch to show.")
         frame.index.name = "epoch"

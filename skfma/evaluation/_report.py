@@ -738,7 +738,7 @@ def _format_cell(value, float_format):
         return str(int(value))
     if isinstance(value, float | np.floating):
         return "nan" if np.isnan(value) else float_format.format(float(value))
-    return str(value).replace("|", "\\|")
+    return " ".join(str(value).split("\n")).replace("|", "\\|")  # one line per row
 
 
 def _markdown_table(frame, float_format):

@@ -292,6 +292,9 @@ def test_training_history_table(net):
     # A table (e.g. read back from CSV) is taken as it is.
     again = training_history(history.reset_index())
     pd.testing.assert_frame_equal(again, history)
+    # Without an epoch column, rows are epochs 1, 2, ... as skorch counts them.
+    numbered = training_history(history.reset_index(drop=True))
+    assert numbered.index.tolist() == [1, 2, 3] and numbered.index.name == "epoch"
 
 
 # ---------------------------------------------------------------- without matplotlib

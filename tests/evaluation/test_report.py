@@ -499,13 +499,14 @@ def test_markdown_of_a_tagger_report_and_escapes(tags):
 
 def test_markdown_of_any_table():
     table = pd.DataFrame(
-        {"accuracy": [0.5, np.nan], "clips": [8, 10]}, index=pd.Index(["a|b", "c"], name="run")
+        {"accuracy": [0.5, np.nan], "clips": [8, 10]},
+        index=pd.Index(["a|b", "c\nd"], name="run"),
     )
     assert report_to_markdown(table, float_format="{:.2f}").splitlines() == [
         "| run | accuracy | clips |",
         "| --- | --- | --- |",
         "| a\\|b | 0.50 | 8 |",
-        "| c | nan | 10 |",
+        "| c d | nan | 10 |",  # a newline would end the row
     ]
 
 
