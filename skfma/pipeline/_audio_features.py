@@ -19,6 +19,7 @@ from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import check_choice, check_int, check_n_jobs, check_paths, names_its_errors
 from ..utils._composition import BaseComposition
 from ._cache import ClipCache, file_identity
+from ._shared import SharedOutput, write_rows
 
 __all__ = ["AudioFeatures", "make_audio_features"]
 
@@ -63,7 +64,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     n_jobs : int or None, default=None
         joblib workers, each computing whole batches; ``-1`` uses every
         core. Runs under any joblib backend, e.g. a Dask cluster through
-        ``joblib.parallel_config(backend="dask")``.
+        ``joblib.parallel_config(backend="dask")``. Worker processes of this
+        machine (joblib's loky and multiprocessing backends, on Linux) write
+        their rows into shared memory (``/dev/shm``) instead of sending them
+        back; other workers send them back.
     batch_size : int or None, default=None
         Clips per task; ``None`` means 16, or fewer so that each worker gets
         at least 4 tasks (the workers then finish together). A worker runs
@@ -199,22 +203,36 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         folder = self._memory_folder()
         cache = None if folder is None else ClipCache(folder, self.steps)
         # A cached 3-D output (log-mels for the nets) may exceed memory: a file, memory-mapped.
-        output = None
+        output = shared = None
         if cache is not None and len(shape) == 2:
             output = cache.output_file(identities, (len(paths), *shape), dtype)
-        out = np.empty((len(paths), *shape), dtype) if output is None else output.array
+            out = output.array
+        else:
+            # Local worker processes write their rows into shared memory (when there is
+            # room) rather than sending them back through joblib.
+            shared = SharedOutput.create((len(paths), *shape), dtype, self.n_jobs)
+            out = np.empty((len(paths), *shape), dtype) if shared is None else shared.array
         try:
-            failures = self._compute(steps, paths, identities, out, cache, shape, dtype)
+            failures = self._compute(steps, paths, identities, out, cache, shape, dtype, shared)
         except BaseException:
             if output is not None:
                 output.discard()
             raise
+        finally:
+            if shared is not None:
+                shared.release()
         self.failures_ = sorted(failures)
         warn_failures(self.failures_, len(paths))
-        return out if output is None else output.publish()
+        if output is not None:
+            return output.publish()
+        return np.asarray(out)  # a plain ndarray (over shared memory, freed with it)
 
-    def _compute(self, steps, paths, identities, out, cache, shape, dtype):
-        """Fill ``out`` from the cache, then batch by batch in the workers; return the failures."""
+    def _compute(self, steps, paths, identities, out, cache, shape, dtype, shared=None):
+        """Fill ``out`` from the cache, then batch by batch in the workers; return the failures.
+
+        With ``shared`` (a :class:`SharedOutput` whose array is ``out``), the
+        workers write their rows into it themselves.
+        """
         todo = _fill_from_cache(out, cache, identities, shape, dtype)
         batch_size = self.batch_size or min(
             DEFAULT_BATCH_SIZE,
@@ -231,6 +249,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
                 self.on_error,
                 shape,
                 dtype,
+                None if shared is None else shared.target(rows),
             )
             for rows in batches
         )
@@ -244,7 +263,8 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         ) as bar:
             results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
             for rows, (values, batch_failures) in zip(batches, results, strict=True):
-                out[rows] = values
+                if values is not None:  # else written into shared memory by the worker
+                    out[rows] = values
                 failures += [(rows[index], path, reason) for index, path, reason in batch_failures]
                 bar.update(len(rows))
                 if failures:
@@ -398,7 +418,7 @@ def _worker_steps(steps):
     return settings, others
 
 
-def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
+def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=None):
     """Run the steps on a batch of files, one file at a time; store each clip's output.
 
     One file at a time: a worker holds one decoded clip, not a batch of them,
@@ -415,16 +435,20 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
     on_error : {"raise", "warn"}
     shape, dtype
         One clip's output, as the probe gave it.
+    target : tuple or None, default=None
+        :meth:`SharedOutput.target` of the batch's rows: write the values
+        there and return None in their place.
 
     Returns
     -------
-    values : ndarray, shape (len(paths), *shape)
-        Zeros in the rows of failed files.
+    values : ndarray, shape (len(paths), ...), or None
+        One row of ``shape`` per file, zeros in the rows of failed files;
+        None with ``target``.
     failures : list of (int, str, str)
         ``(index in the batch, path, reason)``.
     """
     settings, others = steps
-    values = np.zeros((len(paths), *shape), dtype)
+    values = np.empty((len(paths), *shape), dtype)
     failures = []
     for index, (path, identity) in enumerate(zip(paths, identities, strict=True)):
         waveform = load_window(path, *settings)
@@ -432,6 +456,7 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
             if on_error == "raise":
                 raise waveform
             failures.append((index, path, waveform.reason))
+            values[index] = 0
             continue
         Xt = waveform[None]
         with config_context(transform_output="default"):  # arrays between the steps, always
@@ -440,6 +465,9 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype):
         values[index] = np.asarray(Xt)[0]
         if cache is not None and identity is not None:
             cache.store(identity, values[index])
+    if target is not None:
+        write_rows(target, values)
+        values = None
     release_free_heap()
     return values, failures
 

@@ -1,0 +1,72 @@
+"""SharedOutput: local worker processes write AudioFeatures' rows into shared memory."""
+
+import glob
+import os
+
+import joblib
+import numpy as np
+import pytest
+
+from skfma import AudioFeatures
+from skfma.exceptions import AudioDecodeError
+from skfma.pipeline._shared import SHARED_MEMORY, SharedOutput, write_rows
+
+needs_shm = pytest.mark.skipif(
+    not os.path.isdir(SHARED_MEMORY), reason="no /dev/shm (not Linux): nothing is shared"
+)
+
+
+def leftovers():
+    return glob.glob(os.path.join(SHARED_MEMORY, "skfma-output-*"))
+
+
+@pytest.mark.parametrize(
+    ("backend", "n_jobs", "shape"),
+    [
+        ("loky", None, (4, 3)),  # one worker: the batches run in this process
+        ("loky", 1, (4, 3)),
+        ("threading", 2, (4, 3)),  # threads share the parent's array anyway
+        ("sequential", 2, (4, 3)),
+        ("loky", 2, (0, 3)),  # nothing to write
+    ],
+)
+def test_offered_only_to_several_local_worker_processes(backend, n_jobs, shape):
+    with joblib.parallel_config(backend=backend):
+        assert SharedOutput.create(shape, np.float32, n_jobs) is None
+
+
+@needs_shm
+def test_workers_write_rows_that_the_parent_reads_after_the_file_is_gone():
+    shared = SharedOutput.create((6, 2, 3), np.float32, 2)
+    assert shared is not None and os.path.exists(shared.path)
+    rows = [[0, 1, 2], [3, 4, 5]]
+    values = [np.full((3, 2, 3), i + 1, np.float32) for i in range(2)]
+    # Other processes: multiprocessing's, leaving loky's executor to the tests that follow.
+    joblib.Parallel(n_jobs=2, backend="multiprocessing")(
+        joblib.delayed(write_rows)(shared.target(r), v) for r, v in zip(rows, values, strict=True)
+    )
+    shared.release()
+    assert not os.path.exists(shared.path)
+    np.testing.assert_array_equal(shared.array, np.concatenate(values))
+
+
+@needs_shm
+@pytest.mark.parametrize("on_error", ["warn", "raise"])
+def test_audio_features_leave_no_file_in_shared_memory(clip_files, mel_steps, tmp_path, on_error):
+    paths, _ = clip_files
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not audio")
+    before = set(leftovers())
+    features = AudioFeatures(mel_steps(), n_jobs=2, batch_size=2, on_error=on_error)
+    mixed = [*paths[:3], str(broken), *paths[3:5]]
+    if on_error == "raise":
+        with pytest.raises(AudioDecodeError, match="broken.wav"):
+            features.fit_transform(mixed)
+    else:
+        with pytest.warns(UserWarning, match="1 of 6 audio files"):
+            out = features.fit_transform(mixed)
+        assert type(out) is np.ndarray and not out[3].any()  # a failed file: a row of zeros
+        np.testing.assert_array_equal(
+            np.delete(out, 3, axis=0), AudioFeatures(mel_steps()).fit_transform(paths[:5])
+        )
+    assert set(leftovers()) == before
