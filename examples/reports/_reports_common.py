@@ -178,6 +178,5 @@ def beside_published(ours, published, out, *, number):
         }
     )
     table.index.name = f"report {number}"
-    table.to_csv(out / "published_vs_this_run.csv")
-    print(table.round(3).to_string())
+    save_table(table, out, "published_vs_this_run", title="Published figures beside this run's")
     return table

@@ -9,11 +9,11 @@ artists (``ax_``, ``figure_``, ...).
 import numpy as np
 import pandas as pd
 from sklearn.metrics import ConfusionMatrixDisplay
-from sklearn.utils import Bunch
 
 from ..exceptions import ParameterError
 from ..utils import names_its_errors
 from ._history import LOSSES, is_score, training_history
+from ._report import check_report
 
 __all__ = [
     "PerClassDisplay",
@@ -52,11 +52,7 @@ def _check_axes(name, axes):
 
 
 def _check_report(report, key, what):
-    if not isinstance(report, Bunch) or "summary" not in report:
-        raise ParameterError(
-            "report must be the Bunch returned by evaluate_classifier or evaluate_tagger; got "
-            f"{type(report).__name__}."
-        )
+    check_report(report)
     if key not in report:
         raise ParameterError(f"{what} needs a classifier's report (from evaluate_classifier).")
 
@@ -264,11 +260,7 @@ class PerClassDisplay:
         -------
         display : PerClassDisplay
         """
-        if not isinstance(report, Bunch) or not ("per_class" in report or "per_tag" in report):
-            raise ParameterError(
-                "report must be the Bunch returned by evaluate_classifier or evaluate_tagger; "
-                f"got {type(report).__name__}."
-            )
+        check_report(report)
         table = report.per_class if "per_class" in report else report.per_tag
         if metric is None:
             metric = "f1" if "per_class" in report else "roc_auc"

@@ -452,12 +452,7 @@ def report_to_markdown(report, *, float_format="{:.3f}"):
         raise ParameterError(message)
     if isinstance(report, pd.DataFrame):
         return _markdown_table(report, float_format)
-    if not _is_report(report):
-        raise ParameterError(
-            "report must be the Bunch returned by evaluate_classifier or evaluate_tagger, or a "
-            "DataFrame; got "
-            f"{type(report).__name__}."
-        )
+    check_report(report, alternative=", or a DataFrame")
     summary = report.summary.rename_axis("metric").to_frame("value")
     seconds = "inference_seconds_per_clip"
     if seconds in summary.index:  # often well under a millisecond: three significant digits
@@ -719,12 +714,19 @@ def _summary(values):
     ).rename_axis("metric")
 
 
-def _is_report(value):
-    """Whether ``value`` is a Bunch of :func:`evaluate_classifier` or :func:`evaluate_tagger`."""
-    if not isinstance(value, Bunch):
-        return False
-    tables = ("per_class", "confusion") if "per_class" in value else ("per_tag",)
-    return all(isinstance(value.get(key), pd.Series | pd.DataFrame) for key in ("summary", *tables))
+def check_report(report, *, alternative=""):
+    """Raise a ParameterError unless ``report`` is a Bunch of :func:`evaluate_classifier` or
+    :func:`evaluate_tagger` with its tables (``alternative``: what else the caller takes)."""
+    tables = ()
+    if isinstance(report, Bunch):
+        tables = ("per_class", "confusion") if "per_class" in report else ("per_tag",)
+    if not tables or not all(
+        isinstance(report.get(key), pd.Series | pd.DataFrame) for key in ("summary", *tables)
+    ):
+        raise ParameterError(
+            "report must be the Bunch returned by evaluate_classifier or evaluate_tagger"
+            f"{alternative}; got {type(report).__name__}."
+        )
 
 
 def _is_nan(value):

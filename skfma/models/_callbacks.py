@@ -40,15 +40,13 @@ class OneCycleSchedule(LRScheduler):
     event_name = "event_lr"
     step_every = "batch"
 
-    _PARAMS = ("pct_start", "div_factor", "final_div_factor")
-
     def __init__(self, *, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
         self.pct_start = pct_start
         self.div_factor = div_factor
         self.final_div_factor = final_div_factor
 
     def __repr__(self):
-        params = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._PARAMS)
+        params = ", ".join(f"{name}={value!r}" for name, value in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
     def set_params(self, **params):

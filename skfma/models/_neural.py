@@ -21,7 +21,14 @@ from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
 from ._augment_copies import AugmentedCopies
-from ._segments import AGGREGATES, ClipWindows, aggregate_windows, cut_windows, window_starts
+from ._segments import (
+    AGGREGATES,
+    ClipWindows,
+    aggregate_windows,
+    cut_windows,
+    probability_aggregate,
+    window_starts,
+)
 
 __all__ = ["NeuralClassifier"]
 
@@ -575,8 +582,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         with torch.no_grad():
             logits = self.infer(cut_windows(Xi, self.segment_length, starts), **fit_params)
             windows = self._get_predict_nonlinearity()(logits).reshape(len(Xi), len(starts), -1)
-            # "sum" ranks as "mean" (every clip has as many windows).
-            proba = windows.amax(dim=1) if self.segment_aggregate == "max" else windows.mean(dim=1)
+            proba = aggregate_windows(windows, probability_aggregate(self.segment_aggregate))
             y_pred = _as_logits(proba, multilabel=self.multilabel_)
             loss = self.get_loss(y_pred, yi, X=Xi, training=False)
         return {"loss": loss, "y_pred": y_pred}
@@ -731,9 +737,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         windows = self._window_proba(X)
         if self.multilabel_:
-            # Summed scores run up to the number of windows: threshold their mean instead.
-            how = "mean" if self.segment_aggregate == "sum" else self.segment_aggregate
-            return (aggregate_windows(windows, how) >= 0.5).astype(self._label_dtype)
+            proba = aggregate_windows(windows, probability_aggregate(self.segment_aggregate))
+            return (proba >= 0.5).astype(self._label_dtype)
         return self.classes_[aggregate_windows(windows, self.segment_aggregate).argmax(axis=1)]
 
     @names_its_errors

@@ -4,7 +4,14 @@ import numpy as np
 import torch
 from skorch.dataset import unpack_data
 
-__all__ = ["AGGREGATES", "ClipWindows", "aggregate_windows", "cut_windows", "window_starts"]
+__all__ = [
+    "AGGREGATES",
+    "ClipWindows",
+    "aggregate_windows",
+    "cut_windows",
+    "probability_aggregate",
+    "window_starts",
+]
 
 #: How a clip's window probabilities may be combined.
 AGGREGATES = ("mean", "max", "sum")
@@ -130,5 +137,16 @@ def cut_windows(clips, segment_length, starts):
 
 
 def aggregate_windows(windows, how):
-    """Combine window probabilities ``(n_clips, n_windows, n_outputs)`` over windows."""
-    return {"mean": np.mean, "max": np.max, "sum": np.sum}[how](windows, axis=1)
+    """Combine window probabilities ``(n_clips, n_windows, n_outputs)`` (ndarray or Tensor)."""
+    if how == "max":
+        return windows.amax(1) if isinstance(windows, torch.Tensor) else windows.max(axis=1)
+    return windows.mean(1) if how == "mean" else windows.sum(1)
+
+
+def probability_aggregate(how):
+    """The aggregate that gives probabilities and ranks clips as ``how`` does.
+
+    Summed scores run up to the number of windows; every clip having as many
+    windows, their mean ranks the clips (and the classes) alike.
+    """
+    return "mean" if how == "sum" else how
