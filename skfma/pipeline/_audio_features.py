@@ -1,11 +1,13 @@
 """AudioFeatures: stateless per-clip steps run clip by clip in workers, with an on-disk cache."""
 
+import itertools
 import math
 import os
 
 import numpy as np
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from joblib import hash as stable_hash
+from joblib.parallel import get_active_backend
 from sklearn import config_context
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
@@ -19,7 +21,7 @@ from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import check_choice, check_int, check_n_jobs, check_paths, names_its_errors
 from ..utils._composition import BaseComposition
 from ._cache import ClipCache, file_identity
-from ._shared import SharedOutput, write_rows
+from ._shared import SharedOutput, open_rows
 
 __all__ = ["AudioFeatures", "make_audio_features"]
 
@@ -28,8 +30,9 @@ __all__ = ["AudioFeatures", "make_audio_features"]
 #: enough to amortise a task's overhead.
 DEFAULT_BATCH_SIZE = 16
 
-#: Tasks per worker at least, when ``batch_size`` is None, so that the last ones balance.
-TASKS_PER_WORKER = 4
+#: When ``batch_size`` is None, each batch takes this share of the clips left per worker, so
+#: that batches shrink to single clips at the end and the workers finish together.
+SHARE_OF_WHAT_IS_LEFT = 0.5
 
 
 class AudioFeatures(TransformerMixin, BaseComposition):
@@ -69,9 +72,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         their rows into shared memory (``/dev/shm``) instead of sending them
         back; other workers send them back.
     batch_size : int or None, default=None
-        Clips per task; ``None`` means 16, or fewer so that each worker gets
-        at least 4 tasks (the workers then finish together). A worker runs
-        the steps on one clip at a time and holds one batch's outputs.
+        Clips per task. ``None`` gives each task half of the clips left per
+        worker, at most 16: batches shrink to single clips at the end, so
+        that the workers finish together. A worker runs the steps on one clip
+        at a time and holds one batch's outputs.
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Folder of the per-clip cache (and of 3-D outputs); ``None`` caches
         nothing. A ``joblib.Memory`` contributes its ``location``. Share it
@@ -234,11 +238,12 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         workers write their rows into it themselves.
         """
         todo = _fill_from_cache(out, cache, identities, shape, dtype)
-        batch_size = self.batch_size or min(
-            DEFAULT_BATCH_SIZE,
-            max(1, math.ceil(len(todo) / (TASKS_PER_WORKER * effective_n_jobs(self.n_jobs)))),
-        )
-        batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+        if self.batch_size is None:
+            sizes = guided_batch_sizes(len(todo), effective_n_jobs(self.n_jobs))
+        else:
+            sizes = [self.batch_size] * math.ceil(len(todo) / self.batch_size)
+        ends = itertools.accumulate(sizes)
+        batches = [todo[end - size : end] for size, end in zip(sizes, ends, strict=True)]
         steps = _worker_steps(steps)
         jobs = (
             delayed(_run_batch)(
@@ -261,7 +266,12 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             unit="clip",
             show=True if self.verbose > 0 else None,
         ) as bar:
-            results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+            # A generator, to update the progress bar as batches finish, where the backend
+            # offers one (joblib's multiprocessing backend does not).
+            generator = get_active_backend()[0].supports_return_generator
+            results = Parallel(n_jobs=self.n_jobs, return_as="generator" if generator else "list")(
+                jobs
+            )
             for rows, (values, batch_failures) in zip(batches, results, strict=True):
                 if values is not None:  # else written into shared memory by the worker
                     out[rows] = values
@@ -403,6 +413,44 @@ def make_audio_features(*steps, **kwargs):
     return AudioFeatures(named, **kwargs)
 
 
+def guided_batch_sizes(n_clips, n_workers, *, largest=DEFAULT_BATCH_SIZE):
+    """Sizes of the batches of ``n_clips`` clips shared by ``n_workers``: shrinking to 1.
+
+    Each batch takes :data:`SHARE_OF_WHAT_IS_LEFT` of the clips still
+    unassigned per worker (at most ``largest``, at least 1), as in guided
+    self-scheduling: the first batches amortise a task's overhead, the last
+    hold a clip each, so that no worker is left with a long batch while the
+    others are idle (with equal batches, the last one of a worker could keep
+    one core busy alone for up to a batch's time).
+
+    Parameters
+    ----------
+    n_clips : int
+        Clips to compute.
+    n_workers : int
+        Workers computing them.
+    largest : int, default=DEFAULT_BATCH_SIZE
+        Most clips in a batch.
+
+    Returns
+    -------
+    sizes : list of int
+        Batch sizes in order, summing to ``n_clips``.
+
+    Examples
+    --------
+    >>> guided_batch_sizes(40, 2)
+    [10, 8, 6, 4, 3, 3, 2, 1, 1, 1, 1]
+    """
+    sizes = []
+    left = n_clips
+    while left:
+        size = min(largest, left, max(1, math.ceil(SHARE_OF_WHAT_IS_LEFT * left / n_workers)))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
 def _worker_steps(steps):
     """The fitted steps as the workers run them: the loader's settings, then the others.
 
@@ -448,7 +496,10 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=N
         ``(index in the batch, path, reason)``.
     """
     settings, others = steps
-    values = np.empty((len(paths), *shape), dtype)
+    if target is None:
+        values, positions = np.empty((len(paths), *shape), dtype), range(len(paths))
+    else:  # each clip's row straight into shared memory: no batch buffer to fault in and copy
+        values, positions = open_rows(target)
     failures = []
     for index, (path, identity) in enumerate(zip(paths, identities, strict=True)):
         waveform = load_window(path, *settings)
@@ -456,20 +507,17 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=N
             if on_error == "raise":
                 raise waveform
             failures.append((index, path, waveform.reason))
-            values[index] = 0
+            values[positions[index]] = 0
             continue
         Xt = waveform[None]
         with config_context(transform_output="default"):  # arrays between the steps, always
             for _, step in others:
                 Xt = step.transform(Xt)
-        values[index] = np.asarray(Xt)[0]
+        values[positions[index]] = np.asarray(Xt)[0]
         if cache is not None and identity is not None:
-            cache.store(identity, values[index])
-    if target is not None:
-        write_rows(target, values)
-        values = None
+            cache.store(identity, values[positions[index]])
     release_free_heap()
-    return values, failures
+    return (values if target is None else None), failures
 
 
 def _fill_from_cache(out, cache, identities, shape, dtype):

@@ -92,9 +92,21 @@ class SharedOutput:
             pass
 
 
-def write_rows(target, values):
-    """Write a batch's ``values`` into its rows of a :class:`SharedOutput`, from a worker."""
+def open_rows(target):
+    """A worker's view of a :class:`SharedOutput`: the array, and the rows of its batch.
+
+    Parameters
+    ----------
+    target : tuple
+        :meth:`SharedOutput.target` of the batch's rows.
+
+    Returns
+    -------
+    array : numpy.memmap, shape (n_clips, ...)
+        The whole output, mapped read-write; its pages stay in shared memory for the
+        parent once the worker drops it.
+    rows : list of int
+        ``rows[i]`` is the output row of the batch's ``i``-th file.
+    """
     path, shape, dtype, rows = target
-    array = np.memmap(path, dtype=dtype, mode="r+", shape=shape)
-    array[rows] = values
-    del array  # unmapped: the pages stay in shared memory for the parent
+    return np.memmap(path, dtype=dtype, mode="r+", shape=shape), rows

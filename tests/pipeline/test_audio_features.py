@@ -25,6 +25,7 @@ from skfma import (
     make_audio_features,
 )
 from skfma.exceptions import AudioDecodeError, ParameterError
+from skfma.pipeline._audio_features import guided_batch_sizes
 
 SR = 8000  # as the clip_files fixture
 DURATION = 1.0
@@ -42,7 +43,7 @@ def chains():
 
 
 @pytest.mark.parametrize("chain", sorted(chains()))
-@pytest.mark.parametrize(("n_jobs", "batch_size"), [(None, 5), (2, 1)])
+@pytest.mark.parametrize(("n_jobs", "batch_size"), [(None, 5), (2, 1), (2, None)])
 def test_equals_the_pipeline_of_its_steps(clip_files, chain, n_jobs, batch_size):
     paths, _ = clip_files
     steps = chains()[chain]
@@ -53,6 +54,20 @@ def test_equals_the_pipeline_of_its_steps(clip_files, chain, n_jobs, batch_size)
     np.testing.assert_array_equal(out, expected)
     # Input order is kept: reversed paths give reversed rows.
     np.testing.assert_array_equal(features.transform(paths[::-1]), expected[::-1])
+
+
+@pytest.mark.parametrize("n_workers", [1, 2, 3, 8])
+@pytest.mark.parametrize("n_clips", [0, 1, 2, 7, 40, 1000, 8000])
+def test_batches_shrink_to_single_clips_as_the_work_runs_out(n_clips, n_workers):
+    sizes = guided_batch_sizes(n_clips, n_workers, largest=16)
+    assert sum(sizes) == n_clips
+    assert all(1 <= size <= 16 for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    # The last batch of each worker holds one clip, so that all finish within a clip's time.
+    assert sizes[-min(n_workers, n_clips) :] == [1] * min(n_workers, n_clips)
+    # ... while most clips come in the largest batches, which amortise a task's overhead.
+    if n_clips >= 1000:
+        assert sum(size for size in sizes if size == 16) > 0.7 * n_clips
 
 
 def test_pretrained_cnn_features_run_in_the_workers(clip_files):

@@ -9,7 +9,7 @@ import pytest
 
 from skfma import AudioFeatures
 from skfma.exceptions import AudioDecodeError
-from skfma.pipeline._shared import SHARED_MEMORY, SharedOutput, write_rows
+from skfma.pipeline._shared import SHARED_MEMORY, SharedOutput, open_rows
 
 needs_shm = pytest.mark.skipif(
     not os.path.isdir(SHARED_MEMORY), reason="no /dev/shm (not Linux): nothing is shared"
@@ -35,11 +35,18 @@ def test_offered_only_to_several_local_worker_processes(backend, n_jobs, shape):
         assert SharedOutput.create(shape, np.float32, n_jobs) is None
 
 
+def write_rows(target, values):
+    """What a worker does: write its batch's rows through :func:`open_rows`."""
+    array, rows = open_rows(target)
+    for row, value in zip(rows, values, strict=True):
+        array[row] = value
+
+
 @needs_shm
 def test_workers_write_rows_that_the_parent_reads_after_the_file_is_gone():
     shared = SharedOutput.create((6, 2, 3), np.float32, 2)
     assert shared is not None and os.path.exists(shared.path)
-    rows = [[0, 1, 2], [3, 4, 5]]
+    rows = [[0, 4, 2], [3, 1, 5]]
     values = [np.full((3, 2, 3), i + 1, np.float32) for i in range(2)]
     # Other processes: multiprocessing's, leaving loky's executor to the tests that follow.
     joblib.Parallel(n_jobs=2, backend="multiprocessing")(
@@ -47,7 +54,17 @@ def test_workers_write_rows_that_the_parent_reads_after_the_file_is_gone():
     )
     shared.release()
     assert not os.path.exists(shared.path)
-    np.testing.assert_array_equal(shared.array, np.concatenate(values))
+    np.testing.assert_array_equal(shared.array[:, 0, 0], [1, 2, 1, 2, 1, 2])
+
+
+@needs_shm
+def test_audio_features_run_under_the_multiprocessing_backend(clip_files, mel_steps):
+    # joblib's multiprocessing backend cannot return a generator: the results come as a list.
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps()).fit_transform(paths[:5])
+    with joblib.parallel_config(backend="multiprocessing"):
+        features = AudioFeatures(mel_steps(), n_jobs=2, batch_size=2)
+        np.testing.assert_array_equal(features.fit_transform(paths[:5]), expected)
 
 
 @needs_shm
