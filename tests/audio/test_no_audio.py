@@ -61,6 +61,23 @@ def test_non_finite_samples_are_a_decode_failure(tmp_path, kind):
         assert info.value.path == str(path)
 
 
+@pytest.mark.parametrize(
+    ("left", "right", "n_bad"),
+    [
+        (np.nan, 0.1, 1),  # in one channel only
+        (np.inf, -np.inf, 2),  # opposite infinities: their mean is NaN
+        (np.inf, np.inf, 2),
+    ],
+)
+def test_a_non_finite_sample_in_any_channel_is_a_decode_failure(tmp_path, left, right, n_bad):
+    stereo = np.full((800, 2), 0.1)
+    stereo[500] = left, right
+    path = float_wav(tmp_path, "stereo.wav", stereo)
+    for mono in (True, False):
+        with pytest.raises(AudioDecodeError, match=f"{n_bad} of 1600 samples are NaN"):
+            load_audio(path, sr=None, mono=mono)
+
+
 def test_non_finite_file_with_on_error_warn_is_a_listed_zero_row(tmp_path):
     good = float_wav(tmp_path, "good.wav", np.full(800, 0.25))
     bad = float_wav(tmp_path, "nan.wav", NON_FINITE["nan"])
