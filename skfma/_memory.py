@@ -41,9 +41,9 @@ def release_free_heap():
     :data:`TRIM_AFTER_GROWTH` since the last trim: memory stays flat (and
     joblib's loky does not take a worker for a leaking one and restart it),
     while a steady worker keeps its freed pages for its next clips instead of
-    faulting them in again (trimming after every batch cost about 5% of a
-    log-mel extraction's time). A no-op without glibc; where the resident
-    memory cannot be read, it trims every time.
+    faulting them in again (trimming after every batch made a log-mel
+    extraction measurably slower: ``benchmarks/README.md``). A no-op without
+    glibc; where the resident memory cannot be read, it trims every time.
     """
     global _resident_after_trim
     trim = _malloc_trim()
