@@ -516,8 +516,10 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=N
         values[positions[index]] = np.asarray(Xt)[0]
         if cache is not None and identity is not None:
             cache.store(identity, values[positions[index]])
+    if target is not None:
+        values = None  # unmapped (its rows stay in shared memory), so not counted as resident
     release_free_heap()
-    return (values if target is None else None), failures
+    return values, failures
 
 
 def _fill_from_cache(out, cache, identities, shape, dtype):

@@ -1,7 +1,9 @@
 """SharedOutput: local worker processes write AudioFeatures' rows into shared memory."""
 
 import glob
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 
 import joblib
 import numpy as np
@@ -48,10 +50,10 @@ def test_workers_write_rows_that_the_parent_reads_after_the_file_is_gone():
     assert shared is not None and os.path.exists(shared.path)
     rows = [[0, 4, 2], [3, 1, 5]]
     values = [np.full((3, 2, 3), i + 1, np.float32) for i in range(2)]
-    # Other processes: multiprocessing's, leaving loky's executor to the tests that follow.
-    joblib.Parallel(n_jobs=2, backend="multiprocessing")(
-        joblib.delayed(write_rows)(shared.target(r), v) for r, v in zip(rows, values, strict=True)
-    )
+    # Other processes, forked (so that they know this module's write_rows whatever the default
+    # start method), leaving loky's executor to the tests that follow.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(write_rows, [shared.target(r) for r in rows], values))
     shared.release()
     assert not os.path.exists(shared.path)
     np.testing.assert_array_equal(shared.array[:, 0, 0], [1, 2, 1, 2, 1, 2])
