@@ -22,10 +22,10 @@ class SharedOutput:
     Sending each batch's output back through joblib pickles and copies it
     (a few percent of a log-mel extraction's time: ``benchmarks/README.md``);
     workers that write it into shared memory instead send back only their
-    failures. Only processes of
-    this machine see this memory, so :meth:`create` offers it for joblib's
-    local process backends only (loky, multiprocessing): a Dask worker on
-    another machine would write into a ``/dev/shm`` of its own.
+    failures. Only processes of this machine see this memory, so
+    :meth:`create` offers it for joblib's local process backends only (loky,
+    multiprocessing): a Dask worker on another machine would write into a
+    ``/dev/shm`` of its own.
 
     Parameters
     ----------
