@@ -179,9 +179,11 @@ def read_frames(audio, path, *, start, n_frames, mono):
             f"decoded no audio frames from frame {start} on, although its header declares "
             f"{audio.frames} (not audio, corrupt or truncated)",
         )
-    y = downmix(data) if mono else data
-    # A NaN or infinite sample in any channel reaches the mix: checking the mix reads half
-    # the data of a stereo file; the samples are counted only for the message.
+    # A NaN or infinite sample in any channel reaches the mix (opposite infinities as NaN,
+    # silently): checking the mix reads half the data of a stereo file; the samples are
+    # counted only for the message.
+    with np.errstate(invalid="ignore"):
+        y = downmix(data) if mono else data
     if not np.isfinite(y).all():
         n_bad, size = data.size - np.count_nonzero(np.isfinite(data)), data.size
         if n_bad:
