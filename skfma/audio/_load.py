@@ -180,15 +180,19 @@ def read_frames(audio, path, *, start, n_frames, mono):
             f"{audio.frames} (not audio, corrupt or truncated)",
         )
     # A NaN or infinite sample in any channel reaches the mix (opposite infinities as NaN,
-    # silently): checking the mix reads half the data of a stereo file; the samples are
-    # counted only for the message.
-    with np.errstate(invalid="ignore"):
+    # silently), and so does a mix of finite samples beyond float32's range: checking the
+    # mix reads half the data of a stereo file; the samples are counted only for the message.
+    with np.errstate(invalid="ignore", over="ignore"):
         y = downmix(data) if mono else data
     if not np.isfinite(y).all():
         n_bad, size = data.size - np.count_nonzero(np.isfinite(data)), data.size
-        if n_bad:
-            what = "every sample is" if n_bad == size else f"{n_bad} of {size} samples are"
-            raise AudioDecodeError(path, f"{what} NaN or infinite (corrupt data)")
+        if n_bad == size:
+            what = "every sample is NaN or infinite"
+        elif n_bad:
+            what = f"{n_bad} of {size} samples are NaN or infinite"
+        else:
+            what = "the mix of its channels overflows float32"
+        raise AudioDecodeError(path, f"{what} (corrupt data)")
     return y
 
 

@@ -82,6 +82,17 @@ def test_a_non_finite_sample_in_any_channel_is_a_decode_failure(tmp_path, left, 
                 load_audio(path, sr=None, mono=mono)
 
 
+def test_channels_whose_mix_overflows_are_a_decode_failure(tmp_path):
+    stereo = np.full((800, 2), 0.1)
+    stereo[500] = 3e38  # finite, but their sum is not
+    path = float_wav(tmp_path, "loud.wav", stereo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(AudioDecodeError, match="mix of its channels overflows"):
+            load_audio(path, sr=None)
+    assert np.isfinite(load_audio(path, sr=None, mono=False)[0]).all()
+
+
 def test_non_finite_file_with_on_error_warn_is_a_listed_zero_row(tmp_path):
     good = float_wav(tmp_path, "good.wav", np.full(800, 0.25))
     bad = float_wav(tmp_path, "nan.wav", NON_FINITE["nan"])
