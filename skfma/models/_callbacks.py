@@ -4,7 +4,7 @@ import torch
 from skorch.callbacks import LRScheduler
 
 from ..exceptions import ParameterError
-from ..utils import check_positive, is_finite_number
+from ..utils import check_positive, is_finite_number, names_its_errors
 
 __all__ = ["OneCycleSchedule"]
 
@@ -59,6 +59,7 @@ class OneCycleSchedule(LRScheduler):
         super().set_params(**params)
         return self
 
+    @names_its_errors
     def on_train_begin(self, net, **kwargs):
         """Check the parameters; defer building the scheduler until the training set is known.
 
@@ -69,14 +70,9 @@ class OneCycleSchedule(LRScheduler):
             factors are finite numbers > 0.
         """
         if not (is_finite_number(self.pct_start) and 0 < self.pct_start < 1):
-            raise ParameterError(
-                f"OneCycleSchedule: pct_start must be a number in (0, 1); got {self.pct_start!r}."
-            )
+            raise ParameterError(f"pct_start must be a number in (0, 1); got {self.pct_start!r}.")
         for name in ("div_factor", "final_div_factor"):
-            try:
-                check_positive(name, getattr(self, name))
-            except ParameterError as error:
-                raise ParameterError(f"OneCycleSchedule: {error}") from None
+            check_positive(name, getattr(self, name))
         self.lr_scheduler_ = None
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):

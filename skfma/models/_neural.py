@@ -537,8 +537,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         # A copy, registered by skorch as a module: moved to the device, and put in
         # training mode only for training batches.
         self.augment_ = self._copy_augment()
-        # Drawn from the seeded generator: the offline copies of a fit, the same every epoch.
-        self._copies_seed = int(torch.randint(2**62, ()))
+        # The offline copies' seed, drawn when a fit first needs them (get_iterator).
+        self._copies_seed = None
         return self
 
     def _copy_augment(self):
@@ -576,9 +576,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self._set_training(False)
         Xi, yi = unpack_data(batch)
         Xi = torch.as_tensor(Xi, device=self.device)
-        starts = window_starts(
-            Xi.shape[-1], self.segment_length, hop=self.segment_hop, n_segments=self.n_segments
-        )
+        starts = self._window_starts(Xi.shape[-1])
         with torch.no_grad():
             logits = self.infer(cut_windows(Xi, self.segment_length, starts), **fit_params)
             windows = self._get_predict_nonlinearity()(logits).reshape(len(Xi), len(starts), -1)
@@ -638,6 +636,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         example is dropped (batch norm).
         """
         if training and self.augment_copies is not None:
+            if self._copies_seed is None:  # from the seeded generator, once per fit
+                self._copies_seed = int(torch.randint(2**62, ()))
             dataset = AugmentedCopies(
                 dataset, self.augment_, self.augment_copies, self._copies_seed
             )
@@ -652,8 +652,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
         if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = len(dataset)
-        kwargs["batch_size"] = max(1, kwargs["batch_size"] // windows_per_clip)
+            kwargs["batch_size"] = len(dataset)  # every clip (with all its windows) at once
+        else:
+            kwargs["batch_size"] = max(1, kwargs["batch_size"] // windows_per_clip)
         if training and "drop_last" not in kwargs and len(dataset) % kwargs["batch_size"] == 1:
             kwargs["drop_last"] = len(dataset) > 1
         return getattr(self, prefix)(dataset, **kwargs)
@@ -785,12 +786,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
 
     # ------------------------------------------------------------------ helpers
 
-    def _windows(self, dataset, n_frames):
-        """The windows of every clip of ``dataset`` (clips of ``n_frames`` frames)."""
-        starts = window_starts(
+    def _window_starts(self, n_frames):
+        """First frames of the windows of a clip of ``n_frames`` frames."""
+        return window_starts(
             n_frames, self.segment_length, hop=self.segment_hop, n_segments=self.n_segments
         )
-        return ClipWindows(dataset, n_frames, self.segment_length, starts)
+
+    def _windows(self, dataset, n_frames):
+        """The windows of every clip of ``dataset`` (clips of ``n_frames`` frames)."""
+        return ClipWindows(dataset, n_frames, self.segment_length, self._window_starts(n_frames))
 
     def _window_shape(self):
         """Shape of one module input: the clip shape, or a window's with segments."""

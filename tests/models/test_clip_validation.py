@@ -85,3 +85,9 @@ def test_a_clip_shorter_than_a_window_is_padded_for_validation_as_for_prediction
     codes = np.searchsorted(net.classes_, y[VALID])
     expected = -np.mean(np.log(proba[np.arange(len(VALID)), codes]))
     assert net.history_[-1, "valid_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_batch_size_minus_one_validates_every_clip_in_one_batch():
+    X, y = clips_and_labels(multilabel=False)
+    net = segmented_net("mean", iterator_valid__batch_size=-1).fit(X, y)
+    assert net.history_[-1, "batches", :, "valid_batch_size"] == [len(VALID)]
