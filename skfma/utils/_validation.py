@@ -182,9 +182,11 @@ def check_sizes(name, values, *, allow_empty=False):
     if (
         not isinstance(values, tuple)
         or (not values and not allow_empty)
-        or not all(is_int(v) and v > 0 for v in values)
+        or not all(is_int(v) and 0 < v <= MAX_INT for v in values)
     ):
-        raise ParameterError(f"{name} must be a tuple of positive ints; got {values!r}.")
+        raise ParameterError(
+            f"{name} must be a tuple of positive ints (at most 2**31 - 1); got {values!r}."
+        )
     return tuple(int(v) for v in values)
 
 

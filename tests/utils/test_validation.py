@@ -51,7 +51,7 @@ def test_check_sizes():
     assert check_sizes("filters", [np.int64(8), 16]) == (8, 16)
     assert all(type(size) is int for size in check_sizes("filters", (np.int64(8),)))
     assert check_sizes("hidden", (), allow_empty=True) == ()
-    for bad in ((), (8, 0), (8, 2.0), 8, (True,)):
+    for bad in ((), (8, 0), (8, 2.0), 8, (True,), (2**40, 8)):
         with pytest.raises(ParameterError, match="filters must be a tuple of positive ints"):
             check_sizes("filters", bad)
 
