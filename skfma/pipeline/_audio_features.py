@@ -303,9 +303,15 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             raise AttributeError(
                 f"the last step {name!r} ({type(last).__name__}) has no get_feature_names_out."
             )
-        steps = [(step_name, clone(step)) for step_name, step in self.steps]
-        self._probe(steps)
-        return steps[-1][1].get_feature_names_out()
+        # Remembered with the steps' parameters: pandas output asks for them after every
+        # transform, which then need not run the steps on silence again.
+        key = _steps_key(self.steps)
+        known = getattr(self, "_feature_names", None)
+        if known is None or known[0] != key:
+            steps = [(step_name, clone(step)) for step_name, step in self.steps]
+            self._probe(steps)
+            known = self._feature_names = (key, steps[-1][1].get_feature_names_out())
+        return known[1].copy()
 
     def _check_params(self):
         check_int("batch_size", self.batch_size, allow_none=True)
@@ -365,7 +371,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         shape : tuple of int
         dtype : numpy.dtype
         """
-        key = stable_hash([(name, type(step), step.get_params()) for name, step in steps])
+        key = _steps_key(steps)
         known = getattr(self, "_probed", None)
         loader = steps[0][1]
         Xt = np.zeros((1, loader.fit([os.devnull]).n_samples_out), dtype=np.float32)
@@ -449,6 +455,11 @@ def guided_batch_sizes(n_clips, n_workers, *, largest=DEFAULT_BATCH_SIZE):
         sizes.append(size)
         left -= size
     return sizes
+
+
+def _steps_key(steps):
+    """A hash of the steps' names, classes and parameters: what their output depends on."""
+    return stable_hash([(name, type(step), step.get_params()) for name, step in steps])
 
 
 def _worker_steps(steps):

@@ -265,6 +265,27 @@ def test_the_last_step_runs_on_silence_once_per_setting(clip_files, mel_steps, m
     assert sum(silent_calls) == 2 and first.shape[1] == 2 * second.shape[1]
 
 
+def test_pandas_output_runs_the_steps_on_silence_once_per_setting(
+    clip_files, mel_steps, monkeypatch
+):
+    silent_calls = []
+    original = MelSpectrogram.transform
+
+    def counting(self, X):
+        silent_calls.append(np.ptp(X) == 0)
+        return original(self, X)
+
+    monkeypatch.setattr(MelSpectrogram, "transform", counting)
+    paths, _ = clip_files
+    features = AudioFeatures(mel_steps()).set_output(transform="pandas").fit(paths)
+    features.transform(paths)  # its own probe, and one for the column names
+    before = sum(silent_calls)
+    features.transform(paths)
+    assert sum(silent_calls) == before + 1  # transform's probe only: the names are known
+    features.set_params(mel__n_mels=8)
+    assert features.transform(paths).shape[1] == 7 * 8
+
+
 def test_feature_names_follow_set_params_as_transform_does(clip_files, mel_steps):
     paths, _ = clip_files
     features = AudioFeatures(mel_steps()).set_output(transform="pandas").fit(paths)
