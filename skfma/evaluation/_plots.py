@@ -30,7 +30,6 @@ BOUNDED = {"precision", "recall", "f1", "accuracy", "roc_auc", "pr_auc"}
 def _import_matplotlib(what):
     """Import matplotlib, or raise an ImportError naming the extra to install."""
     try:
-        import matplotlib  # noqa: F401
         import matplotlib.pyplot as plt
     except ImportError as error:
         raise ImportError(
@@ -49,12 +48,6 @@ def _check_axes(name, axes):
                 f"{name} must be a matplotlib Axes (or None for a new figure); got "
                 f"{type(ax).__name__}: {ax!r}."
             )
-
-
-def _check_report(report, key, what):
-    check_report(report)
-    if key not in report:
-        raise ParameterError(f"{what} needs a classifier's report (from evaluate_classifier).")
 
 
 @names_its_errors
@@ -120,7 +113,12 @@ def plot_confusion_matrix(
     (3, 3)
     >>> display.figure_.savefig("confusion.png")  # doctest: +SKIP
     """
-    _check_report(report, "confusion", "plot_confusion_matrix")
+    check_report(report)
+    if "confusion" not in report:
+        raise ParameterError(
+            "report must come from evaluate_classifier: a confusion matrix needs a classifier's "
+            "report, not a tagger's."
+        )
     _import_matplotlib("plot_confusion_matrix")
     if not isinstance(normalize, bool | np.bool_):
         raise ParameterError(f"normalize must be True or False; got {normalize!r}.")

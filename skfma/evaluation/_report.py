@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from sklearn.exceptions import NotFittedError, UndefinedMetricWarning
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -44,7 +44,9 @@ def evaluate_classifier(
     ``decision_function``); every metric is then computed by
     :mod:`sklearn.metrics` from those outputs. Any scikit-learn classifier
     works: a skfma net, a ``Pipeline`` (file paths in), a search
-    (``GridSearchCV``), an ``SVC`` without probabilities.
+    (``GridSearchCV``), an ``SVC`` without probabilities. A pipeline's
+    steps before the last (those of a search's ``best_estimator_``)
+    transform ``X`` once, for both calls of its last step.
 
     Parameters
     ----------
@@ -89,12 +91,14 @@ def evaluate_classifier(
             estimator's) and ``inference_seconds_per_clip`` (wall-clock
             seconds of ``predict`` over all of ``X``, divided by the number
             of clips, measured with :func:`time.perf_counter`; for a
-            pipeline, the whole pipeline's time, feature extraction included).
+            pipeline, the whole pipeline's time, feature extraction included:
+            ``timings["transform"]`` plus ``timings["predict"]``).
         per_class : pandas.DataFrame, shape (n_labels, 5)
             Indexed by label: ``precision``, ``recall``, ``f1``,
             ``accuracy`` and ``support`` (int, true clips of the class).
             A class's accuracy is the fraction of its clips predicted as it:
-            its recall, the diagonal of the row-normalised confusion matrix.
+            its recall, the diagonal of the row-normalised confusion matrix
+            (for a label with no true clip, ``zero_division``, as its recall).
         confusion : pandas.DataFrame, shape (n_labels, n_labels)
             Confusion matrix normalised over true labels: rows are the true
             labels (index ``"true"``), columns the predicted ones
@@ -112,7 +116,10 @@ def evaluate_classifier(
         response_method : str or None
             The method that gave ``y_score``.
         timings : dict of str to float
-            Seconds taken by each method called on all of ``X``.
+            Seconds taken by each method called on all of ``X``: for a
+            pipeline, ``"transform"`` (its steps before the last, once),
+            then its last step's ``predict`` and scoring method on their
+            output.
         skipped : dict of str to str
             Metrics reported as NaN, and why.
 
@@ -121,10 +128,12 @@ def evaluate_classifier(
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     ParameterError
-        If ``top_k``, ``labels`` or ``response_method`` is invalid.
+        If ``estimator`` is not a classifier (it has no ``classes_``), or
+        ``top_k``, ``labels`` or ``response_method`` is invalid.
     ValueError
         If ``y`` is a multi-label indicator matrix (use
-        :func:`evaluate_tagger`), or its length is not that of ``X``.
+        :func:`evaluate_tagger`), mixes label types (strings and numbers),
+        or its length is not that of ``X``.
 
     See Also
     --------
@@ -173,7 +182,8 @@ def evaluate_classifier(
     n_clips = _check_lengths(X, y_true.shape[0], "y")
 
     timings = {}
-    y_pred = np.asarray(_timed(estimator.predict, X, timings))
+    predictor, X = _transform_front(estimator, X, timings)
+    y_pred = np.asarray(_timed(predictor.predict, X, timings))
     if y_pred.ndim != 1 or y_pred.shape[0] != n_clips:
         raise ValueError(
             f"{type(estimator).__name__}.predict returned shape {y_pred.shape}; "
@@ -185,11 +195,11 @@ def evaluate_classifier(
     skipped = {}
     y_score, method = None, None
     if ks:
-        method, reason = _score_method(estimator, response_method)
+        method, reason = _score_method(predictor, response_method)
         if method is None:
             warnings.warn(f"top-k accuracies not computed: {reason}", UserWarning, stacklevel=3)
         else:
-            y_score = np.asarray(_timed(getattr(estimator, method), X, timings))
+            y_score = np.asarray(_timed(getattr(predictor, method), X, timings))
             reason = _check_scores(y_score, n_clips, classes, method)
         if reason is not None:
             skipped.update({f"top_{k}_accuracy": reason for k in ks})
@@ -217,7 +227,7 @@ def evaluate_classifier(
     summary.update(
         n_clips=n_clips,
         n_classes=len(classes),
-        inference_seconds_per_clip=timings["predict"] / n_clips,
+        inference_seconds_per_clip=(timings.get("transform", 0.0) + timings["predict"]) / n_clips,
     )
 
     counts = confusion_matrix(y_true, y_pred, labels=labels)
@@ -228,7 +238,7 @@ def evaluate_classifier(
             "precision": precision,
             "recall": recall,
             "f1": f1,
-            "accuracy": np.diag(normalised),
+            "accuracy": recall,  # normalised's diagonal, or zero_division for a label never true
             "support": support.astype(np.int64),
         },
         index=index,
@@ -493,12 +503,13 @@ def _check_fitted(estimator):
 
 
 def _classes(estimator):
-    """The fitted ``classes_`` (the columns of ``predict_proba``)."""
+    """The fitted ``classes_`` (the columns of ``predict_proba``) of a fitted estimator."""
     try:
         classes = estimator.classes_
     except AttributeError as error:
-        raise NotFittedError(
-            f"{type(estimator).__name__} has no classes_: fit the classifier first."
+        raise ParameterError(
+            f"estimator must be a classifier (with classes_, the labels it predicts); "
+            f"{type(estimator).__name__} is fitted but has no classes_."
         ) from error
     return np.asarray(classes)
 
@@ -528,7 +539,7 @@ def _check_lengths(X, n_targets, name):
     if n_clips != n_targets:
         raise ValueError(f"X has {n_clips} clips but {name} has {n_targets} rows.")
     if n_clips == 0:
-        raise ValueError("X and y are empty: evaluate at least one clip.")
+        raise ValueError(f"X and {name} are empty: evaluate at least one clip.")
     return n_clips
 
 
@@ -547,6 +558,7 @@ def _check_labels(y):
     # NaN is the one label unequal to itself.
     if any(label is None or label != label for label in y.tolist()):
         raise ValueError("y contains missing labels (None or NaN): every clip needs its label.")
+    _check_label_types("y", y, ValueError)
     target = type_of_target(y, input_name="y")
     if target not in ("binary", "multiclass"):
         raise ValueError(f"y must hold class labels; got a {target!r} target.")
@@ -583,6 +595,31 @@ def _tag_names(tag_names, estimator, columns, n_tags):
         if names is not None and len(names) == n_tags:
             return np.asarray(names)
     return np.arange(n_tags)
+
+
+def _check_label_types(name, values, error):
+    """Raise ``error`` naming ``name`` unless its labels sort together (one type, as sklearn's)."""
+    try:
+        sorted(set(values.tolist()))
+    except TypeError:
+        types = sorted({type(value).__name__ for value in values.tolist()})
+        raise error(
+            f"{name} must be labels of one type, all strings or all numbers; got a mix of "
+            f"{', '.join(types)}."
+        ) from None
+
+
+def _transform_front(estimator, X, timings):
+    """The estimator that predicts, and ``X`` through the pipeline steps before it (timed).
+
+    For a pipeline (a search's ``best_estimator_`` included), the steps before the last
+    transform ``X`` once, so that the last step's ``predict`` and scoring method do not
+    both run them; any other estimator (a one-step pipeline too) comes back with ``X``.
+    """
+    pipeline = getattr(estimator, "best_estimator_", estimator)
+    if not isinstance(pipeline, Pipeline) or len(pipeline) == 1:
+        return estimator, X
+    return pipeline[-1], _timed(pipeline[:-1].transform, X, timings)
 
 
 def _timed(method, X, timings):
@@ -659,6 +696,7 @@ def _report_labels(labels, classes, y_true, y_pred):
             raise ParameterError(f"labels must be a non-empty 1-D array-like; got {labels!r}.")
         if len(set(labels.tolist())) != labels.size:
             raise ParameterError(f"labels must not repeat a label; got {labels.tolist()!r}.")
+        _check_label_types("labels", labels, ParameterError)
         present = set(unique_labels(y_true, y_pred).tolist())
         if not present & set(labels.tolist()):
             raise ParameterError(

@@ -5,11 +5,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.dummy import DummyClassifier
-from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
+from sklearn.exceptions import NotFittedError, UndefinedMetricWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -84,6 +85,18 @@ class PredictOnly(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return np.full(len(X), self.majority_)
+
+
+class CountingTransformer(TransformerMixin, BaseEstimator):
+    """Passes X through, counting its transform calls."""
+
+    def fit(self, X, y=None):
+        self.n_transforms_ = 0
+        return self
+
+    def transform(self, X):
+        self.n_transforms_ += 1
+        return X
 
 
 def scores_of(tagger, X):
@@ -212,7 +225,7 @@ def test_binary_string_labels(make):
     y = np.array(["loud", "quiet"])[codes]
     clf = make().fit(X[:60], y[:60])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # k >= n_classes: no sklearn warning
+        warnings.simplefilter("error", UndefinedMetricWarning)  # k >= n_classes: none
         report = evaluate_classifier(clf, X[60:], y[60:])
     # Top-1 is the prediction (the larger score), whatever the scores' range.
     assert report.summary["top_1_accuracy"] == report.summary["accuracy"]
@@ -255,6 +268,46 @@ def test_pipeline_and_search(genres):
     assert report.summary["accuracy"] == accuracy_score(y, search.predict(X))
 
 
+@pytest.mark.parametrize("search", [False, True], ids=["pipeline", "search"])
+def test_pipeline_front_steps_run_once(genres, search):
+    (X_train, y_train), (X, y) = genres
+    pipe = make_pipeline(CountingTransformer(), LogisticRegression(max_iter=1000))
+    model = GridSearchCV(pipe, {"logisticregression__C": [1.0]}, cv=2) if search else pipe
+    model.fit(X_train, y_train)
+    counter = getattr(model, "best_estimator_", model)[0]
+    before = counter.n_transforms_
+    report = evaluate_classifier(model, X, y)
+    assert counter.n_transforms_ == before + 1  # for predict and predict_proba both
+    np.testing.assert_array_equal(report.y_pred, model.predict(X))
+    np.testing.assert_array_equal(report.y_score, model.predict_proba(X))
+    timings = report.timings
+    assert list(timings) == ["transform", "predict", "predict_proba"]
+    seconds = (timings["transform"] + timings["predict"]) / 150
+    assert report.summary["inference_seconds_per_clip"] == seconds
+
+
+def test_a_one_step_pipeline_has_no_transform(genres):
+    (X_train, y_train), (X, y) = genres
+    pipe = make_pipeline(LogisticRegression(max_iter=1000)).fit(X_train, y_train)
+    report = evaluate_classifier(pipe, X, y)
+    assert set(report.timings) == {"predict", "predict_proba"}
+    np.testing.assert_array_equal(report.y_pred, pipe.predict(X))
+
+
+def test_class_accuracy_is_the_recall_of_a_label_never_true(genres):
+    (X_train, y_train), (X, y) = genres
+    clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    for zero_division in (1.0, np.nan):
+        report = evaluate_classifier(
+            clf, X, y, labels=[*clf.classes_, "Jazz"], zero_division=zero_division
+        )
+        per_class = report.per_class
+        np.testing.assert_array_equal(per_class["accuracy"], per_class["recall"])
+        assert per_class.loc["Jazz", "support"] == 0
+        np.testing.assert_array_equal(per_class.loc["Jazz", "accuracy"], zero_division)
+        assert report.confusion.loc["Jazz"].sum() == 0
+
+
 def test_labels_choose_the_tables(genres):
     (X_train, y_train), (X, y) = genres
     clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
@@ -284,9 +337,27 @@ def test_classifier_input_errors(genres):
         evaluate_classifier(clf, X, np.linspace(0, 1, 150))
     with pytest.raises(ParameterError, match="estimator must be a fitted classifier"):
         evaluate_classifier(StandardScaler().fit(X), X, y)
+    for fitted in (LinearRegression().fit(X, np.arange(150)), KMeans(3, n_init=1).fit(X)):
+        name = type(fitted).__name__
+        with pytest.raises(
+            ParameterError, match=rf"^evaluate_classifier: estimator must be a classifier.*{name}"
+        ):
+            evaluate_classifier(fitted, X, y)
     for missing in (None, np.nan):
         with pytest.raises(ValueError, match=r"missing labels \(None or NaN\)"):
             evaluate_classifier(clf, X, np.array([missing, *y[1:]], dtype=object))
+
+
+def test_labels_of_mixed_types_are_named(genres):
+    (X_train, y_train), (X, y) = genres
+    clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    mixed = np.array([1, *y[1:]], dtype=object)
+    for y_mixed in (mixed, pd.Series(mixed)):
+        with pytest.raises(ValueError, match="^y must be labels of one type.*int, str"):
+            evaluate_classifier(clf, X, y_mixed)
+    for labels in (["Pop", None], np.array(["Pop", 1], dtype=object)):
+        with pytest.raises(ParameterError, match="^evaluate_classifier: labels must be labels of"):
+            evaluate_classifier(clf, X, y, labels=labels)
 
 
 def test_a_one_class_classifier_ranks_its_class_first():
@@ -452,6 +523,8 @@ def test_tagger_input_errors(tags):
         evaluate_tagger(tagger, X, Y * 2)
     with pytest.raises(ValueError, match="X has 100 clips but Y has 99 rows"):
         evaluate_tagger(tagger, X, Y[:-1])
+    with pytest.raises(ValueError, match="X and Y are empty"):
+        evaluate_tagger(tagger, X[:0], Y[:0])
     with pytest.raises(NotFittedError):
         evaluate_tagger(KNeighborsClassifier(), X, Y)
     only = PredictOnly().fit(X_train, Y_train[:, 0])
