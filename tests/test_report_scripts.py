@@ -29,6 +29,7 @@ def test_smoke_run_writes_tables_figures_and_the_published_numbers(script, tmp_p
         env={**os.environ, "MPLBACKEND": "Agg"},
         capture_output=True,
         text=True,
+        timeout=900,  # a hung script fails its test instead of the whole run
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     published = pd.read_csv(tmp_path / "published_vs_this_run.csv", index_col=0)

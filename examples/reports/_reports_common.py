@@ -1,4 +1,4 @@
-"""What the report scripts share: their command line, smoke data, and writing results.
+"""What the report scripts share: their command line, smoke data, folds, and writing results.
 
 Not an example: the scripts beside it import it (``python report_00N_*.py`` puts this
 folder on ``sys.path``, and so does the documentation build).
@@ -10,8 +10,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import PredefinedSplit
 
 from skfma import AudioLoader
 from skfma.datasets import load_fma, make_fma_like
@@ -25,7 +27,7 @@ from skfma.features import FMAFeatures, fma_feature_index
 from skfma.pipeline import make_audio_features
 
 
-def parse_args(number, description, *, subset="small", add_arguments=None):
+def parse_args(number, description, *, add_arguments=None):
     """The options every report script takes; without ``--root``, a smoke run.
 
     A smoke run trains single-threaded (tiny nets on a shared CPU run slower
@@ -37,8 +39,6 @@ def parse_args(number, description, *, subset="small", add_arguments=None):
         The report's number, e.g. ``"003"``.
     description : str
         The script's ``--help`` text.
-    subset : str, default="small"
-        The default ``--subset``.
     add_arguments : callable or None, default=None
         Called with the ``argparse.ArgumentParser`` to add the report's own
         options.
@@ -46,8 +46,8 @@ def parse_args(number, description, *, subset="small", add_arguments=None):
     Returns
     -------
     args : argparse.Namespace
-        ``root`` (None for a smoke run), ``subset``, ``smoke``, ``out``
-        (a Path, created; a temporary folder for a smoke run without
+        ``number``, ``root`` (None for a smoke run), ``subset``, ``smoke``,
+        ``out`` (a Path, created; a temporary folder for a smoke run without
         ``--out``, so that the documentation build writes nothing beside the
         scripts), ``n_jobs``, ``device``.
     """
@@ -56,7 +56,7 @@ def parse_args(number, description, *, subset="small", add_arguments=None):
         "--root",
         help="an FMA download (fma_metadata/ and fma_SUBSET/); without it, a smoke run",
     )
-    parser.add_argument("--subset", default=subset, choices=["small", "medium", "large"])
+    parser.add_argument("--subset", default="small", choices=["small", "medium", "large"])
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -71,6 +71,7 @@ def parse_args(number, description, *, subset="small", add_arguments=None):
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args()
+    args.number = number
     if args.root is None:
         args.smoke = True
     if args.smoke:
@@ -84,14 +85,29 @@ def parse_args(number, description, *, subset="small", add_arguments=None):
     return args
 
 
-def smoke_root(*, n_clips=48, n_genres=4, duration=3.0, random_state=0):
-    """A synthetic dataset in the FMA layout, in a temporary folder removed at exit: its root."""
+def smoke_root(*, duration=3.0):
+    """48 synthetic clips of 4 genres in the FMA layout, in a temporary folder removed at exit.
+
+    Returns the folder (the dataset's root); ``duration`` is each clip's, in seconds.
+    """
     root = Path(tempfile.mkdtemp(prefix="skfma_smoke_"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    make_fma_like(
-        root, n_clips=n_clips, n_genres=n_genres, duration=duration, random_state=random_state
-    )
+    make_fma_like(root, n_clips=48, n_genres=4, duration=duration, random_state=0)
     return root
+
+
+def validation_fold(split):
+    """The FMA validation split as the one held-out fold of the training clips.
+
+    ``split`` is each clip's FMA split (``"training"`` or ``"validation"``); the
+    ``PredefinedSplit`` serves as a search's ``cv`` or in ``ValidSplit``.
+    """
+    return PredefinedSplit(np.where(np.asarray(split) == "validation", 0, -1))
+
+
+def n_parameters(module):
+    """The trainable parameters of a torch module (those the published counts give)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def write_features_csv(root, *, duration=30.0, n_jobs=None):
@@ -157,13 +173,15 @@ def save_report(report, out, name, *, net=None):
     return markdown
 
 
-def beside_published(ours, published, out, *, number):
+def beside_published(ours, published, args):
     """Print and save the report's published figures beside this run's.
 
     Parameters
     ----------
     ours, published : dict of str to float
         Figure name -> value; a name missing from ``ours`` shows as NaN.
+    args : argparse.Namespace
+        From :func:`parse_args`: the report's ``number`` and the ``out`` folder.
 
     Returns
     -------
@@ -177,6 +195,8 @@ def beside_published(ours, published, out, *, number):
             "this run": pd.Series(ours, index=names, dtype=float),
         }
     )
-    table.index.name = f"report {number}"
-    save_table(table, out, "published_vs_this_run", title="Published figures beside this run's")
+    table.index.name = f"report {args.number}"
+    save_table(
+        table, args.out, "published_vs_this_run", title="Published figures beside this run's"
+    )
     return table

@@ -25,6 +25,7 @@ code: the smoke numbers say nothing about the report's.
 import pandas as pd
 from _reports_common import (
     beside_published,
+    n_parameters,
     parse_args,
     save_report,
     save_table,
@@ -46,8 +47,9 @@ args = parse_args("000", "Report 000: a DNN on features.csv, three label strateg
 # The data. The smoke run writes ``features.csv`` the way the FMA released it,
 # from skfma's own extraction of the same 518 features.
 if args.smoke:
-    root = smoke_root(n_clips=48, n_genres=4, duration=2.0)
-    write_features_csv(root, n_jobs=args.n_jobs)
+    duration = 2.0  # seconds of each synthetic clip
+    root = smoke_root(duration=duration)
+    write_features_csv(root, duration=duration, n_jobs=args.n_jobs)
     top_n, max_epochs = 3, 15
 else:
     root, top_n, max_epochs = args.root, 16, 100
@@ -100,8 +102,5 @@ reference = DNNModule(
     input_shape=(518,), n_classes=8, hidden_layer_sizes=(512, 256), batch_norm=False
 )
 beside_published(
-    {"parameters, 8 classes": sum(p.numel() for p in reference.parameters())},
-    {"parameters, 8 classes": 399_112},
-    args.out,
-    number="000",
+    {"parameters, 8 classes": n_parameters(reference)}, {"parameters, 8 classes": 399_112}, args
 )

@@ -32,19 +32,20 @@ numbers say nothing about the report's.
 # %%
 import itertools
 
-import numpy as np
 import pandas as pd
 from _reports_common import (
     beside_published,
+    n_parameters,
     parse_args,
     save_report,
     save_table,
     smoke_root,
+    validation_fold,
     write_features_csv,
 )
 from sklearn.base import clone
 from sklearn.decomposition import PCA
-from sklearn.model_selection import GridSearchCV, PredefinedSplit
+from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -67,7 +68,7 @@ args = parse_args("001", "Report 001: features MLP, log-mel CNN with Hyperband, 
 # The data and the scale. The smoke run writes ``features.csv`` the way the
 # FMA released it, from skfma's own extraction of the same 518 features.
 if args.smoke:
-    root = smoke_root(n_clips=48, n_genres=4, duration=3.0)
+    root = smoke_root(duration=3.0)
     cache = root / "cache"
     duration, n_mels, image_shape = 2.9, 32, (32, 32)
     masks = {"freq_mask": 7, "time_mask": 25}  # SpecAugment's widths, scaled to 32 x 32
@@ -83,11 +84,6 @@ else:
     mlp_epochs, cnn_epochs, cnn_batch_size = 100, 30, 32
     cut_layers = {backbone: list(CUT_LAYERS[backbone]) for backbone in ("vgg16", "resnet50")}
     weights = "imagenet"
-
-
-def validation_fold(split):
-    """The FMA validation split as the one held-out fold of the training clips."""
-    return PredefinedSplit(np.where(np.asarray(split) == "validation", 0, -1))
 
 
 results = {}
@@ -257,10 +253,6 @@ summary = pd.DataFrame.from_dict(results, orient="index").rename_axis("experimen
 save_table(summary, args.out, "results", title="Test results of each experiment")
 
 
-def n_parameters(module):
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
 mlp_module = DNNModule(
     input_shape=(518,), n_classes=8, hidden_layer_sizes=(512, 256), batch_norm=False
 )
@@ -275,6 +267,5 @@ beside_published(
         "features MLP parameters, 8 classes": 399_112,
         "Kostrzewa CNN parameters, 128 x 128, 8 classes": 735_944,
     },
-    args.out,
-    number="001",
+    args,
 )

@@ -27,11 +27,18 @@ the smoke numbers say nothing about the report's.
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from _reports_common import beside_published, parse_args, save_report, save_table, smoke_root
+from _reports_common import (
+    beside_published,
+    n_parameters,
+    parse_args,
+    save_report,
+    save_table,
+    smoke_root,
+    validation_fold,
+)
 from matplotlib.ticker import MaxNLocator, NullFormatter
 from scipy.stats import loguniform
 from sklearn.base import clone
-from sklearn.model_selection import PredefinedSplit
 from sklearn.pipeline import make_pipeline
 from skorch.dataset import ValidSplit
 
@@ -50,7 +57,7 @@ args = parse_args("002", "Report 002: the U-Net encoder on tiles, Bayesian optim
 # three tiles of 128 frames are spread evenly (the first starts at the first
 # frame, the last ends at the last).
 if args.smoke:
-    root = smoke_root(n_clips=48, n_genres=4, duration=3.0)
+    root = smoke_root(duration=3.0)
     cache = root / "cache"
     duration, n_mels, tile = 3.0, 32, 32
     filters = (4, 8, 16, 32)
@@ -63,7 +70,7 @@ else:
 
 train = load_fma(root, subset=args.subset, split=["training", "validation"])
 test = load_fma(root, subset=args.subset, split="test")
-validation = PredefinedSplit(np.where(train.split == "validation", 0, -1))
+validation = validation_fold(train.split)
 
 # %%
 # The log-mels, computed once, clip by clip, and cached on disk
@@ -177,7 +184,7 @@ results = pd.Series(
         "clip accuracy": report.summary["accuracy"],
         "tile accuracy": net.score_segments(tiles_test, test.target),
         "top-3 clip accuracy": report.summary["top_3_accuracy"],
-        "parameters": sum(p.numel() for p in net.module_.parameters() if p.requires_grad),
+        "parameters": n_parameters(net.module_),
     },
     name="this run",
     dtype=object,
@@ -195,6 +202,5 @@ beside_published(
         "Bayesian-optimisation trials": len(trials),
     },
     {"test tiles": 2400, "tiles per clip": 3, "Bayesian-optimisation trials": 30},
-    args.out,
-    number="002",
+    args,
 )

@@ -37,7 +37,7 @@ the report's.
 
 import numpy as np
 import pandas as pd
-from _reports_common import beside_published, parse_args, save_report, smoke_root
+from _reports_common import beside_published, n_parameters, parse_args, save_report, smoke_root
 from sklearn.metrics import roc_auc_score
 
 from skfma import AudioLoader, MelSpectrogram
@@ -60,30 +60,29 @@ def report_options(parser):
 args = parse_args(
     "003", "Report 003: Choi's CRNN tagger, trained on chunks.", add_arguments=report_options
 )
-options = args
 
 # %%
 # The settings: the report's for a download, tiny ones for the smoke run.
 if args.smoke:
-    root = smoke_root(n_clips=48, n_genres=4, duration=3.0)
+    root = smoke_root(duration=3.0)
     sr, duration, n_fft, hop_length, n_mels = 8000, 3.0, 256, 128, 32
     net_settings = {"module__filters": (8, 16, 16, 16), "batch_size": 8, "lr": 5e-3}
-    chunk_size, epochs = options.chunk_size or 12, options.epochs or 8
+    chunk_size, epochs = args.chunk_size or 12, args.epochs or 8
 else:
     root = args.root
     sr, duration, n_fft, hop_length, n_mels = 12000, 29.12, 512, 256, 96
     net_settings = {}
-    chunk_size, epochs = options.chunk_size or 1000, options.epochs or 10
+    chunk_size, epochs = args.chunk_size or 1000, args.epochs or 10
 
 
 def load_split(split):
     """A split's paths and its tag matrix (a DataFrame indexed by track id)."""
-    top = 50 if options.tags is None else None  # the 50 most frequent genres as tags
+    top = 50 if args.tags is None else None  # the 50 most frequent genres as tags
     fma = load_fma(root, subset=args.subset, split=split, target="genres_all", n_top_genres=top)
-    if options.tags is None:
+    if args.tags is None:
         tags = pd.DataFrame(fma.target, index=fma.track_ids, columns=fma.target_names)
         return fma.filenames, tags
-    tags = pd.read_csv(options.tags, index_col="track_id")
+    tags = pd.read_csv(args.tags, index_col="track_id")
     listed = np.isin(fma.track_ids, tags.index)
     return fma.filenames[listed], tags.loc[fma.track_ids[listed]].astype(np.uint8)
 
@@ -189,13 +188,12 @@ print("\n".join(lines[:7]))
 reference = ChoiCRNNModule(input_shape=(1, 96, 1366), n_classes=50)
 beside_published(
     {
-        "parameters, 96 x 1366 input, 50 tags": sum(p.numel() for p in reference.parameters()),
-        "parameters, this run's net": sum(p.numel() for p in net.module_.parameters()),
+        "parameters, 96 x 1366 input, 50 tags": n_parameters(reference),
+        "parameters, this run's net": n_parameters(net.module_),
         "test ROC-AUC, macro": report.summary["roc_auc_macro"],
         "test ROC-AUC, micro": report.summary["roc_auc_micro"],
         "test PR-AUC, macro": report.summary["pr_auc_macro"],
     },
     {"parameters, 96 x 1366 input, 50 tags": 400_000},  # "0.4 M"
-    args.out,
-    number="003",
+    args,
 )

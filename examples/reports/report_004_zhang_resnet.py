@@ -35,7 +35,14 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from _reports_common import beside_published, parse_args, save_report, save_table, smoke_root
+from _reports_common import (
+    beside_published,
+    n_parameters,
+    parse_args,
+    save_report,
+    save_table,
+    smoke_root,
+)
 from skorch.dataset import ValidSplit
 
 from skfma import AudioLoader
@@ -48,7 +55,7 @@ args = parse_args("004", "Report 004: Zhang's residual CNN, 1-D, 2-D and both.")
 # %%
 # The settings: the report's for a download, tiny ones for the smoke run.
 if args.smoke:
-    root = smoke_root(n_clips=48, n_genres=4, duration=3.0)
+    root = smoke_root(duration=3.0)
     sr, duration, segment_seconds = 8000, 3.0, 1.0
     net_settings = {"module__n_fft": 256, "module__filters": 16, "module__dense_units": (16, 8)}
     max_epochs, batch_size = 6, 16
@@ -110,7 +117,7 @@ for name, first_layer in VARIANTS.items():
     rows.append(
         {
             "input": name,
-            "parameters": sum(p.numel() for p in net.module_.parameters()),
+            "parameters": n_parameters(net.module_),
             "test accuracy": report.summary["accuracy"],
             "top-3 accuracy": report.summary["top_3_accuracy"],
             "F1, macro": report.summary["f1_macro"],
@@ -148,4 +155,4 @@ ours = {
 ours |= {f"parameters, {name}": table.loc[name, "parameters"] for name in VARIANTS}
 ours |= {f"test accuracy, {name}": table.loc[name, "test accuracy"] for name in VARIANTS}
 published = {"spectrogram bins": 1025, "first-layer maps": 256, "frames lost by the first layer": 3}
-beside_published(ours, published, args.out, number="004")
+beside_published(ours, published, args)
