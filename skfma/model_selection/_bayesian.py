@@ -188,8 +188,3 @@ class BayesianSearchCV(BaseOptunaSearchCV):
         if self.sampler == "gp":
             return optuna.samplers.GPSampler(seed=seed, n_startup_trials=self.n_startup_trials)
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=self.n_startup_trials)
-
-    def _make_pruner(self, optuna, max_epochs):
-        if not self.pruning:
-            return optuna.pruners.NopPruner()
-        return self._hyperband_pruner(optuna, max_epochs)

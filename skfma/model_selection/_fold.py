@@ -17,7 +17,6 @@ from scipy.sparse import issparse
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
-from ..exceptions import ParameterError
 from ..utils import is_int
 
 __all__ = ["Fold", "advance_fold", "fit_and_score", "final_step", "is_skorch_net"]
@@ -122,7 +121,8 @@ class Fold:
     ----------
     estimator : estimator
         The configured (cloned) estimator: a skorch net, an estimator with
-        ``partial_fit``, or a Pipeline ending in one.
+        ``partial_fit``, or a Pipeline ending in one (not in a nested
+        Pipeline, which the search refuses before any trial).
     train, test : ndarray of int
         The fold's rows.
     fit_params : dict
@@ -165,11 +165,6 @@ class Fold:
             X_train = head.fit_transform(X_train, y_train, **rest)
             X_test = head.transform(X_test) if len(self.test) else None
             params = own
-        if isinstance(final, Pipeline):
-            raise ParameterError(
-                "estimator: a Pipeline nested as the last step of a Pipeline cannot train epoch "
-                "by epoch; flatten it (make_pipeline(*outer[:-1], *inner))."
-            )
         # An int random_state reseeds scikit-learn's SGD identically on every partial_fit:
         # each chunk would replay the first one's shuffling. A RandomState seeded with it
         # gives the same first chunk, then fresh draws. (skfma's nets continue their torch
@@ -224,9 +219,9 @@ def advance_fold(fold, epochs, scorer, error_score, X=None, y=None):
     except Exception:
         if isinstance(error_score, str):  # "raise"
             raise
-        final = getattr(fold, "final", None)
-        if is_skorch_net(final) and getattr(final, "history_", None) is not None:
-            fold.n_epochs = len(final.history_)
+        trained = epochs_trained(getattr(fold, "final", None))
+        if trained is not None:
+            fold.n_epochs = trained
         fold.n_epochs = max(fold.n_epochs, epochs_before)
         fold.score = error_score
         fold.error = traceback.format_exc()

@@ -225,14 +225,14 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
         self.verbose = verbose
         self.error_score = error_score
 
+    def _check_own_params(self):
+        check_int("n_trials", self.n_trials, allow_none=True)
+
     def _trains_by_epochs(self):
         return True
 
     def _make_sampler(self, optuna, seed):
         return optuna.samplers.RandomSampler(seed=seed)
-
-    def _make_pruner(self, optuna, max_epochs):
-        return self._hyperband_pruner(optuna, max_epochs)
 
     def _n_trials(self, max_epochs):
         if self.n_trials is not None:

@@ -20,14 +20,17 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
 from ..utils import check_int, check_n_jobs, is_int, names_its_errors
+from ..utils._random import torch_seed
 from ._fold import (
     Fold,
+    _n_samples,
     advance_fold,
     classes_of,
     final_step,
@@ -85,12 +88,10 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     """Base of the searches: one Optuna study, trials run one after another.
 
     Subclasses store their parameters in ``__init__`` and say how trials are
-    proposed and stopped through :meth:`_make_sampler`, :meth:`_make_pruner`,
-    :meth:`_trains_by_epochs` and :meth:`_n_trials`.
+    proposed and whether they train by epochs through :meth:`_make_sampler`,
+    :meth:`_trains_by_epochs` and :meth:`_n_trials`; trials that train by
+    epochs are stopped by Optuna's Hyperband pruner (:meth:`_make_pruner`).
     """
-
-    #: Name of the search's epoch budget parameter (Hyperband, or pruning Bayesian search).
-    _BUDGET = "max_epochs"
 
     # ----------------------------------------------------------------- subclass hooks
 
@@ -102,10 +103,13 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         raise NotImplementedError
 
     def _make_pruner(self, optuna, max_epochs):
-        return optuna.pruners.NopPruner()
+        """Optuna's Hyperband pruner, with rungs from ``min_epochs`` to ``max_epochs``.
 
-    def _hyperband_pruner(self, optuna, max_epochs):
-        """Optuna's Hyperband pruner, with rungs from ``min_epochs`` to ``max_epochs``."""
+        ``max_epochs`` is None exactly when the trials do not train by epochs
+        (see :meth:`_check_estimator`): then nothing is pruned.
+        """
+        if max_epochs is None:
+            return optuna.pruners.NopPruner()
         return optuna.pruners.HyperbandPruner(
             min_resource=self.min_epochs,
             max_resource=max_epochs,
@@ -121,14 +125,18 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------------ fitting
 
     def _check_params(self):
-        if isinstance(self.estimator, type) or not hasattr(self.estimator, "fit"):
+        estimator = self.estimator
+        if isinstance(estimator, type) or not (
+            hasattr(estimator, "fit") and hasattr(estimator, "get_params")
+        ):
             what = (
-                f"the class {self.estimator.__name__}"
-                if isinstance(self.estimator, type)
-                else (repr(self.estimator))
+                f"the class {estimator.__name__}"
+                if isinstance(estimator, type)
+                else repr(estimator)
             )
             raise ParameterError(
-                f"estimator must be an estimator instance, such as DNNClassifier(); got {what}."
+                "estimator must be a scikit-learn estimator instance, such as DNNClassifier(); "
+                f"got {what}."
             )
         try:
             check_random_state(self.random_state)
@@ -137,8 +145,6 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"random_state must be None, an int from 0 to 2**32 - 1 or a RandomState; got "
                 f"{self.random_state!r} ({error})."
             ) from None
-        if self.n_trials is not None:
-            check_int("n_trials", self.n_trials)
         check_n_jobs(self.n_jobs)
         check_int("verbose", self.verbose, minimum=0)
         if not isinstance(self.refit, bool):
@@ -171,10 +177,11 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self._check_own_params()
 
     def _check_estimator(self, space):
-        """Check the estimator (and the space's names against it); return the epoch budget."""
+        """Check the estimator (and the space's names against it); return the epoch budget.
+
+        The budget is None when the trials do not train by epochs.
+        """
         estimator = self.estimator
-        if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
-            raise ParameterError(f"estimator must be a scikit-learn estimator; got {estimator!r}.")
         for name, value in space.examples().items():
             try:
                 clone(estimator).set_params(**{name: value})
@@ -186,6 +193,11 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not self._trains_by_epochs():
             return None
         prefix, final = final_step(estimator)
+        if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], Pipeline):
+            raise ParameterError(
+                "estimator: a Pipeline nested as the last step of a Pipeline cannot train epoch "
+                "by epoch; flatten it (make_pipeline(*outer[:-1], *inner))."
+            )
         if not trains_by_epochs(estimator):
             raise ParameterError(
                 f"estimator must train epoch by epoch for {type(self).__name__}'s budget: a "
@@ -267,8 +279,8 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         sampler_seed, fill = None, {}
         if self.random_state is not None:
-            sampler_seed = int(rng.randint(np.iinfo(np.int32).max))
-            seed = int(rng.randint(np.iinfo(np.int32).max))
+            sampler_seed = torch_seed(rng)
+            seed = torch_seed(rng)
             fill = {
                 name: seed
                 for name, value in estimator.get_params(deep=True).items()
@@ -454,7 +466,9 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             [1 + sum(other < key for other in keys) for key in keys], dtype=np.int32
         )
         if math.isnan(results["mean_test_score"][int(np.argmin(results["rank_test_score"]))]):
-            raise ValueError("Every trial scored NaN: there is no best configuration.")
+            raise ValueError(
+                f"{type(self).__name__}: every trial scored NaN: there is no best configuration."
+            )
         if None not in epochs:
             results["n_epochs"] = np.array(epochs, dtype=np.int64)
         results["state"] = states
@@ -618,7 +632,7 @@ def _fit_epochs(estimator, X, y, n_epochs, fit_params):
     if is_skorch_net(final):
         estimator.set_params(**{prefix + "max_epochs": n_epochs})
         return estimator.fit(X, y, **fit_params)
-    everything = np.arange(X.shape[0] if hasattr(X, "shape") else len(X))
+    everything = np.arange(_n_samples(X))
     fold = Fold(estimator, everything, everything[:0], fit_params, classes_of(estimator, y))
     fold.start(X, y, reseed=False)
     if n_epochs:

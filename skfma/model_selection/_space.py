@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy.stats import rv_discrete
 
 from ..exceptions import ParameterError
 
@@ -40,7 +41,9 @@ class SearchSpace:
     Raises
     ------
     ParameterError
-        Naming the parameter whose values are not a list or a distribution.
+        Naming the parameter whose values are not a list or a distribution
+        (or a distribution that gives non-finite values), or if no subspace
+        names a parameter.
     """
 
     def __init__(self, param_distributions):
@@ -62,6 +65,11 @@ class SearchSpace:
                 )
             self.subspaces.append(
                 {name: _dimension(name, values) for name, values in space.items()}
+            )
+        if not any(self.subspaces):
+            raise ParameterError(
+                "param_distributions must name at least one parameter to search; got "
+                f"{param_distributions!r}."
             )
 
     @property
@@ -149,7 +157,6 @@ class _Distribution:
     """A scipy.stats frozen distribution, suggested as an Optuna float or int, or as a quantile."""
 
     def __init__(self, name, dist):
-        self.name = name
         self.dist = dist
         if not all(hasattr(dist, attr) for attr in ("ppf", "support")):
             raise ParameterError(
@@ -157,7 +164,20 @@ class _Distribution:
                 f"distribution (with ppf and support); got {dist!r}, which only has rvs."
             )
         family = getattr(getattr(dist, "dist", None), "name", None)
-        self.discrete = isinstance(getattr(dist, "dist", None), _rv_discrete())
+        # Draws lie between these quantiles (an infinite bound or a NaN parameter shows there).
+        with np.errstate(invalid="ignore", over="ignore"):
+            quantiles = [float(dist.ppf(q)) for q in (_EPS, 0.5, 1.0 - _EPS)]
+        if not all(map(math.isfinite, quantiles)):
+            args = [
+                *map(str, getattr(dist, "args", ())),
+                *(f"{key}={value}" for key, value in getattr(dist, "kwds", {}).items()),
+            ]
+            raise ParameterError(
+                f"param_distributions[{name!r}] must give finite values; got "
+                f"{family or type(dist).__name__}({', '.join(args)}), whose quantiles {_EPS:g}, "
+                f"0.5 and 1 - {_EPS:g} are {quantiles}."
+            )
+        self.discrete = isinstance(getattr(dist, "dist", None), rv_discrete)
         low, high = (float(bound) for bound in dist.support())
         self.low, self.high = low, high
         if family == "uniform" and math.isfinite(low) and math.isfinite(high):
@@ -189,9 +209,3 @@ class _Distribution:
     def _cast(self, value):
         value = float(value)
         return int(round(value)) if self.discrete else value
-
-
-def _rv_discrete():
-    from scipy.stats import rv_discrete
-
-    return rv_discrete

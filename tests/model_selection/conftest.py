@@ -6,6 +6,10 @@ layer learns it to 0.9+ accuracy in 9 to 27 epochs at a learning rate of
 about 0.67, the best a half-plane does on concentric circles, however it is
 trained. The gap between the two is the "clear margin" the tests ask of a
 search.
+
+Both searches' tests also share toy genre spectrograms, a tiny version of
+every skfma net (``tiny_net``, parametrised over by ``net_name``) and the
+comparison of two searches' results (``same_results``).
 """
 
 import itertools
@@ -29,10 +33,52 @@ N_GRID = 12
 MARGIN = 0.25
 
 
+#: The tiny nets of ``tiny_net`` (every skfma net).
+NET_NAMES = [
+    "NeuralClassifier",
+    "DNNClassifier",
+    "KostrzewaCNN",
+    "UNetEncoderCNN",
+    "ChoiCRNN",
+    "ZhangResNet",
+]
+
+
 @pytest.fixture(scope="session")
 def circles():
     X, y = make_circles(120, noise=0.1, factor=0.4, random_state=0)
     return X.astype(np.float32), y
+
+
+@pytest.fixture
+def genre_spectrograms():
+    """48 spectrograms (8 bands, 16 frames), "rock" or "jazz"; rock has louder low bands."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((48, 8, 16)).astype(np.float32)
+    y = np.repeat(["rock", "jazz"], 24)
+    X[y == "rock", :3] += 1.5  # louder low bands
+    return X, y
+
+
+def _same_results(a, b):
+    """Assert that two fitted searches tried the same configurations with the same scores."""
+    assert a.cv_results_["params"] == b.cv_results_["params"]
+    for split in range(a.n_splits_):
+        key = f"split{split}_test_score"
+        np.testing.assert_array_equal(a.cv_results_[key], b.cv_results_[key])
+    assert ("n_epochs" in a.cv_results_) == ("n_epochs" in b.cv_results_)
+    if "n_epochs" in a.cv_results_:
+        np.testing.assert_array_equal(a.cv_results_["n_epochs"], b.cv_results_["n_epochs"])
+    assert a.best_params_ == b.best_params_
+
+
+@pytest.fixture(scope="session")
+def same_results():
+    """``same_results(a, b)``: assert that two fitted searches have the same results.
+
+    The same configurations, split scores, epochs reached (when recorded) and best parameters.
+    """
+    return _same_results
 
 
 _keys = itertools.count()
@@ -180,3 +226,9 @@ def tiny_net():
         return clone(net), X
 
     return make
+
+
+@pytest.fixture(params=NET_NAMES)
+def net_name(request):
+    """The name of each skfma net in turn (a test taking it runs once per net), for ``tiny_net``."""
+    return request.param

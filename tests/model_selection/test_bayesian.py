@@ -142,48 +142,37 @@ def _small_search(**params):
     return BayesianSearchCV(net, SMALL, **params)
 
 
-def _same_results(a, b):
-    assert a.cv_results_["params"] == b.cv_results_["params"]
-    for split in range(a.n_splits_):
-        key = f"split{split}_test_score"
-        np.testing.assert_array_equal(a.cv_results_[key], b.cv_results_[key])
-    assert a.best_params_ == b.best_params_
-
-
 @pytest.fixture(scope="module")
 def small(circles):
     return _small_search(random_state=3).fit(*circles)
 
 
-def test_is_reproducible_with_random_state(small, circles):
-    _same_results(small, _small_search(random_state=3).fit(*circles))
+def test_is_reproducible_with_random_state(small, circles, same_results):
+    same_results(small, _small_search(random_state=3).fit(*circles))
     other = _small_search(random_state=4, refit=False).fit(*circles)
     assert other.cv_results_["params"] != small.cv_results_["params"]
 
 
-def test_runs_on_a_dask_cluster_as_it_runs_here(small, circles, dask_client):
+def test_runs_on_a_dask_cluster_as_it_runs_here(small, circles, dask_client, same_results):
     with joblib.parallel_config(backend="dask"):
         remote = _small_search(random_state=3, n_jobs=2).fit(*circles)
-    _same_results(remote, small)
+    same_results(remote, small)
 
 
-def test_a_gaussian_process_sampler(circles):
+def test_a_gaussian_process_sampler(circles, same_results):
     runs = [
         _small_search(sampler="gp", n_trials=4, random_state=0, refit=False).fit(*circles)
         for _ in range(2)
     ]
     assert isinstance(runs[0].study_.sampler, optuna.samplers.GPSampler)
-    _same_results(*runs)
+    same_results(*runs)
 
 
 # ------------------------------------------------------------------ other estimators
 
 
-def test_a_spectrogram_cnn_with_and_without_pruning():
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((48, 8, 16)).astype(np.float32)
-    y = np.repeat(["rock", "jazz"], 24)
-    X[y == "rock", :3] += 1.5
+def test_a_spectrogram_cnn_with_and_without_pruning(genre_spectrograms):
+    X, y = genre_spectrograms
     net = KostrzewaCNN(
         module__filters=(4, 8), module__kernel_size=3, batch_size=8, max_epochs=4, random_state=0
     )
@@ -192,7 +181,10 @@ def test_a_spectrogram_cnn_with_and_without_pruning():
         fitted = BayesianSearchCV(
             net, space, n_trials=4, n_startup_trials=2, pruning=pruning, cv=2, random_state=0
         ).fit(X, y)
-        assert fitted.best_score_ >= 0.9
+        # Measured 0.9375 on 24-clip folds (one clip is 0.042); an untrained net scores
+        # about 0.56, so 0.8 still means it learned, with room for float32 convolutions
+        # rounding differently on other CPUs.
+        assert fitted.best_score_ >= 0.8
         assert len(fitted.best_estimator_.history_) == 4
 
 
@@ -238,19 +230,8 @@ def test_max_epochs_is_a_plain_parameter_without_pruning(circles):
     np.testing.assert_array_equal(fitted.cv_results_["n_epochs"], epochs)
 
 
-NET_NAMES = [
-    "NeuralClassifier",
-    "DNNClassifier",
-    "KostrzewaCNN",
-    "UNetEncoderCNN",
-    "ChoiCRNN",
-    "ZhangResNet",
-]
-
-
-@pytest.mark.parametrize("name", NET_NAMES)
-def test_every_skfma_net(name, tiny_net):
-    net, X = tiny_net(name)
+def test_every_skfma_net(net_name, tiny_net):
+    net, X = tiny_net(net_name)
     y = np.tile([0, 1], len(X) // 2)
     fitted = BayesianSearchCV(
         net.set_params(max_epochs=2), {"lr": loguniform(1e-3, 1e-2)}, n_trials=2, cv=2
@@ -298,6 +279,22 @@ def test_clone_get_params_and_set_params():
 def test_invalid_parameters_name_the_search_and_the_parameter(params, name, circles):
     search = BayesianSearchCV(DNNClassifier(max_epochs=2), {"lr": [1e-2]}).set_params(**params)
     with pytest.raises(ParameterError, match=rf"^BayesianSearchCV: .*\b{name}\b"):
+        search.fit(*circles)
+
+
+def test_an_empty_subspace_tries_the_estimator_as_it_is(circles):
+    fitted = BayesianSearchCV(
+        SVC(), [{}, {"C": [0.01]}], n_trials=6, n_startup_trials=6, cv=2, random_state=0
+    ).fit(*circles)
+    assert {} in fitted.cv_results_["params"]
+    assert all(params in ({}, {"C": 0.01}) for params in fitted.cv_results_["params"])
+
+
+def test_every_trial_scoring_nan_is_an_error_naming_the_search(circles):
+    search = BayesianSearchCV(
+        SVC(), {"C": [1, 10]}, n_trials=2, cv=2, scoring=lambda estimator, X, y: np.nan
+    )
+    with pytest.raises(ValueError, match=r"^BayesianSearchCV: every trial scored NaN"):
         search.fit(*circles)
 
 

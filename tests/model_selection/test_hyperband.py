@@ -8,7 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from scipy.stats import loguniform, randint
+from scipy.stats import loguniform, norm, randint, uniform
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import SGDClassifier
@@ -31,16 +31,6 @@ from skfma.models import DNNClassifier, KostrzewaCNN
 optuna = pytest.importorskip("optuna")
 
 MAX_EPOCHS = 27
-
-#: The tiny nets of the conftest's ``tiny_net`` (every skfma net).
-NET_NAMES = [
-    "NeuralClassifier",
-    "DNNClassifier",
-    "KostrzewaCNN",
-    "UNetEncoderCNN",
-    "ChoiCRNN",
-    "ZhangResNet",
-]
 
 
 @pytest.fixture(scope="module")
@@ -141,27 +131,18 @@ def _small_search(**params):
     return HyperbandSearchCV(net, SMALL, **params)
 
 
-def _same_results(a, b):
-    assert a.cv_results_["params"] == b.cv_results_["params"]
-    for split in range(a.n_splits_):
-        key = f"split{split}_test_score"
-        np.testing.assert_array_equal(a.cv_results_[key], b.cv_results_[key])
-    np.testing.assert_array_equal(a.cv_results_["n_epochs"], b.cv_results_["n_epochs"])
-    assert a.best_params_ == b.best_params_
-
-
 @pytest.fixture(scope="module")
 def small(circles):
     return _small_search(random_state=1).fit(*circles)
 
 
-def test_is_reproducible_with_random_state(small, circles):
-    _same_results(small, _small_search(random_state=1).fit(*circles))
+def test_is_reproducible_with_random_state(small, circles, same_results):
+    same_results(small, _small_search(random_state=1).fit(*circles))
     other = _small_search(random_state=2, refit=False).fit(*circles)
     assert other.cv_results_["params"] != small.cv_results_["params"]
 
 
-def test_fills_the_estimators_random_state_from_its_own(circles):
+def test_fills_the_estimators_random_state_from_its_own(circles, same_results):
     """A net left with random_state=None is seeded from the search's random_state."""
     X, y = circles
     net = DNNClassifier(batch_size=8)
@@ -169,25 +150,22 @@ def test_fills_the_estimators_random_state_from_its_own(circles):
         HyperbandSearchCV(net, SMALL, max_epochs=3, n_trials=3, cv=2, random_state=5).fit(X, y)
         for _ in range(2)
     ]
-    _same_results(*runs)
+    same_results(*runs)
     assert runs[0].best_estimator_.random_state is not None
     assert net.random_state is None
 
 
-def test_runs_on_a_dask_cluster_as_it_runs_here(small, circles, dask_client):
+def test_runs_on_a_dask_cluster_as_it_runs_here(small, circles, dask_client, same_results):
     with joblib.parallel_config(backend="dask"):
         remote = _small_search(random_state=1, n_jobs=2).fit(*circles)
-    _same_results(remote, small)
+    same_results(remote, small)
 
 
 # ------------------------------------------------------------------ other estimators
 
 
-def test_a_spectrogram_cnn():
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((48, 8, 16)).astype(np.float32)
-    y = np.repeat(["rock", "jazz"], 24)
-    X[y == "rock", :3] += 1.5  # louder low bands
+def test_a_spectrogram_cnn(genre_spectrograms):
+    X, y = genre_spectrograms
     net = KostrzewaCNN(module__filters=(4, 8), module__kernel_size=3, batch_size=8, random_state=0)
     fitted = HyperbandSearchCV(
         net,
@@ -250,9 +228,8 @@ def test_an_estimator_with_partial_fit_trains_one_epoch_per_call(circles):
     assert fitted.n_epochs_total_ == 3 * fitted.cv_results_["n_epochs"].sum()
 
 
-@pytest.mark.parametrize("name", NET_NAMES)
-def test_every_skfma_net(name, tiny_net):
-    net, X = tiny_net(name)
+def test_every_skfma_net(net_name, tiny_net):
+    net, X = tiny_net(net_name)
     y = np.tile([0, 1], len(X) // 2)
     fitted = HyperbandSearchCV(
         net, {"lr": [1e-2, 1e-3]}, max_epochs=2, reduction_factor=2, n_trials=3, cv=2
@@ -361,6 +338,8 @@ def test_default_trials_are_one_hyperband_iteration():
         ({"param_distributions": {"nope": [1, 2]}}, "nope"),
         ({"param_distributions": {"max_epochs": [5, 10]}}, "max_epochs"),
         ({"param_distributions": [1, 2]}, "param_distributions"),
+        ({"param_distributions": {}}, "param_distributions"),
+        ({"param_distributions": [{}, {}]}, "param_distributions"),
         ({"param_distributions": "lr"}, "param_distributions"),
         ({"max_epochs": 10**30}, "max_epochs"),  # used to exhaust memory
         ({"estimator": DNNClassifier}, "estimator"),  # the class, not an instance
@@ -373,6 +352,34 @@ def test_invalid_parameters_name_the_search_and_the_parameter(params, name, circ
     search = HyperbandSearchCV(DNNClassifier(max_epochs=5), {"lr": [1e-2]}).set_params(**params)
     with pytest.raises(ParameterError, match=rf"^HyperbandSearchCV: .*\b{name}\b"):
         search.fit(*circles)
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [uniform(0, np.inf), loguniform(1e-3, np.inf), uniform(np.nan, 1), norm(np.nan, 1)],
+    ids=["uniform-inf", "loguniform-inf", "uniform-nan", "norm-nan"],
+)
+def test_refuses_a_distribution_of_non_finite_values(dist, circles):
+    search = HyperbandSearchCV(DNNClassifier(max_epochs=2), {"lr": dist}, cv=2)
+    with pytest.raises(
+        ParameterError, match=r"^HyperbandSearchCV: param_distributions\['lr'\] .*finite"
+    ):
+        search.fit(*circles)
+
+
+def test_refuses_a_pipeline_nested_as_the_last_step_before_any_trial(circles, epoch_log):
+    """Refused when fit starts: not trial by trial, ending in "every trial failed"."""
+    net = DNNClassifier(batch_size=8, callbacks=[("log", epoch_log.callback())], random_state=0)
+    pipe = make_pipeline(StandardScaler(), make_pipeline(StandardScaler(), net))
+    search = HyperbandSearchCV(
+        pipe, {"pipeline__dnnclassifier__lr": [1e-2, 1e-3]}, max_epochs=2, n_trials=2, cv=2
+    )
+    before = len(epoch_log.entries)
+    with pytest.raises(
+        ParameterError, match=r"^HyperbandSearchCV: estimator: a Pipeline nested .*flatten"
+    ):
+        search.fit(*circles)
+    assert len(epoch_log.entries) == before  # not one epoch trained
 
 
 def test_refuses_an_estimator_that_cannot_train_by_epochs(circles):
