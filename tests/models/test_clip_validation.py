@@ -40,14 +40,19 @@ def segmented_net(aggregate, segment_length=16, **kwargs):
     )
 
 
+def clip_cross_entropy(net, X, y):
+    """The cross-entropy of the validation clips' predicted probabilities, by hand."""
+    proba = net.predict_proba(X[VALID]).astype(np.float64)
+    proba /= proba.sum(axis=1, keepdims=True)  # sum: scores up to 3 windows; max: unnormalised
+    codes = np.searchsorted(net.classes_, y[VALID])
+    return -np.mean(np.log(proba[np.arange(len(VALID)), codes]))
+
+
 @pytest.mark.parametrize("aggregate", ["sum", "mean", "max"])
 def test_validation_loss_is_the_cross_entropy_of_each_clips_prediction(aggregate):
     X, y = clips_and_labels(multilabel=False)
     net = segmented_net(aggregate).fit(X, y)
-    proba = net.predict_proba(X[VALID]).astype(np.float64)
-    proba /= proba.sum(axis=1, keepdims=True)  # sum: scores up to 3 windows; max: unnormalised
-    codes = np.searchsorted(net.classes_, y[VALID])
-    expected = -np.mean(np.log(proba[np.arange(len(VALID)), codes]))
+    expected = clip_cross_entropy(net, X, y)
     # float32 probabilities of order 0.5: a few ulps of relative error in each log
     assert net.history_[-1, "valid_loss"] == pytest.approx(expected, rel=1e-5)
     # clips, not windows, are counted: 10 validation clips of 3 windows in batches of 7 windows
@@ -72,18 +77,14 @@ def test_validation_loss_without_segments_is_skorchs():
         max_epochs=1,
         random_state=0,
     ).fit(X, y)
-    proba = net.predict_proba(X[VALID]).astype(np.float64)
-    codes = np.searchsorted(net.classes_, y[VALID])
-    expected = -np.mean(np.log(proba[np.arange(len(VALID)), codes]))
+    expected = clip_cross_entropy(net, X, y)
     assert net.history_[-1, "valid_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_a_clip_shorter_than_a_window_is_padded_for_validation_as_for_prediction():
     X, y = clips_and_labels(multilabel=False)
     net = segmented_net("mean", segment_length=64).fit(X, y)  # 40 samples < 64
-    proba = net.predict_proba(X[VALID]).astype(np.float64)
-    codes = np.searchsorted(net.classes_, y[VALID])
-    expected = -np.mean(np.log(proba[np.arange(len(VALID)), codes]))
+    expected = clip_cross_entropy(net, X, y)
     assert net.history_[-1, "valid_loss"] == pytest.approx(expected, rel=1e-5)
 
 
