@@ -1,4 +1,4 @@
-"""What the report scripts share: their command line, smoke data, folds, and writing results.
+"""What the report scripts share: their command line, the clips, the run's clock, and results.
 
 Not an example: the scripts beside it import it (``python report_00N_*.py`` puts this
 folder on ``sys.path``, and so does the documentation build).
@@ -6,14 +6,18 @@ folder on ``sys.path``, and so does the documentation build).
 
 import argparse
 import atexit
+import math
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.model_selection import PredefinedSplit
+from sklearn.utils import Bunch
+from skorch.callbacks import Callback
 
 from skfma import AudioLoader
 from skfma.datasets import load_fma, make_fma_like
@@ -24,10 +28,11 @@ from skfma.evaluation import (
     report_to_markdown,
 )
 from skfma.features import FMAFeatures, fma_feature_index
+from skfma.models import TrainingSpeed
 from skfma.pipeline import make_audio_features
 
 
-def parse_args(number, description, *, add_arguments=None):
+def parse_args(number, description, *, search=False, add_arguments=None):
     """The options every report script takes; without ``--root``, a smoke run.
 
     A smoke run trains single-threaded (tiny nets on a shared CPU run slower
@@ -39,6 +44,8 @@ def parse_args(number, description, *, add_arguments=None):
         The report's number, e.g. ``"003"``.
     description : str
         The script's ``--help`` text.
+    search : bool, default=False
+        Whether the report runs a hyperparameter search: adds ``--trials``.
     add_arguments : callable or None, default=None
         Called with the ``argparse.ArgumentParser`` to add the report's own
         options.
@@ -49,7 +56,9 @@ def parse_args(number, description, *, add_arguments=None):
         ``number``, ``root`` (None for a smoke run), ``subset``, ``smoke``,
         ``out`` (a Path, created; a temporary folder for a smoke run without
         ``--out``, so that the documentation build writes nothing beside the
-        scripts), ``n_jobs``, ``device``.
+        scripts), ``n_jobs``, ``device``, ``precision``, ``checkpoint`` (a
+        Path or None), and the shrink options ``epochs``, ``clips_per_genre``,
+        ``batch_size`` (and ``trials`` with ``search``), None where not given.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
@@ -68,9 +77,35 @@ def parse_args(number, description, *, add_arguments=None):
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="processes for extraction")
     parser.add_argument("--device", default="cpu", help='where nets train, e.g. "cuda"')
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16", "float16"],
+        help="arithmetic of the nets (bfloat16: CPUs with AVX-512 BF16/AMX and GPUs; "
+        "float16: GPUs)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        help="folder where each net saves every finished epoch; a run given the folder of a "
+        "crashed one resumes its fits (searches start afresh)",
+    )
+    shrink = parser.add_argument_group("shrinking a run (defaults: the report's settings)")
+    shrink.add_argument("--epochs", type=int, help="epochs of every net")
+    if search:
+        shrink.add_argument("--trials", type=int, help="configurations the search tries")
+    shrink.add_argument(
+        "--clips-per-genre",
+        type=int,
+        help="keep this many clips of each genre in each split (the same ones in every run)",
+    )
+    shrink.add_argument("--batch-size", type=int, help="clips (or windows) per training batch")
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args()
+    for name in ("epochs", "trials", "clips_per_genre", "batch_size"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
     args.number = number
     if args.root is None:
         args.smoke = True
@@ -82,6 +117,7 @@ def parse_args(number, description, *, add_arguments=None):
         args.out = tempfile.mkdtemp(prefix=f"skfma_{default}_") if args.smoke else default
     args.out = Path(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
+    args.checkpoint = None if args.checkpoint is None else Path(args.checkpoint).expanduser()
     return args
 
 
@@ -103,6 +139,228 @@ def validation_fold(split):
     ``PredefinedSplit`` serves as a search's ``cv`` or in ``ValidSplit``.
     """
     return PredefinedSplit(np.where(np.asarray(split) == "validation", 0, -1))
+
+
+def load_clips(root, args, **kwargs):
+    """``load_fma(root, subset=args.subset, **kwargs)``, shrunk to ``--clips-per-genre``.
+
+    With ``args.clips_per_genre`` N, each split keeps N clips of each top-level
+    genre (all of a smaller group): those whose track id ranks first in a
+    fixed pseudo-random order. The choice is stratified and deterministic,
+    and the same track is kept whatever else is loaded (a smaller N keeps a
+    subset of a larger N's clips).
+
+    Returns
+    -------
+    fma : sklearn.utils.Bunch
+        As ``load_fma`` returns it, every per-clip field cut to the kept clips.
+    """
+    fma = load_fma(root, subset=args.subset, **kwargs)
+    if args.clips_per_genre is None:
+        return fma
+    # Knuth's multiplicative hash of the track id: a fixed order, unrelated to ids and genres.
+    rank = (fma.track_ids.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    groups = pd.DataFrame({"split": fma.split, "genre": genre_top(fma), "rank": rank})
+    order = groups.sort_values("rank", kind="stable").groupby(["split", "genre"]).cumcount()
+    keep = (order.sort_index() < args.clips_per_genre).to_numpy()
+    per_clip = ("filenames", "target", "track_ids", "artist_ids", "split")
+    kept = Bunch(**fma)
+    for name in per_clip:
+        if kept[name] is not None:
+            kept[name] = kept[name][keep]
+    for name in ("tracks", "features"):
+        if name in kept:
+            kept[name] = kept[name].iloc[keep]
+    return kept
+
+
+def genre_top(fma):
+    """Each clip's top-level genre (``"unknown"`` where ``tracks.csv`` has none)."""
+    return fma.tracks[("track", "genre_top")].astype(object).fillna("unknown").to_numpy()
+
+
+def save_clip_counts(args, *datasets):
+    """Write and print the clips of each top-level genre in each split (``clips.csv``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From :func:`parse_args`: the ``out`` folder.
+    *datasets : sklearn.utils.Bunch
+        From :func:`load_clips`, e.g. the training and the test clips.
+
+    Returns
+    -------
+    counts : pandas.DataFrame
+        One row per genre, one column per split, and the totals.
+    """
+    genres = np.concatenate([genre_top(fma) for fma in datasets])
+    splits = np.concatenate([fma.split for fma in datasets])
+    counts = pd.crosstab(pd.Series(genres, name="genre"), pd.Series(splits), margins=True)
+    order = [split for split in ("training", "validation", "test") if split in counts]
+    counts = counts[[*order, "All"]].rename_axis(columns=None)
+    save_table(counts, args.out, "clips", title="Clips of each genre in each split")
+    return counts
+
+
+class RunClock:
+    """The whole run's training: epochs done of those planned, and an estimate of the time left.
+
+    A run has parts (a fit, a search), each planned to train some epochs. A
+    part's time per epoch is the time between its epochs' ends (the first
+    from its first epoch's start), so that the work between epochs
+    (scoring a search's trials, validating a chunked fit) is counted; a
+    part not begun yet is counted at the mean epoch time of the parts
+    measured so far. Work outside the epochs (decoding audio, extracting
+    features, evaluating) is not counted.
+
+    Parameters
+    ----------
+    plan : dict of str to int
+        Each part's name -> the epochs it is planned to train, in run order.
+
+    Attributes
+    ----------
+    current : RunClock
+        The clock made last: the script's (a script is one run). The nets'
+        callbacks find it here, and so do their copies (clones in a search,
+        nets restored from a checkpoint).
+    """
+
+    current = None
+
+    def __init__(self, plan):
+        RunClock.current = self
+        self.plan = dict(plan)
+        self.done = dict.fromkeys(self.plan, 0)
+        self.seconds = dict.fromkeys(self.plan, 0.0)
+        self.last = dict.fromkeys(self.plan)
+
+    def epoch_done(self, part, epoch_start):
+        """Count one epoch of ``part``, which started at ``epoch_start`` (``perf_counter``)."""
+        now = time.perf_counter()
+        last = self.last[part]
+        self.seconds[part] += now - (epoch_start if last is None else last)
+        self.last[part] = now
+        self.done[part] += 1
+
+    def seconds_left(self):
+        """Seconds the planned epochs left will take, at the epoch times measured so far."""
+        n_done = sum(self.done.values())
+        mean = sum(self.seconds.values()) / n_done if n_done else math.nan
+        return sum(
+            max(planned - self.done[part], 0)
+            * (self.seconds[part] / self.done[part] if self.done[part] else mean)
+            for part, planned in self.plan.items()
+        )
+
+    def status(self):
+        """One line: epochs done of those planned, and the time left."""
+        return (
+            f"[run] {sum(self.done.values())} of {sum(self.plan.values())} planned epochs in "
+            f"{format_seconds(sum(self.seconds.values()))}; about "
+            f"{format_seconds(self.seconds_left())} of training left"
+        )
+
+    def callbacks(self, part):
+        """The callbacks that show a net's progress in ``part``, for its ``callbacks``.
+
+        Skorch's epoch table (``verbose=1``) then shows, every epoch, the
+        training clips per second (``clips_per_s``), the seconds the fit has
+        left (``time_left``), those the whole run has left (``run_left``)
+        and the epoch's seconds (``dur``); a line after each fit (and after
+        the run's first epoch) gives the run's progress.
+        """
+        if part not in self.plan:
+            raise KeyError(f"{part!r} is not a part of the run's plan {list(self.plan)}")
+        return [("speed", TrainingSpeed()), ("run_clock", _RunClockCallback(part=part))]
+
+
+class _RunClockCallback(Callback):
+    """Tells the run's clock (``RunClock.current``) of every epoch of a net of ``part``."""
+
+    def __init__(self, *, part):
+        self.part = part
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epoch_start_ = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        clock = RunClock.current
+        clock.epoch_done(self.part, self.epoch_start_)
+        net.history.record("run_left", clock.seconds_left())
+        if sum(clock.done.values()) == 1:
+            print(clock.status(), flush=True)
+
+    def on_train_end(self, net, **kwargs):
+        print(RunClock.current.status(), flush=True)
+
+
+def format_seconds(seconds):
+    """A duration in words: ``"1 h 05 min"``, ``"4 min 10 s"``, ``"12 s"``."""
+    if not math.isfinite(seconds):
+        return "? s"
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+def search_epochs(n_trials, max_epochs, reduction_factor=3):
+    """About the epochs a search's trials train, stopped early by Hyperband (one fold).
+
+    Each of ``n_trials`` trials trains the mean epochs of a trial of one
+    synchronous Hyperband iteration (Li et al., 2018): bracket ``s`` starts
+    ``ceil((s_max + 1) / (s + 1) * eta**s)`` trials at ``max_epochs /
+    eta**s`` epochs and keeps the best ``1 / eta`` at each rung, which go on
+    from where they stopped. Optuna's asynchronous pruner, which the searches
+    use, trains about as much.
+    """
+    eta = reduction_factor
+    s_max = math.floor(math.log(max_epochs, eta))
+    trials = epochs = 0
+    for s in range(s_max + 1):
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        trials += n
+        reached = 0.0
+        for i in range(s + 1):
+            rung = max_epochs * eta ** (i - s)
+            epochs += math.floor(n * eta**-i) * (rung - reached)
+            reached = rung
+    return round(n_trials * epochs / trials)
+
+
+def net_options(args, clock, part, *, checkpoint=True):
+    """The settings of every net of a report: device, precision, progress, checkpoint.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From :func:`parse_args`.
+    clock : RunClock
+        The run's clock.
+    part : str
+        The part of the run the net trains in (a key of ``clock.plan``).
+    checkpoint : bool, default=True
+        Whether the net saves its epochs to ``args.checkpoint / part`` (with
+        ``--checkpoint``); False for nets of a search, which are many.
+
+    Returns
+    -------
+    options : dict
+        Keyword arguments for the net.
+    """
+    options = {
+        "device": args.device,
+        "precision": args.precision,
+        "verbose": 1,
+        "callbacks": clock.callbacks(part),
+    }
+    if checkpoint and args.checkpoint is not None:
+        options["checkpoint"] = args.checkpoint / part.replace(" ", "_")
+    return options
 
 
 def n_parameters(module):
