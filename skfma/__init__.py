@@ -43,6 +43,7 @@ _LAZY = {
     "run_demo": "_demo",
     "SkfmaError": "exceptions",
     "AudioDecodeError": "exceptions",
+    "CheckpointError": "exceptions",
     "DownloadError": "exceptions",
     "ParameterError": "exceptions",
     "MetadataError": "exceptions",

@@ -9,6 +9,7 @@ import os
 __all__ = [
     "SkfmaError",
     "AudioDecodeError",
+    "CheckpointError",
     "DownloadError",
     "MetadataError",
     "ParameterError",
@@ -91,3 +92,12 @@ class MetadataError(SkfmaError, ValueError):
 
     def __reduce__(self):
         return type(self), (self.path, self.reason, self.column)
+
+
+class CheckpointError(SkfmaError, OSError):
+    """A training checkpoint could not be written or read.
+
+    The message names the file and the cause (a folder that cannot be
+    written, a full disk, a callback that cannot be saved, a damaged file).
+    It is also an :class:`OSError`.
+    """

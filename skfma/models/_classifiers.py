@@ -29,7 +29,8 @@ class DNNClassifier(NeuralClassifier):
     segment_length : int or None, default=None
         Windows of spectrogram input (see :class:`NeuralClassifier`).
     criterion, optimizer, train_split, callbacks, segment_hop, n_segments, segment_aggregate, \
-augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
+augment, iterator_train__shuffle, warm_start, random_state, verbose, device, precision, \
+checkpoint, **kwargs
         As in :class:`NeuralClassifier`.
 
     Attributes
@@ -90,7 +91,8 @@ class KostrzewaCNN(NeuralClassifier):
         Train on windows of this many frames (e.g. 128) and predict a clip
         from its windows; ``None`` feeds whole clips.
     criterion, optimizer, train_split, callbacks, segment_hop, n_segments, segment_aggregate, \
-augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
+augment, iterator_train__shuffle, warm_start, random_state, verbose, device, precision, \
+checkpoint, **kwargs
         As in :class:`NeuralClassifier`.
 
     Attributes
@@ -153,7 +155,8 @@ class UNetEncoderCNN(NeuralClassifier):
     segment_length : int or None, default=128
         Tile length in frames; ``None`` feeds whole clips.
     criterion, optimizer, train_split, callbacks, segment_hop, n_segments, segment_aggregate, \
-augment, iterator_train__shuffle, warm_start, random_state, verbose, device, **kwargs
+augment, iterator_train__shuffle, warm_start, random_state, verbose, device, precision, \
+checkpoint, **kwargs
         As in :class:`NeuralClassifier`.
 
     Attributes

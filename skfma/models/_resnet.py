@@ -69,7 +69,7 @@ class ZhangResNet(NeuralClassifier):
     segment_aggregate : {"sum", "mean", "max"}, default="sum"
         How a clip's segment probabilities are combined.
     criterion, optimizer, train_split, callbacks, augment, iterator_train__shuffle, \
-warm_start, random_state, verbose, device, **kwargs
+warm_start, random_state, verbose, device, precision, checkpoint, **kwargs
         As in :class:`NeuralClassifier` (``augment`` needs spectrogram input,
         so it does not apply here).
 
