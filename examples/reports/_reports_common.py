@@ -162,10 +162,18 @@ def load_clips(root, args, **kwargs):
     rank = (fma.track_ids.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
     groups = pd.DataFrame({"split": fma.split, "genre": genre_top(fma), "rank": rank})
     order = groups.sort_values("rank", kind="stable").groupby(["split", "genre"]).cumcount()
-    keep = (order.sort_index() < args.clips_per_genre).to_numpy()
-    per_clip = ("filenames", "target", "track_ids", "artist_ids", "split")
+    return take_clips(fma, (order.sort_index() < args.clips_per_genre).to_numpy())
+
+
+def take_clips(fma, keep):
+    """The clips of a ``load_fma`` Bunch where the boolean array ``keep`` is True.
+
+    Every per-clip field is cut (``filenames``, ``target``, ``track_ids``,
+    ``artist_ids``, ``split``, ``tracks`` and ``features``); the others are
+    shared.
+    """
     kept = Bunch(**fma)
-    for name in per_clip:
+    for name in ("filenames", "target", "track_ids", "artist_ids", "split"):
         if kept[name] is not None:
             kept[name] = kept[name][keep]
     for name in ("tracks", "features"):
@@ -256,8 +264,9 @@ class RunClock:
 
     def status(self):
         """One line: epochs done of those planned, and the time left."""
+        planned = sum(max(self.plan[part], self.done[part]) for part in self.plan)
         return (
-            f"[run] {sum(self.done.values())} of {sum(self.plan.values())} planned epochs in "
+            f"[run] {sum(self.done.values())} of about {planned} epochs in "
             f"{format_seconds(sum(self.seconds.values()))}; about "
             f"{format_seconds(self.seconds_left())} of training left"
         )
@@ -289,7 +298,7 @@ class _RunClockCallback(Callback):
         clock = RunClock.current
         clock.epoch_done(self.part, self.epoch_start_)
         net.history.record("run_left", clock.seconds_left())
-        if sum(clock.done.values()) == 1:
+        if sum(clock.done.values()) == 1 and net.max_epochs > 1:  # else on_train_end says it
             print(clock.status(), flush=True)
 
     def on_train_end(self, net, **kwargs):

@@ -22,23 +22,38 @@ curves, and evaluated on the test split.
 
 Run on a download: ``python report_001_milano_bicocca.py --root ~/fma
 --subset small --device cuda``; the log-mels are computed once and cached
-under ``--out``, and torchvision's ImageNet weights are downloaded once into
-the torch cache. Without ``--root``, a smoke run does the same on a few
-synthetic clips, with 32 x 32 log-mels, nets of a few filters, 3 epochs and
-a ResNet18 with random weights (none can be downloaded there): the smoke
-numbers say nothing about the report's.
+under ``--out``. torchvision's ImageNet weights of VGG16 and ResNet50 are
+looked for before anything is trained: in ``--weights DIR`` (the files as
+torchvision names them, e.g. ``vgg16-397923af.pth``), else in the torch
+cache, where they are downloaded if missing; ``--no-transfer`` leaves the
+transfer features out. ``--epochs``, ``--trials``, ``--clips-per-genre``
+and ``--batch-size`` shrink a run (see :doc:`/reproducing`); the results
+table and the published figures are written after each experiment. Without
+``--root``, a smoke run does the same on a few synthetic clips, with 32 x 32
+log-mels, nets of a few filters, 3 epochs and a ResNet18 with random weights
+(none can be downloaded there): the smoke numbers say nothing about the
+report's.
 """
 
 # %%
 import itertools
+import os
+import sys
+from pathlib import Path
 
 import pandas as pd
+import torch
 from _reports_common import (
+    RunClock,
     beside_published,
+    load_clips,
     n_parameters,
+    net_options,
     parse_args,
+    save_clip_counts,
     save_report,
     save_table,
+    search_epochs,
     smoke_root,
     validation_fold,
     write_features_csv,
@@ -53,16 +68,78 @@ from sklearn.svm import SVC
 from skorch.dataset import ValidSplit
 
 from skfma import AudioLoader, MelSpectrogram
-from skfma.datasets import load_fma
 from skfma.evaluation import evaluate_classifier
 from skfma.features import Resize, SpectrogramScaler
-from skfma.model_selection import HyperbandSearchCV
+from skfma.model_selection import HyperbandSearchCV, hyperband_n_trials
 from skfma.models import DNNClassifier, KostrzewaCNN
 from skfma.nn import DNNModule, KostrzewaCNNModule, SpecAugment
 from skfma.pipeline import make_audio_features
 from skfma.transfer import CUT_LAYERS, PretrainedCNNFeatures
 
-args = parse_args("001", "Report 001: features MLP, log-mel CNN with Hyperband, transfer.")
+
+def report_options(parser):
+    """Report 001's own options."""
+    parser.add_argument(
+        "--no-transfer", action="store_true", help="leave the ImageNet transfer features out"
+    )
+    parser.add_argument(
+        "--weights",
+        help="folder holding torchvision's ImageNet weight files (vgg16-397923af.pth, "
+        "resnet50-0676ba61.pth); default: the torch cache, downloading what is missing",
+    )
+
+
+args = parse_args(
+    "001",
+    "Report 001: features MLP, log-mel CNN with Hyperband, transfer.",
+    search=True,
+    add_arguments=report_options,
+)
+
+
+def imagenet_weights(backbones, folder):
+    """The file of each backbone's ImageNet weights, found or downloaded now; else exit.
+
+    Checked before anything is trained, so that a run offline stops at once
+    with what to do, instead of after the CNN search.
+
+    Parameters
+    ----------
+    backbones : iterable of str
+        torchvision model names.
+    folder : str or None
+        Where the files are (``--weights``); None: the torch cache, where a
+        missing file is downloaded.
+
+    Returns
+    -------
+    weights : dict of str to str
+        Backbone -> the state dict file, for ``PretrainedCNNFeatures(weights=...)``.
+    """
+    from torchvision.models import get_model_weights
+
+    cache = Path(torch.hub.get_dir()) / "checkpoints"
+    weights = {}
+    for backbone in backbones:
+        url = get_model_weights(backbone).IMAGENET1K_V1.url
+        path = Path(folder or cache).expanduser() / os.path.basename(url)
+        if folder is None and not path.exists():
+            print(f"downloading {url} into {cache}", flush=True)
+            cache.mkdir(parents=True, exist_ok=True)
+            try:
+                torch.hub.download_url_to_file(url, str(path))
+            except OSError as error:
+                sys.exit(
+                    f"Report 001 needs torchvision's ImageNet weights of {backbone}, and "
+                    f"{url} could not be downloaded ({error}). Copy the file into {cache}, "
+                    "give a folder holding it with --weights DIR, or leave the transfer "
+                    "features out with --no-transfer."
+                )
+        if not path.exists():
+            sys.exit(f"--weights {folder}: there is no {path.name} there (from {url}).")
+        weights[backbone] = str(path)
+    return weights
+
 
 # %%
 # The data and the scale. The smoke run writes ``features.csv`` the way the
@@ -74,7 +151,8 @@ if args.smoke:
     masks = {"freq_mask": 7, "time_mask": 25}  # SpecAugment's widths, scaled to 32 x 32
     widths = (4, 8)  # filters of each convolution
     mlp_epochs, cnn_epochs, cnn_batch_size = 15, 3, 8
-    cut_layers, weights = {"resnet18": ["avg_pool"]}, None  # random weights, offline
+    cut_layers = {"resnet18": ["avg_pool"]}
+    weights = {"resnet18": None}  # random weights, offline
     write_features_csv(root, duration=duration, n_jobs=args.n_jobs)
 else:
     root, cache = args.root, args.out / "cache"
@@ -83,14 +161,54 @@ else:
     widths = (32, 64, 128, 256)
     mlp_epochs, cnn_epochs, cnn_batch_size = 100, 30, 32
     cut_layers = {backbone: list(CUT_LAYERS[backbone]) for backbone in ("vgg16", "resnet50")}
-    weights = "imagenet"
+if args.no_transfer:
+    cut_layers = {}
+if not args.smoke:
+    weights = imagenet_weights(cut_layers, args.weights)
+mlp_epochs, cnn_epochs = args.epochs or mlp_epochs, args.epochs or cnn_epochs
+cnn_batch_size = args.batch_size or cnn_batch_size
+n_trials = args.trials or hyperband_n_trials(cnn_epochs)  # one Hyperband iteration's worth
 
+# %%
+# The run's clock: the epoch tables show each epoch's clips per second, the
+# time left for the fit and for every net of the run (the transfer features
+# train no net: their extraction is not counted).
+clock = RunClock(
+    {
+        "features MLP": mlp_epochs,
+        "CNN search": search_epochs(n_trials, cnn_epochs),
+        "CNN, best": cnn_epochs,
+    }
+)
 
+# %%
+# This run's results and the report's figures beside them, written after each
+# experiment, so that a run stopped part-way keeps what it computed. The
+# report's test accuracies: its best features MLP (512, 256), its CNN tuned
+# with SpecAugment copies, and its best transfer features (ResNet50
+# conv5_block1_2_relu, PCA, RBF SVM); the nets' sizes are with the 8 genres of
+# fma_small.
 results = {}
+mlp_module = DNNModule(
+    input_shape=(518,), n_classes=8, hidden_layer_sizes=(512, 256), batch_norm=False
+)
+sizes = {
+    "features MLP parameters, 8 classes": n_parameters(mlp_module),
+    "Kostrzewa CNN parameters, 128 x 128, 8 classes": n_parameters(
+        KostrzewaCNNModule(input_shape=(1, 128, 128), n_classes=8)
+    ),
+}
+PUBLISHED = {
+    "features MLP parameters, 8 classes": 399_112,
+    "Kostrzewa CNN parameters, 128 x 128, 8 classes": 735_944,
+    "features MLP, test accuracy": 0.495,
+    "log-mel CNN (Hyperband), test accuracy": 0.3787,
+    "transfer features, test accuracy": 0.5012,
+}
 
 
 def record(name, report, n_train):
-    """This run's figures for one experiment, for the results table."""
+    """Add one experiment's figures to the results; write the tables so far."""
     results[name] = {
         "train + validation clips": int(n_train),
         "test clips": int(report.summary["n_clips"]),
@@ -98,6 +216,10 @@ def record(name, report, n_train):
         "top-3 accuracy": report.summary["top_3_accuracy"],
         "f1 macro": report.summary["f1_macro"],
     }
+    summary = pd.DataFrame.from_dict(results, orient="index").rename_axis("experiment")
+    save_table(summary, args.out, "results", title="Test results of each experiment")
+    accuracies = {f"{name}, test accuracy": row["test accuracy"] for name, row in results.items()}
+    beside_published(sizes | accuracies, PUBLISHED, args)
 
 
 # %%
@@ -105,15 +227,16 @@ def record(name, report, n_train):
 # (skfma's leaky ReLUs and dropout 0.2 otherwise), trained on the training
 # split, the validation split giving the learning curves. ``features.csv`` is
 # read once, for every split.
-fma = load_fma(root, subset=args.subset, features=True)
+fma = load_clips(root, args, features=True)
 is_test = fma.split == "test"
 net = DNNClassifier(
     module__hidden_layer_sizes=(512, 256),
     module__batch_norm=False,
     max_epochs=mlp_epochs,
+    batch_size=args.batch_size or 32,
     train_split=ValidSplit(validation_fold(fma.split[~is_test])),
-    device=args.device,
     random_state=0,
+    **net_options(args, clock, "features MLP"),
 )
 mlp = make_pipeline(StandardScaler(), net).fit(fma.features[~is_test], fma.target[~is_test])
 report = evaluate_classifier(mlp, fma.features[is_test], fma.target[is_test], zero_division=0)
@@ -125,8 +248,9 @@ record("features MLP", report, (~is_test).sum())
 # log-mel (128 x 1280 for 29.7 s) is computed once, clip by clip, and cached
 # on disk (``memory=``, a memory-mapped file): the CNN and the transfer
 # features both start from it.
-train = load_fma(root, subset=args.subset, split=["training", "validation"], min_duration=duration)
-test = load_fma(root, subset=args.subset, split="test", min_duration=duration)
+train = load_clips(root, args, split=["training", "validation"], min_duration=duration)
+test = load_clips(root, args, split="test", min_duration=duration)
+save_clip_counts(args, train, test)
 log_mels = make_audio_features(
     AudioLoader(sr=22050, duration=duration),
     MelSpectrogram(n_mels=n_mels),
@@ -152,8 +276,8 @@ cnn = make_pipeline(
         augment_copies=2,
         max_epochs=cnn_epochs,
         batch_size=cnn_batch_size,
-        device=args.device,
         random_state=0,
+        **net_options(args, clock, "CNN search", checkpoint=False),
     ),
 )
 
@@ -161,7 +285,8 @@ cnn = make_pipeline(
 # Hyperband (``reduction_factor=3``): random configurations, trained epoch
 # chunk by epoch chunk, the best third of each rung going on, up to
 # ``max_epochs``; one Hyperband iteration's worth of trials (49 for 30
-# epochs). The filters are searched layer by layer among powers of two.
+# epochs) unless ``--trials`` says otherwise. The filters are searched layer
+# by layer among powers of two.
 space = {
     "kostrzewacnn__module__kernel_size": [3, 4, 5, 6],
     "kostrzewacnn__module__filters": list(itertools.product(widths, repeat=4)),
@@ -173,6 +298,7 @@ hyperband = HyperbandSearchCV(
     space,
     max_epochs=cnn_epochs,
     reduction_factor=3,
+    n_trials=n_trials,
     cv=validation_fold(train.split),
     refit=False,
     random_state=0,
@@ -184,8 +310,10 @@ print(f"{len(trials)} trials, {hyperband.n_epochs_total_} epochs; best: {hyperba
 # %%
 # The best configuration, trained on the training split with the validation
 # split for its learning curves, evaluated on the test split.
+best_options = net_options(args, clock, "CNN, best")
 best = clone(cnn).set_params(
     **hyperband.best_params_,
+    **{f"kostrzewacnn__{name}": value for name, value in best_options.items()},
     kostrzewacnn__train_split=ValidSplit(validation_fold(train.split)),
 )
 best.fit(X_train, train.target)
@@ -198,7 +326,8 @@ record("log-mel CNN (Hyperband)", report, len(train.target))
 # into features once (the extractor learns nothing); then standardisation,
 # PCA keeping 99%, 95% or 90% of the variance, and an SVM (C, gamma) or an
 # MLP, tuned with ``GridSearchCV`` on the validation split. The best cut
-# layer's best configuration is evaluated on the test split.
+# layer's best configuration is evaluated on the test split (not with
+# ``--no-transfer``).
 transfer = Pipeline([("scale", StandardScaler()), ("pca", PCA()), ("clf", SVC())])
 variance = [0.99, 0.95, 0.90]
 grid = [
@@ -216,8 +345,13 @@ grid = [
 searches, tables = {}, []
 for backbone, layers in cut_layers.items():
     for layer in layers:
+        print(f"transfer features: {backbone} {layer}", flush=True)
         extractor = PretrainedCNNFeatures(
-            backbone=backbone, layer=layer, weights=weights, device=args.device, random_state=0
+            backbone=backbone,
+            layer=layer,
+            weights=weights[backbone],
+            device=args.device,
+            random_state=0,
         )
         F_train, F_test = extractor.fit_transform(mels_train), extractor.transform(mels_test)
         search = GridSearchCV(transfer, grid, cv=validation_fold(train.split))
@@ -235,37 +369,13 @@ for backbone, layers in cut_layers.items():
                 }
             )
         )
-grid_results = pd.concat(tables).sort_values("validation accuracy", ascending=False)
-grid_results.to_csv(args.out / "transfer_grid.csv", index=False)
-print(grid_results.head(10).to_string(index=False))
-best_layer = max(searches, key=lambda name: searches[name][0].best_score_)
-search, F_test = searches[best_layer]
-print(f"best cut layer: {best_layer}, {search.best_params_}")
-report = evaluate_classifier(search, F_test, test.target, zero_division=0)
-save_report(report, args.out, "transfer_pca", net=None)
-record(f"transfer ({best_layer}) + PCA + SVM/MLP", report, len(train.target))
-
-# %%
-# This run's results, and the report's figures beside this run's: the nets'
-# sizes with the 8 genres of fma_small (the report's accuracies are not held
-# here: add them to ``published`` to compare).
-summary = pd.DataFrame.from_dict(results, orient="index").rename_axis("experiment")
-save_table(summary, args.out, "results", title="Test results of each experiment")
-
-
-mlp_module = DNNModule(
-    input_shape=(518,), n_classes=8, hidden_layer_sizes=(512, 256), batch_norm=False
-)
-beside_published(
-    {
-        "features MLP parameters, 8 classes": n_parameters(mlp_module),
-        "Kostrzewa CNN parameters, 128 x 128, 8 classes": n_parameters(
-            KostrzewaCNNModule(input_shape=(1, 128, 128), n_classes=8)
-        ),
-    },
-    {
-        "features MLP parameters, 8 classes": 399_112,
-        "Kostrzewa CNN parameters, 128 x 128, 8 classes": 735_944,
-    },
-    args,
-)
+if searches:
+    grid_results = pd.concat(tables).sort_values("validation accuracy", ascending=False)
+    grid_results.to_csv(args.out / "transfer_grid.csv", index=False)
+    print(grid_results.head(10).to_string(index=False))
+    best_layer = max(searches, key=lambda name: searches[name][0].best_score_)
+    search, F_test = searches[best_layer]
+    print(f"best cut layer: {best_layer}, {search.best_params_}")
+    report = evaluate_classifier(search, F_test, test.target, zero_division=0)
+    save_report(report, args.out, "transfer_pca", net=None)
+    record("transfer features", report, len(train.target))
