@@ -26,8 +26,8 @@ class AccelerateMixin(_SkorchAccelerateMixin):
     that decide (``EarlyStopping``, ``LRScheduler`` on a plateau) decide
     alike everywhere; ``partial_fit`` and warm-started fits keep averaging the
     gradients; every process ends a fit with the main process's buffers
-    (batch-norm statistics); the criterion and ``augment`` (no trainable
-    parameters) are not wrapped, which ``DistributedDataParallel`` refuses
+    (batch-norm statistics); the criterion and ``augment``, without trainable
+    parameters, stay out of ``DistributedDataParallel``, which refuses them
     on CPU processes; ``verbose=0`` prints nothing, and ``verbose=1`` prints
     the epoch table from the main process only; and a pickled net, loaded,
     runs on the accelerator of the process that loads it.
