@@ -393,7 +393,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             yield
             return
         seed = torch_seed(self.random_state)
-        device = torch.device(self.device)
+        device = self._torch_device()
         devices = []
         if device.type == "cuda":
             devices = [device.index if device.index is not None else torch.cuda.current_device()]
@@ -408,6 +408,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             yield
             states = [torch.cuda.get_rng_state(index) for index in devices]
             self._torch_rng = (seed, torch.get_rng_state(), states)
+
+    def _torch_device(self):
+        """The device the module computes on: ``device``, or the CPU where it is None."""
+        return torch.device("cpu" if self.device is None else self.device)
 
     # ------------------------------------------------------------- checkpoints
 
@@ -468,8 +472,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self._copies_seed = state["copies_seed"]
         if self.random_state is not None:  # the run's own generators, inside _seeded's fork
             torch.set_rng_state(state["torch_rng"])
-            if torch.device(self.device).type == "cuda":
-                torch.cuda.set_rng_state(state["cuda_rng"], torch.device(self.device))
+            if self._torch_device().type == "cuda":
+                torch.cuda.set_rng_state(state["cuda_rng"], self._torch_device())
         done = len(self.history_)
         if self.verbose:
             print(f"Resuming from {os.fspath(self._checkpoint_file.file)!r} after epoch {done}.")
@@ -477,7 +481,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
 
     def _save_checkpoint(self):
         """Save the training state after an epoch, in one pickle (references stay shared)."""
-        device = torch.device(self.device)
+        device = self._torch_device()
         # Compiled modules are saved as the modules they wrap (and compiled again on resume).
         objects = {
             name: getattr(getattr(self, name + "_"), "_orig_mod", getattr(self, name + "_"))
@@ -716,7 +720,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         super().initialize()
         # Disabled (a pass-through) unless float16, whose small range needs the scaling.
         self.grad_scaler_ = torch.amp.GradScaler(
-            torch.device(self.device).type, enabled=self.precision == "float16"
+            self._torch_device().type, enabled=self.precision == "float16"
         )
         return self
 
@@ -736,7 +740,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             and uses_channels_last(self.precision, x.shape[1:])
         ):
             x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-        with autocast(self.precision, self.device):
+        with autocast(self.precision, self._torch_device()):
             return as_float32(super().infer(x, **fit_params))
 
     def validation_step(self, batch, **fit_params):

@@ -1,0 +1,174 @@
+"""NeuralClassifier(checkpoint=...): a fit killed with SIGKILL resumes after its last epoch."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from skfma.exceptions import CheckpointError, ParameterError
+from skfma.models import KostrzewaCNN
+
+#: The run, as the killed subprocess and the test both build it: a learning-rate schedule
+#: stepped every batch, a shuffled stratified validation split and dropout all depend on
+#: the restored state.
+RUN = textwrap.dedent(
+    """
+    import numpy as np
+    import torch
+    from skorch.dataset import ValidSplit
+    from skfma.models import KostrzewaCNN, OneCycleSchedule
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    y = np.array(["Rock", "Folk", "Hip-Hop"] * 40)
+    X = 2.0 * rng.standard_normal((len(y), 16, 32)).astype(np.float32)
+    for k, genre in enumerate(["Rock", "Folk", "Hip-Hop"]):
+        X[y == genre, 4 * k : 4 * k + 4] += 1.0
+
+
+    def make_net(checkpoint, **params):
+        settings = dict(
+            module__filters=(4, 8), module__kernel_size=3, batch_size=8, max_epochs=12,
+            train_split=ValidSplit(0.25, stratified=True, random_state=0),
+            callbacks=[("one_cycle", OneCycleSchedule())], random_state=0,
+        )
+        return KostrzewaCNN(checkpoint=checkpoint, **{**settings, **params})
+    """
+)
+
+
+def the_run():
+    namespace = {}
+    exec(RUN, namespace)
+    return namespace
+
+
+def saved_epochs(folder):
+    """Epochs in the folder's checkpoint (0 while there is none or it is being replaced)."""
+    try:
+        state = torch.load(folder / "checkpoint.pt", weights_only=False)
+    except (OSError, EOFError, RuntimeError):
+        return 0
+    return len(state["history_"])
+
+
+def test_a_run_killed_mid_training_resumes_and_ends_as_the_uninterrupted_run(tmp_path):
+    run = the_run()
+    folder = tmp_path / "checkpoint"
+    script = RUN + f"\nmake_net({str(folder)!r}).fit(X, y)\n"
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        while saved_epochs(folder) < 3:  # killed in the middle of the training
+            assert child.poll() is None, "the training ended before it could be killed"
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    done = saved_epochs(folder)
+    max_epochs = run["make_net"](None).max_epochs
+    assert 3 <= done < max_epochs
+
+    torch.set_num_threads(1)  # as in the killed run: the same kernels, the same round-off
+    try:
+        resumed = run["make_net"](folder).fit(run["X"], run["y"])
+        uninterrupted = run["make_net"](None).fit(run["X"], run["y"])
+    finally:
+        torch.set_num_threads(os.cpu_count())
+    assert len(resumed.history_) == len(uninterrupted.history_) == max_epochs
+    np.testing.assert_allclose(
+        resumed.history_[:, "valid_loss"], uninterrupted.history_[:, "valid_loss"], rtol=1e-5
+    )
+    resumed_weights, weights = resumed.module_.state_dict(), uninterrupted.module_.state_dict()
+    for name, value in weights.items():
+        # the same operations on the same CPU; float32 round-off only if a kernel differs
+        np.testing.assert_allclose(resumed_weights[name], value, rtol=1e-5, atol=1e-6)
+    # the one-cycle schedule went on where it stopped
+    assert resumed.optimizer_.param_groups[0]["lr"] == uninterrupted.optimizer_.param_groups[0]["lr"]
+
+
+def small_fit(checkpoint, **params):
+    run = the_run()
+    net = run["make_net"](checkpoint, max_epochs=2, **params)
+    return net.fit(run["X"], run["y"]), run
+
+
+def test_a_finished_run_is_loaded_not_trained_again(tmp_path):
+    first, run = small_fit(tmp_path)
+    again = run["make_net"](tmp_path, max_epochs=2).fit(run["X"], run["y"])
+    assert len(again.history_) == 2
+    np.testing.assert_array_equal(again.predict_proba(run["X"]), first.predict_proba(run["X"]))
+
+
+def test_more_epochs_continue_a_finished_run(tmp_path):
+    small_fit(tmp_path)
+    run = the_run()
+    longer = run["make_net"](tmp_path, max_epochs=3, callbacks=None).fit(run["X"], run["y"])
+    assert len(longer.history_) == 3
+
+
+def test_a_checkpoint_of_other_data_is_refused_naming_the_folder(tmp_path):
+    _, run = small_fit(tmp_path)
+    net = run["make_net"](tmp_path, max_epochs=2)
+    with pytest.raises(ParameterError, match="another training run .*data"):
+        net.fit(run["X"][::-1].copy(), run["y"])
+
+
+def test_a_folder_that_cannot_be_written_fails_before_training(tmp_path):
+    (tmp_path / "a file").write_text("")
+    run = the_run()
+    net = run["make_net"](tmp_path / "a file" / "checkpoint")
+    with pytest.raises(CheckpointError, match="cannot write the training checkpoint .*a file"):
+        net.fit(run["X"], run["y"])
+    assert not hasattr(net, "history_") or len(net.history_) == 0
+
+
+def test_a_callback_that_cannot_be_saved_is_an_error_at_the_first_epoch(tmp_path):
+    from skorch.callbacks import Callback
+
+    class Unpicklable(Callback):
+        def __init__(self):
+            self.handle = lambda: None
+
+    with pytest.raises(CheckpointError, match="checkpoint.pt.* pickle"):
+        small_fit(tmp_path, callbacks=[("unpicklable", Unpicklable())])
+    assert not list(tmp_path.iterdir())  # no partial file left behind
+
+
+def test_a_damaged_checkpoint_is_named(tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a pickle")
+    with pytest.raises(CheckpointError, match="cannot read the training checkpoint .*checkpoint.pt"):
+        small_fit(tmp_path)
+
+
+def test_a_home_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    small_fit("~/runs/one")
+    assert (tmp_path / "runs" / "one" / "checkpoint.pt").is_file()
+
+
+def test_partial_fit_saves_every_epoch(tmp_path):
+    run = the_run()
+    net = run["make_net"](tmp_path, max_epochs=1, train_split=None)
+    net.partial_fit(run["X"], run["y"]).partial_fit(run["X"], run["y"])
+    assert saved_epochs(tmp_path) == 2
+
+
+@pytest.mark.parametrize("bad", ["", 3])
+def test_a_bad_checkpoint_value_is_named(bad):
+    run = the_run()
+    with pytest.raises(ParameterError, match="checkpoint must be None or the path"):
+        run["make_net"](bad).fit(run["X"], run["y"])
+
+
+def test_without_a_checkpoint_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    net = KostrzewaCNN(module__filters=(4,), module__kernel_size=3, max_epochs=1)
+    net.fit(np.random.default_rng(0).standard_normal((8, 8, 8)), ["a", "b"] * 4)
+    assert not list(tmp_path.iterdir())
