@@ -94,10 +94,8 @@ def test_float16_scales_the_loss_and_steps_through_the_scaler():
     assert np.isfinite(net.history_[:, "train_loss"]).all()
     # unscaled before the step: the weights moved by about lr, not by lr times the scale
     fresh = tiny_cnn(precision="float16", max_epochs=0).fit(X, y)
-    steps = [
-        float((trained - initial).abs().max())
-        for trained, initial in zip(net.module_.parameters(), fresh.module_.parameters(), strict=True)
-    ]
+    pairs = zip(net.module_.parameters(), fresh.module_.parameters(), strict=True)
+    steps = [float((trained - initial).abs().max()) for trained, initial in pairs]
     assert 0 < max(steps) < 1.0
     assert net.score(X, y) >= 0.9 * tiny_cnn(max_epochs=8).fit(X, y).score(X, y)
 
