@@ -23,6 +23,7 @@ from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
 from ._augment_copies import AugmentedCopies
 from ._precision import PRECISIONS, as_float32, autocast, uses_channels_last
+from ._progress import TrainingSpeed
 from ._resume import TrainingCheckpoint, data_fingerprint
 from ._segments import (
     AGGREGATES,
@@ -144,7 +145,10 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         Seed of the module's initialisation, shuffling, dropout and
         augmentation. ``None`` uses torch's global generator as it stands.
     verbose : int, default=0
-        1 prints skorch's epoch table (losses, duration) as training goes.
+        1 prints skorch's epoch table as training goes, from the first
+        epoch on: losses, scores, training clips per second
+        (``clips_per_s``), seconds per epoch (``dur``) and the estimated
+        seconds the fit has left (``time_left``).
     device : str or torch.device, default="cpu"
         Where to train and predict, e.g. ``"cuda"``.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
@@ -868,9 +872,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
 
     @property
     def _default_callbacks(self):
-        """skorch's, with validation accuracy (ROC-AUC for tags) before the epoch table.
+        """skorch's, with validation accuracy (ROC-AUC for tags) and the training speed.
 
-        The score is recorded whenever ``train_split`` holds clips out.
+        The score is recorded whenever ``train_split`` holds clips out; the
+        speed (``clips_per_s``) and the estimate of the time left
+        (``time_left``, seconds) after every epoch (:class:`TrainingSpeed`).
         """
         if getattr(self, "multilabel_", False):
             name, scoring = "valid_roc_auc", _macro_roc_auc
@@ -879,7 +885,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         score = (name, EpochScoring(scoring, name=name, lower_is_better=False))
         callbacks = super()._default_callbacks
         at = [name for name, _ in callbacks].index("print_log")
-        return [*callbacks[:at], score, *callbacks[at:]]
+        return [*callbacks[:at], score, ("training_speed", TrainingSpeed()), *callbacks[at:]]
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity != "auto":
