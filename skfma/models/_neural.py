@@ -18,6 +18,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset, unpack_data
 
+from .._memory import reuse_freed_memory
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
@@ -54,7 +55,13 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
       ``predict`` thresholds it at 0.5;
     - ``random_state`` seeds torch for the fit, so that the same seed gives the
       same predictions on a CPU, without touching the caller's random state;
-    - no data are held out unless ``train_split`` asks for it.
+    - no data are held out unless ``train_split`` asks for it;
+    - while it trains or predicts, freed memory stays in the process for the
+      next batch (glibc's heap; ``skfma._memory.reuse_freed_memory``) and is
+      given back when the call returns: each batch's activations were
+      otherwise mapped and zeroed again by the kernel, a third of a CNN's
+      CPU time. The process holds its peak while it trains (up to about 1.5
+      times the activations of one batch, ``benchmarks/README.md``).
 
     skorch's machinery stays: callbacks (``EarlyStopping``, ``LRScheduler``,
     ``Checkpoint``, ...), ``history_``, the epoch table (``verbose=1``),
@@ -319,6 +326,7 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     # ------------------------------------------------------------------ fitting
 
     @names_its_errors
+    @reuse_freed_memory()
     def fit(self, X, y, **fit_params):
         """Build the module for the data and train it for ``max_epochs``.
 
@@ -353,6 +361,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         return self
 
     @names_its_errors
+    @reuse_freed_memory()
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Train for ``max_epochs`` more, building the module on the first call.
 
@@ -916,6 +925,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         return aggregate_windows(self._window_proba(X), self.segment_aggregate)
 
+    @reuse_freed_memory()
     def _window_proba(self, X):
         """Probabilities of every window of every clip.
 

@@ -481,3 +481,28 @@ def test_continued_training_draws_new_shuffles_reproducibly(how):
     assert sorted(first) == sorted(second) == list(range(16))
     assert first != second  # the second call shuffles anew (it used to repeat the first)
     assert two_calls() == orders  # and the whole sequence follows random_state
+
+
+def test_training_and_prediction_keep_freed_memory_for_the_next_batch():
+    """fit, partial_fit and predict run inside reuse_freed_memory, closed when they return."""
+    from skorch.callbacks import Callback
+
+    from skfma import _memory
+
+    if _memory._mallopt() is None:
+        pytest.skip("the C library has no mallopt (not glibc)")
+    depths = []
+
+    class RecordDepth(Callback):
+        def on_batch_begin(self, net, **kwargs):
+            depths.append(_memory._reuse_depth)
+
+    X, y = spectrograms()
+    net = tiny_cnn(max_epochs=1, callbacks=[("depth", RecordDepth())]).fit(X, y)
+    net.partial_fit(X, y)
+    assert depths and min(depths) >= 1
+    assert _memory._reuse_depth == 0
+    original = net.module_.forward
+    net.module_.forward = lambda x: (depths.append(-_memory._reuse_depth), original(x))[1]
+    net.predict(X)
+    assert depths[-1] <= -1 and _memory._reuse_depth == 0
