@@ -1,17 +1,37 @@
-"""Every report script of examples/reports runs end to end at a tiny scale (--smoke)."""
+"""Every report script of examples/reports runs end to end at a tiny scale (--smoke).
+
+Also at a shrunk scale (``--epochs``, ``--clips-per-genre``, ``--trials``,
+``--batch-size``), showing its progress, and the helpers the scripts share.
+"""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 REPORTS = Path(__file__).resolve().parents[1] / "examples" / "reports"
 SCRIPTS = sorted(REPORTS.glob("report_*.py")) if REPORTS.is_dir() else []
+SEARCHES = ("report_001", "report_002")  # the scripts with a hyperparameter search
 
 pytest.importorskip("matplotlib")
+
+
+def run_script(script, out, *options):
+    run = subprocess.run(
+        [sys.executable, script.name, "--smoke", "--out", str(out), *options],
+        cwd=script.parent,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=900,  # a hung script fails its test instead of the whole run
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    return run.stdout
 
 
 def test_there_is_a_script_per_report():
@@ -23,19 +43,102 @@ def test_there_is_a_script_per_report():
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[script.stem for script in SCRIPTS])
 def test_smoke_run_writes_tables_figures_and_the_published_numbers(script, tmp_path):
-    run = subprocess.run(
-        [sys.executable, script.name, "--smoke", "--out", str(tmp_path)],
-        cwd=script.parent,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        capture_output=True,
-        text=True,
-        timeout=900,  # a hung script fails its test instead of the whole run
-    )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    stdout = run_script(script, tmp_path)
     published = pd.read_csv(tmp_path / "published_vs_this_run.csv", index_col=0)
     assert list(published.columns) == ["published", "this run"] and len(published)
-    assert "published" in run.stdout  # printed beside this run's
+    assert published["published"].notna().any()
+    assert "published" in stdout  # printed beside this run's
     assert list(tmp_path.glob("*.md")) and list(tmp_path.glob("*.csv"))
     for figure in tmp_path.glob("*.png"):
         assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[script.stem for script in SCRIPTS])
+def test_a_shrunk_run_shows_its_progress_and_validates_on_every_genre(script, tmp_path):
+    options = ["--epochs", "2", "--clips-per-genre", "3", "--batch-size", "4"]
+    if script.stem.startswith(SEARCHES):
+        options += ["--trials", "2"]
+    stdout = run_script(script, tmp_path, *options)
+
+    clips = pd.read_csv(tmp_path / "clips.csv", index_col=0).drop(index="All")
+    assert list(clips.columns) == ["training", "validation", "test", "All"]
+    assert clips[["training", "validation", "test"]].to_numpy().max() <= 3
+    assert (clips["validation"] > 0).all(), clips  # every genre is validated on
+
+    # The epoch tables (skorch's PrintLog) show the speed and the time left from the
+    # first epoch on; a line gives the whole run's progress.
+    header = next(line for line in stdout.splitlines() if line.lstrip().startswith("epoch "))
+    assert {"clips_per_s", "time_left", "run_left", "dur"} <= set(header.split())
+    assert re.search(r"^\[run\] 1 of about \d+ epochs in .+ of training left$", stdout, re.M)
+    assert re.search(r"^\[run\] \d+ of about \d+ epochs in .*; about 0 s of training", stdout, re.M)
+    if script.stem.startswith("report_003"):  # epochs of chunks, each a partial_fit
+        assert "epoch 2:" in stdout and "epoch 3:" not in stdout
+        assert "batch size 4:" in stdout
+    else:
+        epochs = {int(n) for n in re.findall(r"^ +(\d+) +\d+\.\d+ ", stdout, re.M)}
+        assert epochs == {1, 2}
+    if script.stem.startswith("report_002"):
+        assert len(pd.read_csv(tmp_path / "bayesian_search.csv")) == 2
+
+
+def test_report_003_picks_the_batch_size_for_the_memory(tmp_path):
+    (script,) = (script for script in SCRIPTS if script.stem.startswith("report_003"))
+    stdout = run_script(script, tmp_path, "--epochs", "1")
+    assert re.search(r"^batch size \d+: about .* GiB available$", stdout, re.M)
+
+
+def test_report_001_without_transfer_writes_the_rest(tmp_path):
+    (script,) = (script for script in SCRIPTS if script.stem.startswith("report_001"))
+    run_script(script, tmp_path, "--no-transfer", "--epochs", "1", "--trials", "1")
+    results = pd.read_csv(tmp_path / "results.csv", index_col=0)
+    assert list(results.index) == ["features MLP", "log-mel CNN (Hyperband)"]
+    assert not list(tmp_path.glob("transfer*"))
+
+
+@pytest.fixture
+def common(monkeypatch):
+    """The scripts' shared module, imported as they import it."""
+    if not REPORTS.is_dir():
+        pytest.skip("examples/reports is not there (installed package)")
+    monkeypatch.syspath_prepend(str(REPORTS))
+    import _reports_common
+
+    return _reports_common
+
+
+def test_clips_per_genre_are_stratified_deterministic_and_nested(common, tmp_path):
+    from types import SimpleNamespace
+
+    from skfma.datasets import make_fma_like
+
+    root = make_fma_like(tmp_path, n_clips=48, n_genres=4, duration=0.5, random_state=0)
+
+    def load(n):
+        return common.load_clips(root, SimpleNamespace(subset="small", clips_per_genre=n))
+
+    everything, three, two = load(None), load(3), load(2)
+    assert len(everything.track_ids) == 48
+    counts = pd.crosstab(three.target, three.split)
+    assert counts.to_numpy().max() == 3 and (counts > 0).all().all()
+    assert set(two.track_ids) < set(three.track_ids)
+    np.testing.assert_array_equal(load(3).track_ids, three.track_ids)
+    for name in ("filenames", "target", "artist_ids", "split"):
+        assert len(three[name]) == len(three.track_ids)
+    assert list(three.tracks.index) == list(three.track_ids)
+
+
+def test_search_epochs_counts_hyperband_brackets(common):
+    # One Hyperband iteration of 30 epochs (eta 3): 49 trials, about 397 epochs
+    # instead of 49 x 30 trained in full.
+    assert common.search_epochs(49, 30) == 397
+    assert common.search_epochs(1, 1) == 1
+
+
+def test_the_run_clock_counts_parts_not_begun_at_the_mean_epoch_time(common):
+    clock = common.RunClock({"fast": 2, "slow": 4})
+    clock.seconds["fast"], clock.done["fast"] = 2.0, 1  # 2 s an epoch so far
+    assert clock.seconds_left() == pytest.approx(1 * 2.0 + 4 * 2.0)
+    clock.seconds["slow"], clock.done["slow"] = 10.0, 1
+    assert clock.seconds_left() == pytest.approx(1 * 2.0 + 3 * 10.0)
+    assert clock.status().startswith("[run] 2 of about 6 epochs in 12 s; about 32 s")

@@ -35,8 +35,8 @@ from skfma.pipeline import make_audio_features
 def parse_args(number, description, *, search=False, add_arguments=None):
     """The options every report script takes; without ``--root``, a smoke run.
 
-    A smoke run trains single-threaded (tiny nets on a shared CPU run slower
-    with a second torch thread).
+    A smoke run trains single-threaded unless ``--threads`` says otherwise
+    (tiny nets on a shared CPU run slower with a second torch thread).
 
     Parameters
     ----------
@@ -56,7 +56,7 @@ def parse_args(number, description, *, search=False, add_arguments=None):
         ``number``, ``root`` (None for a smoke run), ``subset``, ``smoke``,
         ``out`` (a Path, created; a temporary folder for a smoke run without
         ``--out``, so that the documentation build writes nothing beside the
-        scripts), ``n_jobs``, ``device``, ``precision``, ``checkpoint`` (a
+        scripts), ``n_jobs``, ``device``, ``threads``, ``precision``, ``checkpoint`` (a
         Path or None), and the shrink options ``epochs``, ``clips_per_genre``,
         ``batch_size`` (and ``trials`` with ``search``), None where not given.
     """
@@ -77,6 +77,12 @@ def parse_args(number, description, *, search=False, add_arguments=None):
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="processes for extraction")
     parser.add_argument("--device", default="cpu", help='where nets train, e.g. "cuda"')
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads (default: torch's, one per core; smoke: 1); on a CPU shared with "
+        "other work, 1 is often several times faster",
+    )
     parser.add_argument(
         "--precision",
         default="float32",
@@ -102,7 +108,7 @@ def parse_args(number, description, *, search=False, add_arguments=None):
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args()
-    for name in ("epochs", "trials", "clips_per_genre", "batch_size"):
+    for name in ("threads", "epochs", "trials", "clips_per_genre", "batch_size"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
@@ -111,7 +117,9 @@ def parse_args(number, description, *, search=False, add_arguments=None):
         args.smoke = True
     if args.smoke:
         args.root = None
-        torch.set_num_threads(1)
+        args.threads = args.threads or 1
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     if args.out is None:
         default = f"report_{number}_results"
         args.out = tempfile.mkdtemp(prefix=f"skfma_{default}_") if args.smoke else default
@@ -400,7 +408,12 @@ def save_table(table, out, name, *, title):
     """Write a table as ``out/name.csv`` and ``out/name.md`` (under ``## title``); print it."""
     table.to_csv(out / f"{name}.csv")
     (out / f"{name}.md").write_text(f"## {title}\n\n{report_to_markdown(table)}\n")
-    print(table.to_string())
+    print(table.to_string(float_format=_number))
+
+
+def _number(value):
+    """A table's number as printed: whole numbers with thousands separators, else 4 decimals."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.4f}"
 
 
 def save_report(report, out, name, *, net=None):

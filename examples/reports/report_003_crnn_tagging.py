@@ -11,7 +11,7 @@ spectrograms is read into memory at a time: the log-mels are computed once,
 clip by clip, into a disk-backed array under ``--out`` (``cache/``, which a
 second run reuses; it holds each clip and the array, twice the log-mels'
 size: 8 GB for ``fma_small``). Ten epochs by default (``--epochs``). A
-training batch needs about 200 MiB of memory per clip (float32; 120 MiB in
+training batch needs about 200 MiB of memory per clip (float32; 115 MiB in
 bfloat16): the batch size is the report's 32, halved until a batch fits the
 memory available (``--batch-size`` sets it). After each epoch
 (one pass over the chunks) the FMA validation split gives the learning
@@ -132,13 +132,13 @@ print(Y_train.mean().round(3).to_string())
 
 # %%
 # The batch size: activations dominate a training batch's memory, about
-# 210 MiB per clip of 96 x 1,366 log-mels in float32 and 120 MiB in bfloat16
+# 200 MiB per clip of 96 x 1,366 log-mels in float32 and 115 MiB in bfloat16
 # (peak resident memory of a training epoch at batch sizes 4 to 32, on a CPU;
 # see :class:`~skfma.models.ChoiCRNN`), in proportion to a clip's size. The
 # report's 32 is halved until a batch fits the memory available, beside a
 # chunk of spectrograms, the validation or test spectrograms (predicted at
 # once) and 1 GiB for the rest.
-MIB_PER_CLIP = {"float32": 210, "bfloat16": 120, "float16": 210}
+MIB_PER_CLIP = {"float32": 200, "bfloat16": 115, "float16": 200}
 
 
 def available_memory():
