@@ -1,5 +1,7 @@
 """TrainingSpeed: clips per second and time left, in the history and the epoch table."""
 
+import pickle
+
 import numpy as np
 from sklearn.base import clone
 from skorch.dataset import ValidSplit
@@ -75,3 +77,19 @@ def test_partial_fit_estimates_each_call_on_its_own():
 def test_a_clone_records_too():
     net = clone(tiny_mlp(max_epochs=1)).fit(X, Y)
     assert {"clips_per_s", "time_left"} <= set(net.history_[-1])
+
+
+def test_a_resumed_fit_counts_the_epochs_its_history_lacks(tmp_path):
+    tiny_mlp(max_epochs=2, checkpoint=tmp_path).fit(X, Y)
+    resumed = tiny_mlp(max_epochs=3, checkpoint=tmp_path).fit(X, Y)
+    assert len(resumed.history_) == 3  # epochs 1-2 restored, epoch 3 trained
+    # One epoch trained, none left (not max_epochs less the one epoch of this process).
+    assert resumed.history_[-1, "time_left"] == 0.0
+    assert resumed.history_[-1, "clips_per_s"] > 0
+
+
+def test_the_clocks_stay_in_their_process():
+    """A pickled callback (in a checkpoint, a pickled net) starts its clocks afresh."""
+    speed = tiny_mlp(max_epochs=1).fit(X, Y).callbacks_[-2][1]
+    assert isinstance(speed, TrainingSpeed) and hasattr(speed, "fit_start_")
+    assert not hasattr(pickle.loads(pickle.dumps(speed)), "fit_start_")
