@@ -28,7 +28,6 @@ from skfma.evaluation import (
     report_to_markdown,
 )
 from skfma.features import FMAFeatures, fma_feature_index
-from skfma.models import TrainingSpeed
 from skfma.pipeline import make_audio_features
 
 
@@ -280,17 +279,18 @@ class RunClock:
         )
 
     def callbacks(self, part):
-        """The callbacks that show a net's progress in ``part``, for its ``callbacks``.
+        """The callbacks that show the run's progress in a net of ``part``, for its ``callbacks``.
 
         Skorch's epoch table (``verbose=1``) then shows, every epoch, the
-        training clips per second (``clips_per_s``), the seconds the fit has
-        left (``time_left``), those the whole run has left (``run_left``)
-        and the epoch's seconds (``dur``); a line after each fit (and after
-        the run's first epoch) gives the run's progress.
+        seconds the whole run has left (``run_left``) beside the net's own
+        training clips per second (``clips_per_s``), seconds the fit has left
+        (``time_left``; :class:`~skfma.models.TrainingSpeed`, a default
+        callback) and the epoch's seconds (``dur``); a line after each fit
+        (and after the run's first epoch) gives the run's progress.
         """
         if part not in self.plan:
             raise KeyError(f"{part!r} is not a part of the run's plan {list(self.plan)}")
-        return [("speed", TrainingSpeed()), ("run_clock", _RunClockCallback(part=part))]
+        return [("run_clock", _RunClockCallback(part=part))]
 
 
 class _RunClockCallback(Callback):
