@@ -9,16 +9,16 @@ dropout 0.3 after the GRU). As in the report, it trains with ``partial_fit``
 on chunks of 1,000 songs (``--chunk-size``), so that only a chunk of
 spectrograms is read into memory at a time: the log-mels are computed once,
 clip by clip, into a disk-backed array under ``--out`` (``cache/``, which a
-second run reuses; it holds each clip and the array, twice the log-mels'
-size: 8 GB for ``fma_small``). Ten epochs by default (``--epochs``). A
-training batch needs about 200 MiB of memory per clip (float32; 115 MiB in
-bfloat16): the batch size is the report's 32, halved until a batch fits the
-memory available (``--batch-size`` sets it). After each epoch
-(one pass over the chunks) the FMA validation split gives the learning
-curves; the test split gives each tag's ROC-AUC and PR-AUC (and their macro
-and micro averages), and every test clip's top 10 tags, each tag's
-probability divided by its training prior so that rare tags are not drowned
-by common ones.
+second run reuses; it holds each clip and the array, twice the log-mels' size:
+8 GB for ``fma_small``). Ten epochs by default (``--epochs``). A training
+batch needs about 390 MiB of memory per clip on a CPU (float32; 190 MiB in
+bfloat16; see :class:`~skfma.models.ChoiCRNN`): the batch size is the report's
+32, halved until a batch fits the memory available (``--batch-size`` sets it).
+After each epoch (one pass over the chunks) the FMA validation split gives the
+learning curves; the test split gives each tag's ROC-AUC and PR-AUC (and their
+macro and micro averages), and every test clip's top 10 tags, each tag's
+probability divided by its training prior so that rare tags are not drowned by
+common ones.
 
 The tags: the report used the Million Song Dataset's 50 most frequent
 Last.fm tags, which cannot be downloaded here. Give them as ``--tags
@@ -132,13 +132,14 @@ print(Y_train.mean().round(3).to_string())
 
 # %%
 # The batch size: activations dominate a training batch's memory, about
-# 200 MiB per clip of 96 x 1,366 log-mels in float32 and 115 MiB in bfloat16
-# (peak resident memory of a training epoch at batch sizes 4 to 32, on a CPU;
-# see :class:`~skfma.models.ChoiCRNN`), in proportion to a clip's size. The
+# 390 MiB per clip of 96 x 1,366 log-mels in float32 and 190 MiB in bfloat16
+# (peak resident memory of a training epoch on a CPU, whose heap keeps freed
+# memory for the next batch; half that on a GPU: see
+# :class:`~skfma.models.ChoiCRNN`), in proportion to a clip's size. The
 # report's 32 is halved until a batch fits the memory available, beside a
 # chunk of spectrograms, the validation or test spectrograms (predicted at
 # once) and 1 GiB for the rest.
-MIB_PER_CLIP = {"float32": 200, "bfloat16": 115, "float16": 200}
+MIB_PER_CLIP = {"float32": 390, "bfloat16": 190, "float16": 390}
 
 
 def available_memory():

@@ -63,12 +63,17 @@ module_, history_
     Memory: the activations of the full-resolution first block (64 maps of
     every mel band and frame, kept for the backward pass) dominate, so a
     training batch needs memory in proportion to its clips. For the
-    reference 96 x 1,366 input, training takes about 200 MiB per clip of a
-    batch in float32 and 115 MiB in ``precision="bfloat16"``, on top of about
-    0.9 GB for the process (Python, torch, the module and optimizer). Peak
-    resident memory of a one-epoch fit on a CPU, the whole process: 1.7, 2.6,
-    4.2 and 7.2 GB at ``batch_size`` 4, 8, 16 and 32 in float32; 1.3, 1.8,
-    2.7 and 4.6 GB in bfloat16. The per-clip figure scales with mel bands x
+    reference 96 x 1,366 input they take about 200 MiB per clip of a batch
+    in float32 and 115 MiB in ``precision="bfloat16"``: peak resident memory
+    of a one-epoch fit with the C heap handing freed memory back (the
+    process's own peak), 1.7, 2.6, 4.2 and 7.2 GB at ``batch_size`` 4, 8, 16
+    and 32 in float32, 1.3, 1.8, 2.7 and 4.6 GB in bfloat16, about 0.9 GB of
+    it for the process (Python, torch, the module and optimizer). On a CPU
+    with glibc, training keeps freed memory for the next batch instead (see
+    :class:`NeuralClassifier`: a third of the CPU time went to the kernel
+    otherwise), and the heap's peak is about twice that: 390 MiB per clip in
+    float32 (3.6 and 6.8 GB at batch sizes 8 and 16) and 190 MiB in
+    bfloat16 (2.1 and 3.7 GB). The per-clip figure scales with mel bands x
     frames; pick ``batch_size`` no larger than the free memory (less the
     data held) over it.
 

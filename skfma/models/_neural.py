@@ -479,7 +479,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             (name, saved[name] if type(saved.get(name)) is type(callback) else callback)
             for name, callback in self.callbacks_
         ]
-        self._resumed_callbacks = {id(callback) for callback in saved.values()}
+        self._resumed_callbacks = {
+            name for name, callback in self.callbacks_ if callback is saved.get(name)
+        }
         self.history_ = state["history_"]
         self.grad_scaler_.load_state_dict(state["grad_scaler"])
         self._copies_seed = state["copies_seed"]
@@ -523,8 +525,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         resumed = getattr(self, "_resumed_callbacks", set())
         if method_name == "on_train_begin" and resumed:
             self.on_train_begin(self, **cb_kwargs)
-            for _, callback in self.callbacks_:
-                if id(callback) not in resumed:
+            for name, callback in self.callbacks_:
+                if name not in resumed:
                     callback.on_train_begin(self, **cb_kwargs)
             return
         super().notify(method_name, **cb_kwargs)
