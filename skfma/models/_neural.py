@@ -60,8 +60,9 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
       next batch (glibc's heap; ``skfma._memory.reuse_freed_memory``) and is
       given back when the call returns: each batch's activations were
       otherwise mapped and zeroed again by the kernel, a third of a CNN's
-      CPU time. The process holds its peak while it trains (up to about 1.5
-      times the activations of one batch, ``benchmarks/README.md``).
+      CPU time. The heap keeps its peak while the call runs, and fragments:
+      about twice the memory of a batch's activations (``ChoiCRNN``'s Notes,
+      ``benchmarks/README.md``).
 
     skorch's machinery stays: callbacks (``EarlyStopping``, ``LRScheduler``,
     ``Checkpoint``, ...), ``history_``, the epoch table (``verbose=1``),
@@ -459,7 +460,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         state = None
         if self._checkpoint_file is not None:
-            state = self._checkpoint_file.load(map_location=self.device)
+            state = self._checkpoint_file.load(map_location=self._torch_device())
         if state is None:
             return None
         differ = [key for key, value in self._fingerprint.items() if state["run"][key] != value]
