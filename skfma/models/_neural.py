@@ -217,6 +217,9 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         The trained network.
     history_ : skorch.History
         Losses and timings of every epoch and batch.
+    epochs_in_call_ : int
+        Epochs the last training call ran (or runs): ``max_epochs``, the
+        ``epochs`` of a ``partial_fit``, or those a resumed fit had left.
 
     See Also
     --------
@@ -829,6 +832,18 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         for name in self._optimizers:
             self.grad_scaler_.step(getattr(self, name + "_"))
         self.grad_scaler_.update()
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's training loop; notes the epochs it runs in ``epochs_in_call_``.
+
+        :class:`TrainingSpeed` estimates the time left from it.
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        self.epochs_in_call_ = self.max_epochs if epochs is None else epochs
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _one_example_batch_cause(self):
         """Why a training batch held one example, in words naming the parameter."""

@@ -22,13 +22,13 @@ class TrainingSpeed(Callback):
       (``augment_copies``) it trains as.
     - ``time_left``: seconds the fit has left, estimated as the epochs left
       times the mean time of this fit's epochs so far (validation, scoring
-      and the callbacks included). A fit is taken to run ``max_epochs``
-      epochs, as ``fit`` and ``partial_fit`` do (a fit resumed from a
-      ``checkpoint``: those its history lacks); an early stop
-      (``EarlyStopping``) ends it sooner, and a ``partial_fit(..., epochs=k)``
-      call (the searches of :mod:`skfma.model_selection` make them) runs
-      ``k``, which the callback cannot see. The clocks are the running
-      process's: a resumed fit's estimate starts from its first epoch.
+      and the callbacks included). The epochs are those the training call
+      runs: ``max_epochs`` for ``fit`` and ``partial_fit``, ``k`` for
+      ``partial_fit(..., epochs=k)`` (the searches of
+      :mod:`skfma.model_selection` make such calls), those left for a fit
+      resumed from a ``checkpoint``; an early stop (``EarlyStopping``) ends
+      it sooner. The clocks are the running process's: a resumed fit's
+      estimate starts from its first epoch.
 
     The time per epoch is skorch's own ``dur`` column, in seconds.
 
@@ -48,7 +48,7 @@ class TrainingSpeed(Callback):
     """
 
     #: The clocks, which belong to the process that runs the fit (see ``__getstate__``).
-    _CLOCKS = ("fit_start_", "n_epochs_", "history_start_", "epoch_start_", "training_end_")
+    _CLOCKS = ("fit_start_", "n_epochs_", "epoch_start_", "training_end_")
 
     def __getstate__(self):
         # A callback restored from a checkpoint (a resumed fit, which does not begin its
@@ -57,20 +57,18 @@ class TrainingSpeed(Callback):
 
     def on_train_begin(self, net, **kwargs):
         """Start the fit's clock; count the epochs from here."""
-        self._start_clock(history_start=len(net.history))
+        self._start_clock()
 
     def on_epoch_begin(self, net, **kwargs):
         """Start the epoch's clock (and the fit's, in a fit resumed from a checkpoint)."""
         if not hasattr(self, "fit_start_"):
-            # Resumed: the fit trains the epochs its history lacks up to max_epochs.
-            self._start_clock(history_start=0)
+            self._start_clock()
         self.epoch_start_ = time.perf_counter()
         self.training_end_ = self.epoch_start_
 
-    def _start_clock(self, *, history_start):
+    def _start_clock(self):
         self.fit_start_ = time.perf_counter()
         self.n_epochs_ = 0
-        self.history_start_ = history_start
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         """Note the end of each training batch: the last one ends the training pass."""
@@ -86,5 +84,7 @@ class TrainingSpeed(Callback):
         net.history.record(
             "clips_per_s", n_clips / training_seconds if training_seconds > 0 else float("nan")
         )
-        epochs_left = max(net.max_epochs - (len(net.history) - self.history_start_), 0)
-        net.history.record("time_left", epochs_left * seconds_per_epoch)
+        # The epochs of this training call, as skfma's nets note them (a partial_fit's
+        # epochs=k, a resumed fit's epochs left); max_epochs for other skorch nets.
+        epochs = getattr(net, "epochs_in_call_", net.max_epochs)
+        net.history.record("time_left", max(epochs - self.n_epochs_, 0) * seconds_per_epoch)

@@ -93,3 +93,12 @@ def test_the_clocks_stay_in_their_process():
     speed = tiny_mlp(max_epochs=1).fit(X, Y).callbacks_[-2][1]
     assert isinstance(speed, TrainingSpeed) and hasattr(speed, "fit_start_")
     assert not hasattr(pickle.loads(pickle.dumps(speed)), "fit_start_")
+
+
+def test_a_partial_fit_of_k_epochs_estimates_k():
+    """The searches train k epochs a call: the estimate counts those, not max_epochs."""
+    net = tiny_mlp(max_epochs=1).fit(X, Y)
+    net.partial_fit(X, Y, epochs=3)
+    assert net.epochs_in_call_ == 3
+    time_left = net.history_[:, "time_left"][1:]
+    assert time_left[0] > 0 and time_left[1] > 0 and time_left[2] == 0.0
