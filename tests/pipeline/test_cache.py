@@ -220,8 +220,8 @@ def test_a_net_trains_from_a_memory_mapped_output_without_reading_it_whole(tmp_p
 
     The peak of a fit and predict on 1,600 memory-mapped clips (200 MB) against one on the
     first 200: copying the data would add at least the extra 175 MB; the first training
-    step's buffers (about 300 MB here) are allocated in both, and allocator noise stays well
-    below half of the extra data.
+    step's buffers (about 300 MB here) are allocated in both, and allocator noise (the heap's
+    fragmentation) stays below half of the extra data in one of two runs.
     """
     if not os.path.exists("/proc/self/status"):
         pytest.skip("needs /proc to read anonymous memory")
@@ -257,6 +257,7 @@ def test_a_net_trains_from_a_memory_mapped_output_without_reading_it_whole(tmp_p
                 time.sleep(0.005)
 
         def fit_and_predict(n_clips):
+            peak[:] = [anonymous()]
             net = KostrzewaCNN(module__filters=(2,), module__kernel_size=3, max_epochs=1,
                                batch_size=64, random_state=0)
             net.fit(X[:n_clips], y[:n_clips]).predict(X[:n_clips])
@@ -265,7 +266,9 @@ def test_a_net_trains_from_a_memory_mapped_output_without_reading_it_whole(tmp_p
         thread = threading.Thread(target=sample)
         thread.start()
         few = fit_and_predict(200)
-        many = fit_and_predict(len(X))
+        # The lower of two runs: a copy of the data shows in both, while the heap, which keeps
+        # freed memory during a fit, now and then fragments by ~100 MB in one.
+        many = min(fit_and_predict(len(X)) for _ in range(2))
         done.set()
         thread.join()
         print(many - few, X[200:].nbytes)
