@@ -44,6 +44,11 @@ first compilation)::
 
     python benchmarks/bench_training.py
 
+On cores shared with other work, one torch thread gives steadier figures (a second thread
+waits for the busy core at every parallel operator; ``benchmarks/README.md``)::
+
+    python benchmarks/bench_training.py --threads 1
+
 Smaller::
 
     python benchmarks/bench_training.py --nets kostrzewa crnn --n-clips 16 --repeats 2
@@ -95,12 +100,12 @@ NETS = {
     "unet": Net(
         UNetEncoderCNN,
         (128, 1292),
-        14,
+        7,
         "UNetEncoderCNN, 128 x 1292 log-mels, 3 tiles of 128 frames",
         {"segment_length": 128, "n_segments": 3},
     ),
     "crnn": Net(
-        ChoiCRNN, (96, 1366), 16, "ChoiCRNN, 96 x 1366 log-mels, 50 tags", n_outputs=50, tags=True
+        ChoiCRNN, (96, 1366), 8, "ChoiCRNN, 96 x 1366 log-mels, 50 tags", n_outputs=50, tags=True
     ),
     **{
         f"zhang-{first}": Net(
