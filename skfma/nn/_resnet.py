@@ -227,8 +227,13 @@ class ZhangResNetModule(nn.Module):
             # Pad n_fft // 2 zeros on each side, as the centred STFT does, so that window t
             # starts where STFT frame t does in both branches.
             half = self.n_fft // 2
-            padded = nn.functional.pad(waveforms[:, None], (half, self.n_fft - half))
-            maps.append(self.waveform_conv(padded))
+            padded = nn.functional.pad(waveforms, (half, self.n_fft - half))
+            # The strided convolution as a matrix product of its windows (the same weights
+            # and sums): in bfloat16 on a CPU, oneDNN's 1-D convolution gained 1.4x over
+            # float32 where the product gains 2.4x (benchmarks/README.md).
+            conv = self.waveform_conv
+            windows = padded.unfold(-1, conv.kernel_size[0], conv.stride[0])
+            maps.append(nn.functional.linear(windows, conv.weight[:, 0], conv.bias).mT)
         return torch.cat(maps, dim=1)
 
     def forward(self, x):
