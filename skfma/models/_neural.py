@@ -23,6 +23,7 @@ from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._random import torch_seed
 from ._augment_copies import AugmentedCopies
+from ._mapped_data import WorkerDataset, collate_examples
 from ._precision import PRECISIONS, as_float32, autocast, uses_channels_last
 from ._progress import TrainingSpeed
 from ._resume import TrainingCheckpoint, data_fingerprint
@@ -871,7 +872,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         windows here; validation batches stay clips, about ``batch_size``
         windows' worth, which :meth:`validation_step` cuts, so that the
         validation loss is each clip's. In training, a last batch of one
-        example is dropped (batch norm).
+        example is dropped (batch norm). Numpy examples are stacked by numpy
+        (:func:`~skfma.models._mapped_data.collate_examples`: read-only stores
+        without torch's warning), and worker processes receive memory-mapped
+        arrays as references to their files
+        (:class:`~skfma.models._mapped_data.WorkerDataset`), not copies.
         """
         if training and self.augment_copies is not None:
             if self._copies_seed is None:  # from the seeded generator, once per fit
@@ -895,6 +900,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             kwargs["batch_size"] = max(1, kwargs["batch_size"] // windows_per_clip)
         if training and "drop_last" not in kwargs and len(dataset) % kwargs["batch_size"] == 1:
             kwargs["drop_last"] = len(dataset) > 1
+        kwargs.setdefault("collate_fn", collate_examples)
+        if kwargs.get("num_workers", 0) > 0:
+            dataset = WorkerDataset(dataset)  # memory-mapped stores reach workers unpickled
         return getattr(self, prefix)(dataset, **kwargs)
 
     @property

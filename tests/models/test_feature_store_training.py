@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from torch.utils.data import default_collate
 
 from skfma import AudioLoader, MelSpectrogram
 from skfma.datasets import load_fma, make_fma_like
 from skfma.models import KostrzewaCNN
+from skfma.models._mapped_data import collate_examples
 from skfma.nn import SpecAugment
 from skfma.pipeline import extract_fma, load_extracted, make_audio_features
 
@@ -48,6 +48,8 @@ def maps_file(array):
 
 class MappedExamples:
     """A ``collate_fn`` that checks that each example's array is a view of a mapped file.
+
+    Then collates as the nets do by default.
 
     Examples given as tensors (augmented copies, made when read) are counted apart.
     """
@@ -66,7 +68,7 @@ class MappedExamples:
                 self.mapped += 1
             else:
                 self.tensors += 1
-        return default_collate(batch)
+        return collate_examples(batch)
 
 
 @pytest.fixture(scope="module")
@@ -161,14 +163,22 @@ def test_augmented_copies_train_from_the_store_in_place(extracted):
     assert valid.mapped == len(X) * 3
 
 
-def test_dataloader_workers_read_the_store(extracted):
-    """Worker processes batch from the store (their collate checks it) and change nothing."""
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_dataloader_workers_read_the_store(extracted, start_method):
+    """Worker processes batch from the store (their collate checks it) and change nothing.
+
+    Forked workers share the parent's mapping; a forkserver's (as spawned ones, the default
+    on macOS and Windows) receive the dataset pickled, with the store as a reference to its
+    file, not a copy of it.
+    """
     X, y = extracted
     params = {"batch_size": 6, "segment_length": 128, "n_segments": 3, **NET}
     alone = KostrzewaCNN(**params).fit(X, y).predict_proba(X)
     net = KostrzewaCNN(
         iterator_train__num_workers=2,
         iterator_valid__num_workers=2,
+        iterator_train__multiprocessing_context=start_method,
+        iterator_valid__multiprocessing_context=start_method,
         iterator_train__collate_fn=MappedExamples(),
         iterator_valid__collate_fn=MappedExamples(),
         **params,
@@ -182,6 +192,7 @@ RSS = textwrap.dedent(
     import numpy as np
     import torch
     from skfma.models import KostrzewaCNN
+from skfma.models._mapped_data import collate_examples
     from skfma.nn import SpecAugment
 
     torch.set_num_threads(1)
