@@ -192,7 +192,6 @@ RSS = textwrap.dedent(
     import numpy as np
     import torch
     from skfma.models import KostrzewaCNN
-from skfma.models._mapped_data import collate_examples
     from skfma.nn import SpecAugment
 
     torch.set_num_threads(1)
