@@ -12,6 +12,7 @@ from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import check_positive, check_top_db, names_its_errors
+from ..utils._device import check_device
 from ._base import WaveformTransformer
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
@@ -56,8 +57,7 @@ class _SpectralTransformer(WaveformTransformer):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
         check_top_db(self.top_db)
-        if not isinstance(self.device, str | torch.device):
-            raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
+        check_device(self.device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

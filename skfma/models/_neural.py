@@ -21,6 +21,7 @@ from skorch.dataset import Dataset, unpack_data
 from .._memory import reuse_freed_memory
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
+from ..utils._device import check_device
 from ..utils._random import torch_seed
 from ._augment_copies import AugmentedCopies
 from ._mapped_data import WorkerDataset, collate_examples
@@ -542,6 +543,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if self.module is None:
             raise ParameterError("module is required (a torch module class or instance); got None.")
         check_choice("precision", self.precision, tuple(PRECISIONS))
+        check_device(self.device, allow_none=True)
         check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
         check_positive("n_segments", self.n_segments, allow_none=True, integer=True)

@@ -10,11 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from ..audio._load import resample
-from ..exceptions import ParameterError
 from ..features._base import WaveformTransformer
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
 from ..utils import check_choice, check_positive, names_its_errors
+from ..utils._device import check_device
 
 __all__ = ["MUSICNN_LAYERS", "MUSICNN_TAGS", "MusicnnFeatures", "musicnn_tags"]
 
@@ -407,8 +407,7 @@ class MusicnnFeatures(WaveformTransformer):
         check_choice("pooling", self.pooling, tuple(POOLINGS))
         check_positive("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
-        if not isinstance(self.device, str | torch.device):
-            raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
+        check_device(self.device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,6 +14,7 @@ from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..features._base import check_spectrograms
 from ..utils import check_choice, check_positive, names_its_errors
+from ..utils._device import check_device
 from ..utils._random import torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
 from ._images import spectrograms_to_images
@@ -241,8 +242,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
     def _check_runtime_params(self):
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
-        if not isinstance(self.device, str | torch.device):
-            raise ParameterError(f"device must be a str or torch.device; got {self.device!r}.")
+        check_device(self.device)
 
     def _check_model(self):
         """The backbone, the cut layer and the weights recipe ``(weights, seed, sha256)``."""
