@@ -24,6 +24,7 @@ from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._device import check_device
 from ..utils._random import torch_seed
 from ._augment_copies import AugmentedCopies
+from ._callback_checks import check_callbacks
 from ._mapped_data import WorkerDataset, collate_examples
 from ._precision import PRECISIONS, as_float32, autocast, uses_channels_last
 from ._progress import TrainingSpeed
@@ -839,12 +840,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's training loop; notes the epochs it runs in ``epochs_in_call_``.
 
-        :class:`TrainingSpeed` estimates the time left from it.
+        :class:`TrainingSpeed` estimates the time left from it. Before the
+        first epoch, callbacks that would fail or save nothing silently are
+        refused (:func:`~skfma.models._callback_checks.check_callbacks`).
 
         Returns
         -------
         self : NeuralClassifier
         """
+        check_callbacks(self)
         self.epochs_in_call_ = self.max_epochs if epochs is None else epochs
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
