@@ -105,6 +105,7 @@ def _load_model(path):
 def _extract(args):
     from .pipeline import extract_fma
 
+    args.out = os.path.expanduser(args.out)
     _check_output_folder(args.out, "--out")
     X, track_ids = extract_fma(
         args.root,
@@ -113,6 +114,7 @@ def _extract(args):
         features=args.features,
         n_jobs=args.n_jobs,
         batch_size=args.batch_size,
+        overwrite=args.overwrite,
     )
     print(f"{args.features} features of {len(track_ids)} tracks, shape {X.shape}, in {args.out}")
     return 0
@@ -240,6 +242,9 @@ def build_parser():
     extract.add_argument("--features", default="logmel", choices=sorted(FEATURE_SETS))
     extract.add_argument("--n-jobs", type=int, default=None, help="workers; -1: every core")
     extract.add_argument("--batch-size", type=int, default=None, help="clips per task")
+    extract.add_argument(
+        "--overwrite", action="store_true", help="replace a store already in the output folder"
+    )
     extract.set_defaults(handler=_extract)
     return parser
 

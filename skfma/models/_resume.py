@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..exceptions import CheckpointError, ParameterError
+from ..exceptions import CheckpointError
+from ..utils import expand_path
 
 __all__ = ["TrainingCheckpoint", "data_fingerprint"]
 
@@ -60,11 +61,7 @@ class TrainingCheckpoint:
     FILE_NAME = "checkpoint.pt"
 
     def __init__(self, folder):
-        if not isinstance(folder, str | os.PathLike) or not os.fspath(folder):
-            raise ParameterError(
-                f"checkpoint must be None or the path of a folder; got {folder!r}."
-            )
-        self.folder = Path(os.path.expanduser(os.fspath(folder)))
+        self.folder = Path(expand_path("checkpoint", folder))
         self.file = self.folder / self.FILE_NAME
 
     @contextlib.contextmanager

@@ -18,7 +18,14 @@ from .._progress import progress_bar
 from ..audio import AudioLoader
 from ..audio._loader import ON_ERROR, load_window, paths_input_tags, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_choice, check_int, check_n_jobs, check_paths, names_its_errors
+from ..utils import (
+    check_choice,
+    check_int,
+    check_n_jobs,
+    check_paths,
+    expand_path,
+    names_its_errors,
+)
 from ..utils._composition import BaseComposition
 from ._cache import ClipCache, file_identity
 from ._shared import SharedOutput, open_rows
@@ -354,7 +361,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         if isinstance(self.memory, Memory):
             return self.memory.location
         if isinstance(self.memory, str | os.PathLike):
-            return os.fspath(self.memory)
+            return expand_path("memory", self.memory)
         raise ParameterError(
             f"memory must be None, a folder or a joblib.Memory; got {self.memory!r}."
         )

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..exceptions import SkfmaError
+from ._leftovers import SEPARATOR, owner_tag, remove_orphans
 
 __all__ = ["ClipCache", "CacheError", "OutputFile", "file_identity", "steps_key"]
 
@@ -29,6 +30,9 @@ class CacheError(SkfmaError, OSError):
 
 class OutputFile:
     """An output array written to a ``.npy`` file under a temporary name, then published.
+
+    The temporary name carries this process's host and id; creating an output
+    removes those that ended processes left in its folder (``kill -9``).
 
     Parameters
     ----------
@@ -48,10 +52,12 @@ class OutputFile:
 
     def __init__(self, path, shape, dtype, writing):
         self.path = path
-        self.temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+        self.temporary = f"{path}.tmp{owner_tag()}{uuid.uuid4().hex}"
         self._writing = writing
         with writing(self.temporary):
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            # Outputs a killed run was writing (as large as the features), not those of live ones.
+            remove_orphans(os.path.join(os.path.dirname(path), f"*.npy.tmp{SEPARATOR}*"))
             self.array = np.lib.format.open_memmap(self.temporary, "w+", dtype, shape)
 
     def publish(self):

@@ -15,7 +15,7 @@ from .. import features as transformers
 from ..audio import AudioLoader
 from ..datasets import load_fma
 from ..exceptions import ParameterError
-from ..utils import check_choice, names_its_errors
+from ..utils import check_choice, expand_path, names_its_errors
 from ._audio_features import AudioFeatures
 
 __all__ = ["FEATURE_SETS", "extract_fma", "load_extracted"]
@@ -51,11 +51,21 @@ FEATURES_FILE = "features.npy"
 INDEX_FILE = "index.csv"
 EXCLUDED_FILE = "excluded.csv"
 INFO_FILE = "info.json"
+#: The files of a store, which an extraction into the same folder would replace.
+STORE_FILES = (FEATURES_FILE, INDEX_FILE, EXCLUDED_FILE, INFO_FILE)
 
 
 @names_its_errors
 def extract_fma(
-    root, out, *, subset="small", features="logmel", n_jobs=None, batch_size=None, verbose=0
+    root,
+    out,
+    *,
+    subset="small",
+    features="logmel",
+    n_jobs=None,
+    batch_size=None,
+    overwrite=False,
+    verbose=0,
 ):
     """Compute one feature set for every track of an FMA subset and store it in a folder.
 
@@ -85,7 +95,10 @@ def extract_fma(
     root : str or os.PathLike
         The FMA folder (``root/fma_metadata``, ``root/fma_{subset}``).
     out : str or os.PathLike
-        The output folder, created if needed.
+        The output folder, created if needed (``~`` expanded). A folder
+        that already holds any of the files below is refused, unless
+        ``overwrite``; one with only ``cache`` (an interrupted extraction)
+        resumes.
     subset : {"small", "medium", "large", "full"}, default="small"
     features : str, default="logmel"
         A key of :data:`FEATURE_SETS`: ``"logmel"``, ``"logmel-stats"``,
@@ -94,6 +107,9 @@ def extract_fma(
         Workers (joblib; a Dask cluster through ``joblib.parallel_config``).
     batch_size : int or None, default=None
         Clips per task (:class:`AudioFeatures`).
+    overwrite : bool, default=False
+        Replace the files of a store (or a user's files of the same names)
+        already in ``out``.
     verbose : int, default=0
         Above 0, show the progress bar even when stderr is not a terminal.
 
@@ -108,7 +124,15 @@ def extract_fma(
     load_extracted : read a store back.
     """
     check_choice("features", features, tuple(FEATURE_SETS))
-    out = os.fspath(out)
+    check_choice("overwrite", overwrite, (False, True))
+    out = expand_path("out", out)
+    present = [name for name in STORE_FILES if os.path.exists(os.path.join(out, name))]
+    if present and not overwrite:
+        raise ParameterError(
+            f"out={out!r} already holds {', '.join(present)}: read a finished store with "
+            "load_extracted, give another folder, or pass overwrite=True (skfma extract "
+            "--overwrite) to replace them."
+        )
     fma = load_fma(root, subset=subset)
     extractor = AudioFeatures(
         FEATURE_SETS[features](),
@@ -212,7 +236,7 @@ def load_extracted(directory, *, mmap_mode="r"):
     >>> X, track_ids = load_extracted("fma_small_logmel")  # doctest: +SKIP
     """
     check_choice("mmap_mode", mmap_mode, ("r", "c", None))
-    directory = os.fspath(directory)
+    directory = expand_path("directory", directory)
     paths = [os.path.join(directory, name) for name in (FEATURES_FILE, INDEX_FILE, INFO_FILE)]
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:

@@ -7,10 +7,15 @@ import numpy as np
 from joblib import effective_n_jobs
 from joblib.parallel import BACKENDS, get_active_backend
 
+from ._leftovers import SEPARATOR, owner_tag, remove_orphans
+
 __all__ = ["SharedOutput"]
 
 #: Where shared memory is a file system (Linux).
 SHARED_MEMORY = "/dev/shm"
+
+#: Start of the names of the output files in shared memory.
+PREFIX = "skfma-output"
 
 #: joblib's backends whose workers are processes of this machine.
 LOCAL_PROCESSES = ("loky", "multiprocessing")
@@ -58,7 +63,8 @@ class SharedOutput:
         SharedOutput or None
             None unless the active joblib backend is loky or multiprocessing
             with more than one worker, ``/dev/shm`` exists and has room for
-            twice the output, and the output is not empty.
+            twice the output, and the output is not empty. Output files that
+            ended processes left in ``/dev/shm`` (``kill -9``) are removed first.
         """
         backend, _ = get_active_backend()
         n_bytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
@@ -73,7 +79,10 @@ class SharedOutput:
         stats = os.statvfs(SHARED_MEMORY)
         if stats.f_bavail * stats.f_frsize < 2 * n_bytes:
             return None
-        handle, path = tempfile.mkstemp(prefix="skfma-output-", suffix=".dat", dir=SHARED_MEMORY)
+        remove_orphans(os.path.join(SHARED_MEMORY, f"{PREFIX}{SEPARATOR}*"))  # left by kill -9
+        handle, path = tempfile.mkstemp(
+            prefix=f"{PREFIX}{owner_tag()}", suffix=".dat", dir=SHARED_MEMORY
+        )
         os.close(handle)
         try:
             return cls(path, shape, dtype)

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..features._base import check_spectrograms
-from ..utils import check_choice, check_positive, names_its_errors
+from ..utils import check_choice, check_positive, expand_path, names_its_errors
 from ..utils._device import check_device
 from ..utils._random import torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
@@ -231,7 +231,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         if self.weights is None or (isinstance(self.weights, str) and self.weights == "imagenet"):
             return self.weights
         if isinstance(self.weights, str | os.PathLike):
-            path = os.fspath(self.weights)
+            path = expand_path("weights", self.weights)
             if os.path.isfile(path):
                 return path
             raise ParameterError(f"weights: no state dict file at {path!r}.")

@@ -12,6 +12,7 @@ from ..exceptions import ParameterError
 __all__ = [
     "names_its_errors",
     "check_paths",
+    "expand_path",
     "check_choice",
     "check_positive",
     "check_int",
@@ -105,6 +106,33 @@ def check_paths(X):
             )
         paths[i] = os.fspath(path)
     return paths
+
+
+def expand_path(name, path):
+    """A folder or file parameter as a str, with ``~`` expanded to the home folder.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error.
+    path : str or os.PathLike
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        Naming ``name``, if ``path`` is not a str or path, or is empty (which
+        would name the working folder without saying so).
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise ParameterError(f"{name} must be a path (str or os.PathLike); got {path!r}.")
+    path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise ParameterError(f"{name} must name a folder or file; got {path!r}.")
+    return os.path.expanduser(path)
 
 
 def check_choice(name, value, choices):

@@ -56,7 +56,10 @@ def test_training_monitors_run_without_a_split(tmp_path):
         TrainEndCheckpoint(dirname="/proc/self"),
     ],
 )
-def test_a_checkpoint_that_cannot_write_is_refused_before_the_first_epoch(callback):
+def test_a_checkpoint_that_cannot_write_is_refused_before_the_first_epoch(
+    callback, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # where the other files of a Checkpoint without dirname go
     trained = net(callbacks=[callback])
     with pytest.raises(CheckpointError, match=r"cannot write its files into '/proc/self'"):
         trained.fit(X, y)

@@ -1,5 +1,8 @@
 """Fixtures of the AudioFeatures tests: short synthetic clips on disk and light steps."""
 
+import subprocess
+import sys
+
 import pytest
 
 import skfma.audio._loader
@@ -48,3 +51,11 @@ def decodes(monkeypatch):
     monkeypatch.setattr(skfma.audio._loader, "load_window", counting)
     monkeypatch.setattr(skfma.pipeline._audio_features, "load_window", counting)
     return counter
+
+
+@pytest.fixture
+def ended_pid():
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

@@ -22,8 +22,9 @@ from sklearn.svm import SVC
 import skfma.audio._loader
 import skfma.pipeline._cache
 from skfma import AudioFeatures
-from skfma.exceptions import AudioDecodeError
+from skfma.exceptions import AudioDecodeError, ParameterError
 from skfma.pipeline import CacheError
+from skfma.pipeline._leftovers import owner_tag
 
 
 def cache_entries(folder):
@@ -167,6 +168,45 @@ def test_a_killed_run_resumes_without_losing_finished_batches(
     np.testing.assert_array_equal(out, AudioFeatures(mel_steps()).fit_transform(paths))
 
 
+def test_the_output_file_a_killed_run_was_writing_is_removed_by_the_next(
+    clip_files, mel_steps, tmp_path
+):
+    """kill -9 while a 3-D output is written in the cache: the next run removes its file."""
+    paths, _ = clip_files
+    memory = tmp_path / "cache"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import skfma.pipeline._audio_features as module
+        from skfma import AudioFeatures, AudioLoader, MelSpectrogram
+
+        run_batch = module._run_batch
+
+        def killed(*args, **kwargs):  # the output file is open: die as kill -9 would
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        module._run_batch = killed
+        steps = [
+            ("load", AudioLoader(sr=8000, duration=1.0)),
+            ("mel", MelSpectrogram(sr=8000, n_fft=256, hop_length=256, n_mels=16)),
+        ]
+        AudioFeatures(steps, batch_size=2, memory={str(memory)!r}).fit_transform({list(paths)!r})
+        """
+    )
+    process = subprocess.run([sys.executable, "-c", script], check=False)
+    assert process.returncode == -signal.SIGKILL
+
+    def unfinished():
+        return [path for path in memory.rglob("*.npy.tmp*") if "outputs" in path.parts]
+
+    assert len(unfinished()) == 1
+    live = unfinished()[0].with_name(f"other.npy.tmp{owner_tag()}0")  # this live process's
+    live.write_bytes(b"")
+    X = AudioFeatures(mel_steps(pool=False), memory=memory).fit_transform(paths)
+    assert unfinished() == [live]
+    assert X.shape[0] == len(paths)
+
+
 def test_a_file_in_place_of_the_cache_folder_is_a_clear_error(clip_files, mel_steps, tmp_path):
     paths, _ = clip_files
     not_a_folder = tmp_path / "cache"
@@ -190,9 +230,7 @@ def test_a_full_or_read_only_cache_is_a_clear_error(
     with pytest.raises(CacheError, match=f"{tmp_path}.*{reason}") as error:
         AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)
     assert error.value.errno == code and isinstance(error.value, OSError)
-    assert not [
-        name for _, _, names in os.walk(tmp_path) for name in names if name.endswith(".tmp")
-    ]
+    assert not [name for _, _, names in os.walk(tmp_path) for name in names if ".tmp" in name]
 
 
 def test_a_3d_output_is_a_memory_map_in_the_cache(clip_files, mel_steps, tmp_path):
@@ -307,3 +345,15 @@ def test_runs_unchanged_on_a_dask_cluster(clip_files, mel_steps, tmp_path):
         )
     np.testing.assert_array_equal(out, expected)
     assert len(cache_entries(tmp_path)) == len(paths)
+
+
+def test_memory_expands_the_home_folder_and_refuses_an_empty_path(
+    clip_files, mel_steps, tmp_path, monkeypatch
+):
+    paths, _ = clip_files
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    AudioFeatures(mel_steps(), memory="~/cache").fit_transform(paths[:2])
+    assert len(cache_entries(tmp_path / "cache")) == 2 and not (tmp_path / "~").exists()
+    with pytest.raises(ParameterError, match="AudioFeatures: memory must name a folder"):
+        AudioFeatures(mel_steps(), memory="").fit_transform(paths[:2])

@@ -12,6 +12,7 @@ from skfma.cli import main
 from skfma.datasets import load_fma, make_fma_like
 from skfma.exceptions import ParameterError
 from skfma.pipeline import extract_fma, load_extracted
+from skfma.pipeline._extract import STORE_FILES
 
 
 @pytest.fixture
@@ -47,7 +48,8 @@ def test_logmel_store_is_memory_mapped_and_resumes(fma_root, tmp_path, decodes):
     X, _ = extract_fma(fma_root, out, features="logmel", batch_size=4)
     assert X.shape == (12, 128, 1292) and isinstance(X, np.memmap)
     decodes["n"] = 0
-    os.remove(out / "features.npy")  # as if the run had been interrupted before the end
+    for name in STORE_FILES:  # as if the run had been interrupted before the end
+        os.remove(out / name)
     again, _ = extract_fma(fma_root, out, features="logmel")
     assert decodes["n"] == 0
     np.testing.assert_array_equal(again, X)
@@ -87,3 +89,30 @@ def test_unknown_feature_set_is_refused_before_any_work(fma_root, tmp_path):
         extract_fma(fma_root, tmp_path / "store", features="chroma")
     with pytest.raises(SystemExit):
         main(["extract", str(fma_root), "--out", str(tmp_path), "--features", "chroma"])
+
+
+def test_a_folder_holding_a_store_is_refused_unless_told_to_overwrite(fma_root, tmp_path, capsys):
+    out = tmp_path / "store"
+    out.mkdir()
+    (out / "index.csv").write_text("a user's own index\n")
+    with pytest.raises(ParameterError, match=r"out=.*store' already holds index.csv.*overwrite"):
+        extract_fma(fma_root, out, features="logmel-stats")
+    assert (out / "index.csv").read_text() == "a user's own index\n"
+    assert main(["extract", str(fma_root), "--out", str(out), "--features", "logmel-stats"]) == 1
+    assert "already holds index.csv" in capsys.readouterr().err
+    X, _ = extract_fma(fma_root, out, features="logmel-stats", overwrite=True)
+    assert main(["extract", str(fma_root), "--out", str(out), "--overwrite"]) == 0
+    assert load_extracted(out)[0].shape == (12, 128, 1292)  # the other feature set replaced it
+
+
+def test_folders_expand_the_home_folder(fma_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    X, _ = extract_fma(fma_root, "~/store", features="logmel-stats")
+    assert (tmp_path / "store" / "info.json").exists() and not os.path.exists("~")
+    np.testing.assert_array_equal(load_extracted("~/store")[0], X)
+
+
+@pytest.mark.parametrize("out", ["", 3])
+def test_an_empty_or_non_path_folder_is_refused(fma_root, out):
+    with pytest.raises(ParameterError, match="out must"):
+        extract_fma(fma_root, out, features="logmel-stats")

@@ -1,5 +1,6 @@
 """SharedOutput: local worker processes write AudioFeatures' rows into shared memory."""
 
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -10,7 +11,8 @@ import pytest
 
 from skfma import AudioFeatures
 from skfma.exceptions import AudioDecodeError
-from skfma.pipeline._shared import SHARED_MEMORY, SharedOutput, open_rows
+from skfma.pipeline._leftovers import SEPARATOR, owner_tag
+from skfma.pipeline._shared import PREFIX, SHARED_MEMORY, SharedOutput, open_rows
 
 needs_shm = pytest.mark.skipif(
     not (os.path.isdir(SHARED_MEMORY) and os.access(SHARED_MEMORY, os.W_OK)),
@@ -97,3 +99,26 @@ def test_audio_features_leave_no_file_in_shared_memory(
             np.delete(out, 3, axis=0), AudioFeatures(mel_steps()).fit_transform(paths[:5])
         )
     assert len(created) == 1 and not os.path.exists(created[0])
+
+
+@needs_shm
+def test_files_that_killed_runs_left_in_shared_memory_are_removed(ended_pid):
+    tag = owner_tag()
+    _, host, _, _ = tag.split(SEPARATOR)
+    left = os.path.join(SHARED_MEMORY, f"{PREFIX}{SEPARATOR}{host}{SEPARATOR}{ended_pid}")
+    alive = os.path.join(SHARED_MEMORY, f"{PREFIX}{tag}test")
+    elsewhere = os.path.join(
+        SHARED_MEMORY, f"{PREFIX}{SEPARATOR}another-host{SEPARATOR}1{SEPARATOR}x"
+    )
+    paths = [f"{left}{SEPARATOR}test.dat", f"{alive}.dat", f"{elsewhere}.dat"]
+    for path in paths:
+        open(path, "wb").close()
+    try:
+        with joblib.parallel_config(backend="loky"):
+            shared = SharedOutput.create((4, 3), np.float32, n_jobs=2)
+        shared.release()
+        assert [os.path.exists(path) for path in paths] == [False, True, True]
+    finally:
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)

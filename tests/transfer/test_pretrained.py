@@ -198,6 +198,14 @@ def test_wrong_state_dict_names_the_weights(tmp_path, spectrograms):
         PretrainedCNNFeatures(backbone="resnet18", weights=path).fit(spectrograms)
 
 
+def test_a_weights_path_expands_the_home_folder(tmp_path, monkeypatch, spectrograms):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    torch.save(full_network("resnet18").state_dict(), tmp_path / "resnet18.pt")
+    PretrainedCNNFeatures(backbone="resnet18", weights="~/resnet18.pt").fit(spectrograms)
+    with pytest.raises(ParameterError, match="weights must name a folder or file"):
+        PretrainedCNNFeatures(backbone="resnet18", weights="").fit(spectrograms)
+
+
 def resnet18_bytes():
     """A resnet18 state dict as ``torch.save`` writes it."""
     buffer = io.BytesIO()
