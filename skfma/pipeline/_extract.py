@@ -51,6 +51,8 @@ FEATURES_FILE = "features.npy"
 INDEX_FILE = "index.csv"
 EXCLUDED_FILE = "excluded.csv"
 INFO_FILE = "info.json"
+#: The columns of index.csv.
+INDEX_COLUMNS = ("track_id", "filename", "split", "genre_top", "failed", "reason")
 #: The files of a store, which an extraction into the same folder would replace.
 STORE_FILES = (FEATURES_FILE, INDEX_FILE, EXCLUDED_FILE, INFO_FILE)
 
@@ -203,6 +205,23 @@ def _write_array(X, path):
         np.save(file, X)
 
 
+def _read_part(path, read):
+    """``read(path)``, with what goes wrong (truncated, malformed, unreadable) naming the file."""
+    try:
+        return read(path)
+    except (OSError, ValueError, EOFError, pd.errors.ParserError) as error:
+        # pandas' EmptyDataError and json's JSONDecodeError are ValueErrors too.
+        raise ParameterError(
+            f"cannot read {path!r} of the feature store ({type(error).__name__}: {error}); "
+            "run the extraction again."
+        ) from error
+
+
+def _read_json(path):
+    with open(path) as file:
+        return json.load(file)
+
+
 def _write_json(data, path):
     with open(path, "w") as file:
         json.dump(data, file, indent=2)
@@ -244,10 +263,23 @@ def load_extracted(directory, *, mmap_mode="r"):
             f"directory {directory!r} is not a feature store of skfma extract: "
             f"{', '.join(map(repr, missing))} not found."
         )
-    X = np.load(paths[0], mmap_mode=mmap_mode, allow_pickle=False)
-    index = pd.read_csv(paths[1])
-    with open(paths[2]) as file:
-        shape = tuple(json.load(file)["shape"])
+    X = _read_part(paths[0], lambda path: np.load(path, mmap_mode=mmap_mode, allow_pickle=False))
+    index = _read_part(paths[1], pd.read_csv)
+    missing = [column for column in INDEX_COLUMNS if column not in index.columns]
+    if missing:
+        raise ParameterError(f"{paths[1]!r} lacks the column(s) {', '.join(missing)}.")
+    if index.empty:
+        raise ParameterError(f"{paths[1]!r} lists no tracks.")
+    if index["failed"].dtype != bool or not pd.api.types.is_integer_dtype(index["track_id"]):
+        raise ParameterError(
+            f"{paths[1]!r}: its 'failed' column must be True/False and 'track_id' integers; "
+            f"got {index['failed'].dtype} and {index['track_id'].dtype}."
+        )
+    info = _read_part(paths[2], _read_json)
+    shape = info.get("shape") if isinstance(info, dict) else None
+    if not isinstance(shape, list) or not all(isinstance(size, int) for size in shape):
+        raise ParameterError(f"{paths[2]!r} has no 'shape' (a list of ints); got {shape!r}.")
+    shape = tuple(shape)
     if len(index) != len(X) or X.shape != shape:
         raise ParameterError(
             f"directory {directory!r} holds parts of different extractions: {paths[1]!r} lists "

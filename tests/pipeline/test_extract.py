@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -116,3 +117,58 @@ def test_folders_expand_the_home_folder(fma_root, tmp_path, monkeypatch):
 def test_an_empty_or_non_path_folder_is_refused(fma_root, out):
     with pytest.raises(ParameterError, match="out must"):
         extract_fma(fma_root, out, features="logmel-stats")
+
+
+@pytest.fixture(scope="module")
+def finished_store(tmp_path_factory):
+    """A finished logmel-stats store, to copy and damage."""
+    folder = tmp_path_factory.mktemp("finished")
+    make_fma_like(folder / "fma", n_clips=12, n_genres=3, duration=0.5, random_state=0)
+    extract_fma(folder / "fma", folder / "store", features="logmel-stats")
+    return folder / "store"
+
+
+def truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        (lambda out: truncate(out / "features.npy"), r"cannot read .*features.npy"),
+        (lambda out: (out / "features.npy").write_bytes(b"not numpy"), r"cannot read .*features"),
+        (lambda out: (out / "index.csv").write_text(""), r"cannot read .*index.csv.*EmptyData"),
+        (
+            lambda out: (
+                pd.read_csv(out / "index.csv")
+                .drop(columns="failed")
+                .to_csv(out / "index.csv", index=False)
+            ),
+            r"index.csv' lacks the column\(s\) failed",
+        ),
+        (
+            lambda out: pd.read_csv(out / "index.csv").head(0).to_csv(out / "index.csv"),
+            r"index.csv' lists no tracks",
+        ),
+        (
+            lambda out: (
+                pd.read_csv(out / "index.csv")
+                .assign(failed="maybe")
+                .to_csv(out / "index.csv", index=False)
+            ),
+            r"'failed' column must be True/False",
+        ),
+        (lambda out: (out / "info.json").write_text("{not json"), r"info.json.*JSONDecodeError"),
+        (lambda out: (out / "info.json").write_text("{}"), r"info.json' has no 'shape'"),
+        (lambda out: (out / "info.json").write_text("[1, 2]"), r"info.json' has no 'shape'"),
+    ],
+)
+@pytest.mark.parametrize("mmap_mode", ["r", None])
+def test_a_damaged_store_is_refused_naming_the_file(
+    finished_store, tmp_path, damage, match, mmap_mode
+):
+    out = tmp_path / "store"
+    shutil.copytree(finished_store, out)
+    damage(out)
+    with pytest.raises(ParameterError, match=match):
+        load_extracted(out, mmap_mode=mmap_mode)
