@@ -752,18 +752,36 @@ def _summary(values):
     ).rename_axis("metric")
 
 
+#: The tables of each kind of report, which its consumers read.
+REPORT_TABLES = {
+    "evaluate_classifier": ("summary", "per_class", "confusion", "confusion_counts"),
+    "evaluate_tagger": ("summary", "per_tag"),
+}
+
+
 def check_report(report, *, alternative=""):
     """Raise a ParameterError unless ``report`` is a Bunch of :func:`evaluate_classifier` or
-    :func:`evaluate_tagger` with its tables (``alternative``: what else the caller takes)."""
-    tables = ()
-    if isinstance(report, Bunch):
-        tables = ("per_class", "confusion") if "per_class" in report else ("per_tag",)
-    if not tables or not all(
-        isinstance(report.get(key), pd.Series | pd.DataFrame) for key in ("summary", *tables)
-    ):
+    :func:`evaluate_tagger` with all its tables (``alternative``: what else the caller takes).
+
+    A report with a table removed or replaced is refused naming the table.
+    """
+    if not isinstance(report, Bunch):
         raise ParameterError(
             "report must be the Bunch returned by evaluate_classifier or evaluate_tagger"
             f"{alternative}; got {type(report).__name__}."
+        )
+    tagger = "per_tag" in report or "tag_names" in report
+    maker = "evaluate_tagger" if tagger else "evaluate_classifier"
+    damaged = [
+        key
+        for key in REPORT_TABLES[maker]
+        if not isinstance(report.get(key), pd.Series | pd.DataFrame)
+    ]
+    if damaged:
+        raise ParameterError(
+            f"report (from {maker}) lacks its table(s) {', '.join(damaged)}, or holds "
+            "something else there: pass the report as evaluate_classifier or "
+            f"evaluate_tagger returned it{alternative}."
         )
 
 

@@ -1,5 +1,6 @@
 """Report figures, checked by rendering them (Agg) and reading their artists back."""
 
+import copy
 import sys
 
 import numpy as np
@@ -121,6 +122,24 @@ def test_confusion_matrix_needs_a_classifier_report(tag_report):
         plot_confusion_matrix(tag_report)
     with pytest.raises(ParameterError, match="report must be the Bunch"):
         plot_confusion_matrix(np.eye(3))
+
+
+@pytest.mark.parametrize("table", ["confusion", "confusion_counts", "per_class", "summary"])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_a_table_removed_from_a_report_is_named_when_plotted(report, table, normalize):
+    damaged = copy.copy(report)
+    del damaged[table]
+    with pytest.raises(ParameterError, match=f"lacks its table\\(s\\) {table}"):
+        plot_confusion_matrix(damaged, normalize=normalize)
+    with pytest.raises(ParameterError, match=f"lacks its table\\(s\\) {table}"):
+        plot_per_class(damaged)
+
+
+def test_a_table_replaced_in_a_tagger_report_is_named(tag_report):
+    damaged = copy.copy(tag_report)
+    damaged.per_tag = None
+    with pytest.raises(ParameterError, match=r"\(from evaluate_tagger\) lacks .* per_tag"):
+        PerClassDisplay.from_report(damaged)
 
 
 # ----------------------------------------------------------------------- per class

@@ -591,6 +591,10 @@ def test_markdown_bad_arguments(tags):
     for float_format in ("{:.3q}", "%.3f", ""):  # the last two wrote no value, silently
         with pytest.raises(ParameterError, match="float_format"):
             report_to_markdown(report, float_format=float_format)
-    for partial in (Bunch(summary=report.summary), Bunch(summary=5, per_tag=report.per_tag)):
-        with pytest.raises(ParameterError, match="report must be the Bunch"):
+    partials = {
+        "per_class, confusion, confusion_counts": Bunch(summary=report.summary),
+        "summary": Bunch(summary=5, per_tag=report.per_tag),
+    }
+    for missing, partial in partials.items():
+        with pytest.raises(ParameterError, match=f"lacks its table\\(s\\) {missing},"):
             report_to_markdown(partial)
