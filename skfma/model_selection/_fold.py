@@ -11,15 +11,25 @@ import inspect
 import sys
 import time
 import traceback
+from numbers import Real
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
+from ..exceptions import ParameterError
 from ..utils import is_int
 
-__all__ = ["Fold", "advance_fold", "fit_and_score", "final_step", "is_skorch_net"]
+__all__ = [
+    "Fold",
+    "ScoringError",
+    "advance_fold",
+    "check_folds",
+    "fit_and_score",
+    "final_step",
+    "is_skorch_net",
+]
 
 
 def is_skorch_net(estimator):
@@ -80,6 +90,24 @@ def epochs_trained(estimator):
     return None
 
 
+class ScoringError(ParameterError):
+    """The scorer returned something other than a number: a mistake in ``scoring``.
+
+    Raised through ``error_score``: it is not a failed fit of one configuration.
+    """
+
+
+def score_of(scorer, estimator, X, y):
+    """``scorer(estimator, X, y)`` as a float; a ScoringError unless it is a real number."""
+    score = scorer(estimator, X, y)
+    if isinstance(score, bool) or not isinstance(score, Real):
+        raise ScoringError(
+            f"scoring returned {score!r} ({type(score).__name__}), not a number: a scorer "
+            "must return one float, greater for better."
+        )
+    return float(score)
+
+
 def fit_and_score(estimator, X, y, train, test, fit_params, scorer, error_score):
     """Fit a fresh configuration on one fold and score it (a trial without pruning).
 
@@ -98,8 +126,10 @@ def fit_and_score(estimator, X, y, train, test, fit_params, scorer, error_score)
         result["fit_time"] = time.perf_counter() - start
         result["n_epochs"] = epochs_trained(estimator)
         start = time.perf_counter()
-        result["score"] = float(scorer(estimator, take(X, test), take(y, test)))
+        result["score"] = score_of(scorer, estimator, take(X, test), take(y, test))
         result["score_time"] = time.perf_counter() - start
+    except ScoringError:  # a mistake in ``scoring``, whatever the configuration: stop
+        raise
     except Exception:
         if isinstance(error_score, str):  # "raise"
             raise
@@ -193,7 +223,7 @@ class Fold:
                 self.n_epochs += 1
         self.fit_time += time.perf_counter() - start
         start = time.perf_counter()
-        self.score = float(scorer(final, self.X_test, self.y_test))
+        self.score = score_of(scorer, final, self.X_test, self.y_test)
         self.score_time += time.perf_counter() - start
 
     def release(self):
@@ -216,6 +246,8 @@ def advance_fold(fold, epochs, scorer, error_score, X=None, y=None):
         if not fold.started:
             fold.start(X, y)
         fold.advance(epochs, scorer)
+    except ScoringError:
+        raise
     except Exception:
         if isinstance(error_score, str):  # "raise"
             raise
@@ -241,3 +273,49 @@ def classes_of(estimator, y):
         return None
     y = np.asarray(y)
     return np.unique(y) if y.ndim == 1 else None
+
+
+def check_folds(folds, n_samples):
+    """The folds of ``cv`` as integer index arrays, each part non-empty and in range.
+
+    Parameters
+    ----------
+    folds : list of (train, test)
+        From ``cv.split``: index arrays, or boolean masks of ``n_samples``.
+    n_samples : int
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        Integer indices.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``cv`` and the fold, if there is no fold, or a part is empty,
+        neither integers nor a mask of ``n_samples``, or out of range.
+    """
+    if not folds:
+        raise ParameterError(
+            "cv gives no fold: give an int >= 2, a splitter or (train, test) pairs."
+        )
+    checked = []
+    for number, fold in enumerate(folds):
+        parts = []
+        for name, part in zip(("train", "test"), fold, strict=True):
+            indices = np.asarray(part)
+            if indices.dtype == bool and indices.shape == (n_samples,):
+                indices = np.flatnonzero(indices)
+            if indices.ndim != 1 or not indices.size or indices.dtype.kind not in "iu":
+                raise ParameterError(
+                    f"cv's fold {number}: its {name} part must be a non-empty 1-D array of row "
+                    f"indices (or a boolean mask of the {n_samples} rows); got {part!r}."
+                )
+            if indices.min() < 0 or indices.max() >= n_samples:
+                raise ParameterError(
+                    f"cv's fold {number}: {name} indices must be in [0, {n_samples}) for "
+                    f"{n_samples} rows; got {indices.min()} to {indices.max()}."
+                )
+            parts.append(indices)
+        checked.append(tuple(parts))
+    return checked

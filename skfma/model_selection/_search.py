@@ -7,8 +7,10 @@ delegated prediction methods.
 """
 
 import contextlib
+import functools
 import math
 import time
+import types
 import warnings
 from collections import Counter
 from copy import deepcopy
@@ -22,7 +24,6 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags, indexable
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
@@ -32,6 +33,7 @@ from ._fold import (
     Fold,
     _n_samples,
     advance_fold,
+    check_folds,
     classes_of,
     final_step,
     fit_and_score,
@@ -82,6 +84,25 @@ def _search_estimator_has(attr):
         return True
 
     return check
+
+
+class _if_best_estimator_has:  # noqa: N801 (a decorator, named as scikit-learn's available_if)
+    """A method present when the best estimator (or, before fit, the estimator) has it.
+
+    As ``available_if(_search_estimator_has(name))`` in scikit-learn's
+    searches, so that ``hasattr`` answers alike, but the AttributeError says
+    why the method is absent: ``refit=False``, or the estimator lacks it.
+    """
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, search, owner=None):
+        if search is None:
+            return self.method
+        _search_estimator_has(self.method.__name__)(search)
+        return types.MethodType(self.method, search)
 
 
 class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -274,7 +295,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"{self.scoring!r} ({' '.join(str(error).split())})."
             ) from None
         cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
-        folds = list(cv.split(X, y, groups))
+        folds = check_folds(list(cv.split(X, y, groups)), _n_samples(X))
 
         rng = check_random_state(self.random_state)
         sampler_seed, fill = None, {}
@@ -504,7 +525,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             ) from error
         return self.best_estimator_.n_features_in_
 
-    @available_if(_search_estimator_has("predict"))
+    @_if_best_estimator_has
     def predict(self, X):
         """Predict with the best estimator.
 
@@ -519,7 +540,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.predict(X)
 
-    @available_if(_search_estimator_has("predict_proba"))
+    @_if_best_estimator_has
     def predict_proba(self, X):
         """Class probabilities from the best estimator.
 
@@ -534,7 +555,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X)
 
-    @available_if(_search_estimator_has("predict_log_proba"))
+    @_if_best_estimator_has
     def predict_log_proba(self, X):
         """Log class probabilities from the best estimator.
 
@@ -549,7 +570,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.predict_log_proba(X)
 
-    @available_if(_search_estimator_has("decision_function"))
+    @_if_best_estimator_has
     def decision_function(self, X):
         """Decision function of the best estimator.
 
@@ -564,7 +585,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.decision_function(X)
 
-    @available_if(_search_estimator_has("score_samples"))
+    @_if_best_estimator_has
     def score_samples(self, X):
         """Per-sample scores of the best estimator.
 
@@ -579,7 +600,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.score_samples(X)
 
-    @available_if(_search_estimator_has("transform"))
+    @_if_best_estimator_has
     def transform(self, X):
         """Transform with the best estimator.
 
@@ -594,7 +615,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.transform(X)
 
-    @available_if(_search_estimator_has("inverse_transform"))
+    @_if_best_estimator_has
     def inverse_transform(self, X):
         """Inverse-transform with the best estimator.
 
