@@ -1,7 +1,6 @@
 """The AudioLoader transformer: audio file paths to a fixed-size waveform matrix."""
 
 import math
-import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -17,6 +16,7 @@ from ..utils import (
     check_positive,
     names_its_errors,
 )
+from ..utils._warnings import warn_user
 from ._load import open_audio, read_frames, resample
 
 __all__ = ["AudioLoader"]
@@ -206,11 +206,10 @@ def warn_failures(failures, n_files):
     if not failures:
         return
     listing = "; ".join(f"row {row}: {path} ({reason})" for row, path, reason in failures)
-    warnings.warn(
+    warn_user(
         f"{len(failures)} of {n_files} audio files could not be decoded; their rows are zeros "
         f"(see failures_): {listing}",
         UserWarning,
-        stacklevel=4,  # the caller of the (decorated) transform
     )
 
 

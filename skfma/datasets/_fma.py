@@ -1,7 +1,6 @@
 """The FMA as a dataset: audio paths, labels, artist groups and splits of one subset."""
 
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,6 +9,7 @@ from sklearn.utils import Bunch
 from ..audio._load import open_audio
 from ..exceptions import AudioDecodeError, MetadataError, ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
+from ..utils._warnings import warn_user
 from ._metadata import (
     SPLIT_COLUMN,
     SPLITS,
@@ -322,11 +322,10 @@ def _complete_feature_rows(table, track_ids, excluded):
                 else "has no row in features.csv"
             )
     if not complete.all():
-        warnings.warn(
+        warn_user(
             f"{int((~complete).sum())} of {len(track_ids)} tracks have no complete row in "
             "features.csv and were excluded; their reasons are in .excluded.",
             UserWarning,
-            stacklevel=4,
         )
     return complete
 
@@ -475,10 +474,9 @@ def _probe_files(filenames, track_ids, excluded, subset, min_duration=None):
     if not ok.all():
         bad = [os.path.basename(path) for path in filenames[~ok]]
         shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
-        warnings.warn(
+        warn_user(
             f"{len(bad)} of {len(filenames)} fma_{subset} audio files are missing, undecodable "
             f"or too short and were excluded ({shown}); their reasons are in .excluded.",
             UserWarning,
-            stacklevel=3,
         )
     return ok

@@ -3,7 +3,6 @@
 import ast
 import lzma
 import os
-import warnings
 import zipfile
 import zlib
 
@@ -13,6 +12,7 @@ from sklearn.utils import Bunch
 
 from ..exceptions import MetadataError, ParameterError
 from ..utils import check_choice, is_int, names_its_errors
+from ..utils._warnings import warn_user
 
 __all__ = ["load_fma_metadata", "find_metadata_dir"]
 
@@ -364,12 +364,11 @@ def _blank_unknown_values(tracks, path, column, allowed, unusable):
         what = "is missing" if pd.isna(value) else f"is {value!r}, not one of {choices}"
         unusable.setdefault(int(track_id), f"its {column} in {path!r} {what}")
     found = sorted({"(missing)" if pd.isna(value) else repr(value) for value in values[bad]})
-    warnings.warn(
+    warn_user(
         f"{path!r}, column {column!r}: {bad.sum()} tracks have a value missing or not one of "
         f"{choices} ({_some(found)}; tracks {_some(list(values.index[bad]))}). They are in no "
         "selection of load_fma, which lists them in its excluded.",
         UserWarning,
-        stacklevel=5,
     )
     tracks[column] = values.where(~bad)
 
@@ -390,12 +389,11 @@ def _check_artist_ids(tracks, path):
         )
     missing = ids.isna()
     if missing.any():
-        warnings.warn(
+        warn_user(
             f"{path!r}, column {ARTIST_COLUMN!r}: {missing.sum()} tracks have no artist id "
             f"(tracks {_some(list(ids.index[missing]))}). load_fma makes each its own group "
             "(artist_ids = -track_id).",
             UserWarning,
-            stacklevel=5,
         )
     tracks[ARTIST_COLUMN] = ids if missing.any() else ids.astype(np.int64)
 

@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, names_its_errors
+from ..utils._warnings import warn_user
 
 __all__ = ["evaluate_classifier", "evaluate_tagger", "report_to_markdown"]
 
@@ -197,7 +198,7 @@ def evaluate_classifier(
     if ks:
         method, reason = _score_method(predictor, response_method)
         if method is None:
-            warnings.warn(f"top-k accuracies not computed: {reason}", UserWarning, stacklevel=3)
+            warn_user(f"top-k accuracies not computed: {reason}", UserWarning)
         else:
             y_score = np.asarray(_timed(getattr(predictor, method), X, timings))
             reason = _check_scores(y_score, n_clips, classes, method)
@@ -368,12 +369,11 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
         for tag in np.flatnonzero(~scored):
             name = names.tolist()[tag]
             skipped[name] = f"every clip has the value {Y_true[0, tag]}: one class, no ROC-AUC"
-        warnings.warn(
+        warn_user(
             f"{len(skipped)} of {n_tags} tags have only one class in Y (all or no clips carry "
             f"them), so their ROC-AUC and PR-AUC are NaN and left out of the macro averages: "
             f"{list(skipped)}.",
             UserWarning,
-            stacklevel=3,
         )
     roc_auc = np.full(n_tags, np.nan)
     pr_auc = np.full(n_tags, np.nan)

@@ -11,7 +11,6 @@ import functools
 import math
 import time
 import types
-import warnings
 from collections import Counter
 from copy import deepcopy
 from numbers import Real
@@ -29,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..exceptions import ParameterError
 from ..utils import check_int, check_n_jobs, is_int, names_its_errors
 from ..utils._random import torch_seed
+from ..utils._warnings import warn_user
 from ._fold import (
     Fold,
     _n_samples,
@@ -445,13 +445,12 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 "likely that your model is misconfigured; set error_score='raise' to debug.\n\n"
                 f"Below are more details about the failures:\n{summary}"
             )
-        warnings.warn(
+        warn_user(
             f"\n{len(errors)} fits failed out of a total of {n_fits}.\nThe score on these "
             f"train-test partitions for these parameters will be set to {self.error_score}."
             "\nIf these failures are not expected, set error_score='raise' to debug.\n\n"
             f"Below are more details about the failures:\n{summary}",
             FitFailedWarning,
-            stacklevel=3,
         )
 
     def _format_results(self, records, names, n_splits):

@@ -4,7 +4,6 @@ import contextlib
 import copy
 import inspect
 import os
-import warnings
 
 import numpy as np
 import torch
@@ -23,6 +22,7 @@ from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._device import check_device
 from ..utils._random import torch_seed
+from ..utils._warnings import warn_user
 from ._augment_copies import AugmentedCopies
 from ._callback_checks import check_callbacks
 from ._mapped_data import WorkerDataset, collate_examples
@@ -634,11 +634,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                     f"{type(self).__name__} supports 1-D labels or a 0/1 multi-label indicator "
                     f"matrix; got target type {target_type!r}."
                 )
-            warnings.warn(
+            warn_user(
                 "A column-vector y was passed when a 1d array was expected. Please change the "
                 "shape of y to (n_samples,), for example using ravel().",
                 DataConversionWarning,
-                stacklevel=3,
             )
             y = y[:, 0]
         check_classification_targets(y)

@@ -16,6 +16,7 @@ from ..audio import AudioLoader
 from ..datasets import load_fma
 from ..exceptions import ParameterError
 from ..utils import check_choice, expand_path, names_its_errors
+from ..utils._warnings import warn_user
 from ._audio_features import AudioFeatures
 
 __all__ = ["FEATURE_SETS", "extract_fma", "load_extracted"]
@@ -288,10 +289,9 @@ def load_extracted(directory, *, mmap_mode="r"):
         )
     n_failed = int(index["failed"].sum())
     if n_failed:
-        warnings.warn(
+        warn_user(
             f"{n_failed} of {len(index)} tracks in {directory!r} could not be decoded; their "
             f"rows are zeros (index.csv, column 'failed').",
             UserWarning,
-            stacklevel=3,
         )
     return X, index["track_id"].to_numpy(dtype=np.int64)
