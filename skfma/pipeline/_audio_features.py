@@ -28,6 +28,7 @@ from ..utils import (
 )
 from ..utils._composition import BaseComposition
 from ._cache import ClipCache, file_identity
+from ._fingerprint import describe
 from ._shared import SharedOutput, open_rows
 
 __all__ = ["AudioFeatures", "make_audio_features"]
@@ -465,8 +466,12 @@ def guided_batch_sizes(n_clips, n_workers, *, largest=DEFAULT_BATCH_SIZE):
 
 
 def _steps_key(steps):
-    """A hash of the steps' names, classes and parameters: what their output depends on."""
-    return stable_hash([(name, type(step), step.get_params()) for name, step in steps])
+    """A hash of the steps' names, classes and parameters: what their output depends on.
+
+    Functions and classes of the user's code count by their code (and a lambda, which
+    cannot be pickled by name, can be hashed).
+    """
+    return stable_hash([(name, describe(step)) for name, step in steps])
 
 
 def _worker_steps(steps):

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..exceptions import SkfmaError
+from ._fingerprint import describe
 from ._leftovers import SEPARATOR, owner_tag, remove_orphans
 
 __all__ = ["ClipCache", "CacheError", "OutputFile", "file_identity", "steps_key"]
@@ -86,12 +87,15 @@ def steps_key(steps):
         Changes whenever a step's class or any parameter outside
         ``EXECUTION_PARAMS`` changes (step names do not count), and with the
         versions of skfma and librosa, whose fixes may change the outputs.
+        Functions and classes of the user's code count by their code
+        (:func:`~skfma.pipeline._fingerprint.describe`): a function redefined
+        under the same name (a notebook cell run again) changes the key.
     """
     description = [(__version__, version("librosa"))] + [
         (
-            f"{type(step).__module__}.{type(step).__qualname__}",
+            describe(type(step)),
             sorted(
-                (name, value)
+                (name, describe(value))
                 for name, value in step.get_params(deep=False).items()
                 if name not in EXECUTION_PARAMS
             ),
