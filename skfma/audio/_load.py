@@ -8,7 +8,7 @@ import soundfile as sf
 import soxr
 
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_positive, is_finite_number, names_its_errors
+from ..utils import check_positive, check_sample_rate, is_finite_number, names_its_errors
 
 __all__ = ["load_audio"]
 
@@ -77,7 +77,7 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     >>> y.dtype, y.ndim  # doctest: +SKIP
     (dtype('float32'), 1)
     """
-    check_positive("sr", sr, allow_none=True)
+    check_sample_rate("sr", sr, allow_none=True)
     check_positive("duration", duration, allow_none=True)
     if not is_finite_number(offset) or offset < 0:
         raise ParameterError(f"offset must be a finite number >= 0 seconds; got {offset!r}.")

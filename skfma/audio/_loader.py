@@ -14,6 +14,7 @@ from ..utils import (
     check_n_jobs,
     check_paths,
     check_positive,
+    check_sample_rate,
     names_its_errors,
 )
 from ..utils._warnings import warn_user
@@ -166,7 +167,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         return round(self.sr * self.duration)
 
     def _check_params(self):
-        check_positive("sr", self.sr)
+        check_sample_rate("sr", self.sr)
         check_positive("duration", self.duration)
         if self.n_samples_out == 0:
             raise ParameterError(

@@ -9,7 +9,7 @@ import soundfile as sf
 from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, names_its_errors
+from ..utils import check_choice, check_positive, check_sample_rate, names_its_errors
 from ._fma import fma_audio_path
 
 __all__ = ["make_genre_clips", "GENRE_STYLES"]
@@ -122,7 +122,7 @@ shape (n_clips,)
     """
     check_positive("n_clips", n_clips, integer=True)
     check_positive("duration", duration)
-    check_positive("sr", sr, integer=True)
+    check_sample_rate("sr", sr, integer=True)
     check_choice("audio_format", audio_format, AUDIO_FORMATS)
     if not (isinstance(n_genres, int) and 1 <= n_genres <= len(GENRE_STYLES)):
         raise ParameterError(

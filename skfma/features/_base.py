@@ -11,6 +11,11 @@ __all__ = ["WaveformTransformer", "check_spectrograms"]
 #: Accepted waveform dtypes; anything else is converted to the first.
 WAVEFORM_DTYPES = (np.float32, np.float64)
 
+#: The largest waveform amplitude accepted: audio is in [-1, 1] (decoders' float output),
+#: or up to 32768 for integer PCM cast to float. Far above it, the squared magnitudes of
+#: float32 spectra (about (n_fft x amplitude)**2) leave float32's range (3.4e38).
+MAX_AMPLITUDE = 1e6
+
 
 class WaveformTransformer(TransformerMixin, BaseEstimator):
     """Validation shared by the transformers of ``(n_clips, n_samples)`` waveforms.
@@ -36,19 +41,38 @@ class WaveformTransformer(TransformerMixin, BaseEstimator):
         self
         """
         self._check_params()
-        validate_data(self, X, dtype=WAVEFORM_DTYPES)
+        _check_amplitude(validate_data(self, X, dtype=WAVEFORM_DTYPES))
         return self
 
     def _validate_waveforms(self, X):
-        """``transform``'s checks: the parameters, then ``X`` as float32 or float64 2-D."""
+        """``transform``'s checks: the parameters, then ``X`` as float32 or float64 2-D.
+
+        Raises
+        ------
+        ValueError
+            If an amplitude exceeds :data:`MAX_AMPLITUDE`, which no audio
+            reaches and whose features would overflow float32.
+        """
         check_is_fitted(self)
         self._check_params()
-        return validate_data(self, X, reset=False, dtype=WAVEFORM_DTYPES)
+        return _check_amplitude(validate_data(self, X, reset=False, dtype=WAVEFORM_DTYPES))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         return tags
+
+
+def _check_amplitude(X):
+    """``X`` if no sample's magnitude exceeds :data:`MAX_AMPLITUDE`, else a ValueError."""
+    peak = float(np.abs(X).max(initial=0.0))
+    if peak > MAX_AMPLITUDE:
+        raise ValueError(
+            f"X holds waveform amplitudes up to {peak:.3g}; audio is expected in [-1, 1] (at "
+            f"most {MAX_AMPLITUDE:.0e}, beyond which its features overflow float32): scale the "
+            "waveforms, e.g. X / np.abs(X).max()."
+        )
+    return X
 
 
 def check_spectrograms(estimator, X, *, reset, dtype=np.float32):

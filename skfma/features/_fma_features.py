@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from .._memory import release_free_heap
 from ..exceptions import ParameterError
-from ..utils import check_int, check_n_jobs, check_positive, names_its_errors
+from ..utils import check_int, check_n_jobs, check_positive, check_sample_rate, names_its_errors
 from ._base import WaveformTransformer
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
 from ._pooling import STATISTICS, temporal_statistics
@@ -259,7 +259,7 @@ class FMAFeatures(WaveformTransformer):
     def _check_params(self):
         """Validate the parameters."""
         groups = _check_features(self.features)
-        check_positive("sr", self.sr)
+        check_sample_rate("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True)
         check_n_jobs(self.n_jobs)
         check_int("verbose", self.verbose, minimum=0)

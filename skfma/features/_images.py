@@ -168,8 +168,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         count = X.size / (X.shape[1] if self.per_bin else 1)
         # Two passes in float64, a chunk of clips at a time: no float64 copy of X (a memory map
         # of the whole FMA's log-mels is read twice, never held).
-        step = max(1, CHUNK_BYTES // (8 * X.shape[1] * X.shape[2]))  # clips per chunk
-        chunks = [slice(start, start + step) for start in range(0, len(X), step)]
+        chunks = _chunks(X)
         mean = sum(X[c].sum(axis=axes, dtype=np.float64, keepdims=True)[0] for c in chunks) / count
         squares = sum(
             np.square(X[c] - mean).sum(axis=axes, dtype=np.float64, keepdims=True)[0]
@@ -182,7 +181,11 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
 
     @names_its_errors
     def transform(self, X):
-        """``(X - mean_) / scale_``.
+        """``(X - mean_) / scale_``, computed in float64 a chunk of clips at a time.
+
+        In float64, so that a standard deviation below float32's range
+        (subnormal or smaller values) scales as it should instead of dividing
+        by zero.
 
         Parameters
         ----------
@@ -191,10 +194,25 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         Returns
         -------
         standardised : ndarray of float32, shape (n_clips, n_bins, n_frames)
+
+        Raises
+        ------
+        ValueError
+            If a standardised value exceeds float32's range (a value more
+            than about 3e38 standard deviations from the training mean).
         """
         check_is_fitted(self)
         X = check_spectrograms(self, X, reset=False)
-        return (X - self.mean_.astype(np.float32)) / self.scale_.astype(np.float32)
+        standardised = np.empty(X.shape, dtype=np.float32)
+        with np.errstate(over="ignore"):  # checked below
+            for chunk in _chunks(X):
+                standardised[chunk] = (X[chunk] - self.mean_) / self.scale_
+        if not np.isfinite(standardised).all():
+            raise ValueError(
+                "X has values beyond float32's range once standardised (more than about 3e38 "
+                "standard deviations from the training mean): fit on spectrograms like these."
+            )
+        return standardised
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -202,3 +220,9 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _chunks(X):
+    """Slices of clips of ``X`` (n_clips, n_bins, n_frames) of about CHUNK_BYTES in float64."""
+    step = max(1, CHUNK_BYTES // (8 * X.shape[1] * X.shape[2]))
+    return [slice(start, start + step) for start in range(0, len(X), step)]

@@ -11,7 +11,7 @@ import torch
 from .._batching import map_batches
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
-from ..utils import check_positive, check_top_db, names_its_errors
+from ..utils import check_positive, check_sample_rate, check_top_db, names_its_errors
 from ..utils._device import check_device
 from ._base import WaveformTransformer
 
@@ -69,7 +69,7 @@ class _MelMixin:
     """Validation and filterbank of the mel-based transformers."""
 
     def _check_mel_params(self):
-        check_positive("sr", self.sr)
+        check_sample_rate("sr", self.sr)
         check_positive("n_mels", self.n_mels, integer=True)
         fmax = self.sr / 2 if self.fmax is None else self.fmax
         if not (isinstance(self.fmin, Real) and 0 <= self.fmin < fmax <= self.sr / 2):

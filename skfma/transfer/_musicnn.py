@@ -13,7 +13,7 @@ from ..audio._load import resample
 from ..features._base import WaveformTransformer
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
-from ..utils import check_choice, check_positive, names_its_errors
+from ..utils import check_choice, check_positive, check_sample_rate, names_its_errors
 from ..utils._device import check_device
 
 __all__ = ["MUSICNN_LAYERS", "MUSICNN_TAGS", "MusicnnFeatures", "musicnn_tags"]
@@ -405,7 +405,7 @@ class MusicnnFeatures(WaveformTransformer):
             f"layer (of model={self.model!r})", self.layer, tuple(MUSICNN_LAYERS[self.model])
         )
         check_choice("pooling", self.pooling, tuple(POOLINGS))
-        check_positive("sr", self.sr)
+        check_sample_rate("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
         check_device(self.device)
 

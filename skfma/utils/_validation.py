@@ -12,6 +12,7 @@ from ..exceptions import ParameterError
 __all__ = [
     "names_its_errors",
     "check_paths",
+    "check_sample_rate",
     "expand_path",
     "check_choice",
     "check_positive",
@@ -194,6 +195,33 @@ def check_positive(name, value, *, allow_none=False, integer=False):
         return value
     if not is_finite_number(value) or not value > 0:
         raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.")
+    return value
+
+
+#: The sample rates accepted (Hz): below, resampling a clip to a model's rate multiplies
+#: its samples by thousands; above, by no audio format's rate (768 kHz at most).
+SAMPLE_RATES = (100, 1_000_000)
+
+
+def check_sample_rate(name, value, *, allow_none=False, integer=False):
+    """Return ``value`` if it is a sample rate in Hz within :data:`SAMPLE_RATES`, else raise.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``name``, if ``value`` is not a finite number (an int with
+        ``integer``) from 100 to 1,000,000.
+    """
+    if value is None and allow_none:
+        return value
+    low, high = SAMPLE_RATES
+    number = is_int(value) if integer else is_finite_number(value)
+    if not number or not low <= value <= high:
+        kind = "an int" if integer else "a number"
+        raise ParameterError(
+            f"{name} must be {kind} of Hz from {low} to {high:,}"
+            f"{' or None' if allow_none else ''}; got {value!r}."
+        )
     return value
 
 

@@ -158,5 +158,5 @@ def test_bad_parameters(tone_file, kwargs, name):
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
 @pytest.mark.parametrize("name", ["offset", "duration", "sr"])
 def test_non_finite_or_negative_numbers_are_refused(tone_file, name, value):
-    with pytest.raises(ParameterError, match=rf"^load_audio: {name} must be a finite number"):
+    with pytest.raises(ParameterError, match=rf"^load_audio: {name} must be a (finite )?number"):
         load_audio(tone_file(), **{name: value})

@@ -98,3 +98,18 @@ def test_scaler_reads_a_memory_map_without_copying_it(tmp_path):
     mapped = np.load(path, mmap_mode="r")
     scaler = SpectrogramScaler().fit(mapped)
     np.testing.assert_allclose(scaler.mean_, X.astype(np.float64).mean(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-42, 1e-30, 1.0, 1e30])
+def test_the_scaler_standardises_values_of_any_float32_magnitude(scale):
+    """A standard deviation below float32's normal range (subnormal) scales, not divides by 0."""
+    X = (np.random.default_rng(0).standard_normal((4, 3, 50)) * scale).astype(np.float32)
+    Z = SpectrogramScaler().fit_transform(X)
+    assert np.isfinite(Z).all()
+    np.testing.assert_allclose([Z.mean(), Z.std()], [0, 1], atol=1e-3 if scale > 1e-40 else 0.1)
+
+
+def test_values_beyond_float32_once_standardised_are_an_error():
+    scaler = SpectrogramScaler().fit(np.full((2, 3, 4), 1e-30, np.float32) * [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="beyond float32's range once standardised"):
+        scaler.transform(np.full((1, 3, 4), 3e38, np.float32))

@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
+from skfma import MusicnnFeatures
 from skfma.exceptions import ParameterError
-from skfma.utils import check_dropout, check_int, check_positive, check_sizes, check_top_db
+from skfma.utils import (
+    check_dropout,
+    check_int,
+    check_positive,
+    check_sample_rate,
+    check_sizes,
+    check_top_db,
+)
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.int32(3), np.uint8(3)])
@@ -65,3 +73,22 @@ def test_check_dropout_and_top_db():
     for bad in (-1, True, "80"):
         with pytest.raises(ParameterError, match="top_db must be None or a finite number >= 0"):
             check_top_db(bad)
+
+
+@pytest.mark.parametrize("sr", [100, 8000, 22050.0, 1_000_000])
+def test_sample_rates_in_range_pass(sr):
+    assert check_sample_rate("sr", sr) == sr
+
+
+@pytest.mark.parametrize(
+    "sr", [99, 1e-300, 1e300, 0, -1, float("nan"), float("inf"), "22050", True]
+)
+def test_sample_rates_out_of_range_are_named(sr):
+    with pytest.raises(ParameterError, match=r"sr must be a number of Hz from 100 to 1,000,000"):
+        check_sample_rate("sr", sr)
+
+
+@pytest.mark.parametrize("sr", [1e-300, 1e300])
+def test_musicnn_refuses_sample_rates_it_would_hang_or_overflow_on(sr):
+    with pytest.raises(ParameterError, match="MusicnnFeatures: sr must be"):
+        MusicnnFeatures(sr=sr).fit_transform(np.zeros((1, 16000), np.float32))
