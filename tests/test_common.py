@@ -308,6 +308,38 @@ def test_parameter_errors_name_the_estimator_and_the_parameter(cls, tmp_path):
         estimator.fit(X, y)
 
 
+class _Invalid:
+    """A value no parameter takes: not a number, string, path, callable, class or sequence."""
+
+    def __repr__(self):
+        return "<invalid>"
+
+
+def _every_parameter():
+    """``(class, parameter)`` of every parameter (``get_params(deep=False)``) of every estimator."""
+    for cls in public_estimator_classes():
+        estimator = INSTANCES[cls][0] if cls in INSTANCES else cls()
+        for name in estimator.get_params(deep=False):
+            yield cls, name
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), list(_every_parameter()), ids=lambda x: getattr(x, "__name__", x)
+)
+def test_an_invalid_value_of_every_parameter_is_named(cls, name, tmp_path):
+    """Each parameter refuses a value of no accepted type, naming the estimator and itself.
+
+    Checked when fitting, before any work (a module's parameters by the module, named by
+    their own name).
+    """
+    estimator = clone(INSTANCES[cls][0] if cls in INSTANCES else cls())
+    estimator.set_params(**{name: _Invalid()})
+    X, y = _fit_input(estimator, tmp_path)
+    parameter = name.removeprefix("module__")  # the module names its own parameters
+    with pytest.raises(ParameterError, match=rf"^{cls.__name__}: .*\b{parameter}\b"):
+        estimator.fit(X, y)
+
+
 def _numeric_parameters():
     """``(class, parameter)`` of every number-valued parameter of every public estimator.
 
@@ -331,3 +363,14 @@ def test_non_finite_numbers_are_refused_naming_the_parameter(cls, name, value, t
     parameter = name.rsplit("__", 1)[-1]  # a module's parameter is named by the module
     with pytest.raises(ParameterError, match=rf"^{cls.__name__}: .*\b{parameter}\b"):
         estimator.fit(X, y)
+
+
+def test_upper_bounds_of_counts_that_would_run_forever_or_be_cut_silently():
+    from skfma import musicnn_tags
+    from skfma.nn import SpecAugment
+
+    X = np.zeros((4, 8, 16), np.float32)
+    with pytest.raises(ParameterError, match="augment_copies must be at most 100"):
+        KostrzewaCNN(augment=SpecAugment(), augment_copies=10**6).fit(X, [0, 1, 0, 1])
+    with pytest.raises(ParameterError, match="top_k must be at most the 50 tags of MSD_musicnn"):
+        musicnn_tags(np.zeros((1, 16000), np.float32), top_k=100)

@@ -204,13 +204,14 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
 
     def _check_statistics(self):
         statistics = self.statistics
-        if isinstance(statistics, str) or len(statistics) == 0:
+        if not isinstance(statistics, list | tuple) or len(statistics) == 0:
             raise ParameterError(
-                f"statistics must be a non-empty sequence of names; got {statistics!r}."
+                f"statistics must be a non-empty list or tuple of names from {STATISTICS}; got "
+                f"{statistics!r}."
             )
         unknown = [name for name in statistics if name not in STATISTICS]
         if unknown:
-            raise ParameterError(f"Unknown statistics {unknown}; choose from {STATISTICS}.")
+            raise ParameterError(f"statistics: unknown {unknown}; choose from {STATISTICS}.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

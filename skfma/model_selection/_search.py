@@ -294,7 +294,10 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"scoring must be None, a scikit-learn scorer name or a callable; got "
                 f"{self.scoring!r} ({' '.join(str(error).split())})."
             ) from None
-        cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
+        try:
+            cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
+        except (ValueError, TypeError) as error:
+            raise ParameterError(f"cv: {' '.join(str(error).split())}") from None
         folds = check_folds(list(cv.split(X, y, groups)), _n_samples(X))
 
         rng = check_random_state(self.random_state)

@@ -21,7 +21,7 @@ from .._memory import reuse_freed_memory
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._device import check_device
-from ..utils._random import torch_seed
+from ..utils._random import check_seed, torch_seed
 from ..utils._warnings import warn_user
 from ._augment_copies import AugmentedCopies
 from ._callback_checks import check_callbacks
@@ -37,8 +37,12 @@ from ._segments import (
     probability_aggregate,
     window_starts,
 )
+from ._skorch_params import check_skorch_params
 
 __all__ = ["NeuralClassifier"]
+
+#: The most augmented copies of each clip a fit takes: each is a pass over the training set.
+MAX_AUGMENT_COPIES = 100
 
 
 class NeuralClassifier(ClassifierMixin, NeuralNet):
@@ -545,6 +549,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             raise ParameterError("module is required (a torch module class or instance); got None.")
         check_choice("precision", self.precision, tuple(PRECISIONS))
         check_device(self.device, allow_none=True)
+        check_seed(self.random_state)
+        check_skorch_params(self)
         check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
         check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
         check_positive("n_segments", self.n_segments, allow_none=True, integer=True)
@@ -570,6 +576,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 f"augment must be None or a torch module such as SpecAugment; got {self.augment!r}."
             )
         check_positive("augment_copies", self.augment_copies, allow_none=True, integer=True)
+        if self.augment_copies is not None and self.augment_copies > MAX_AUGMENT_COPIES:
+            raise ParameterError(
+                f"augment_copies must be at most {MAX_AUGMENT_COPIES} (each copy adds an epoch's "
+                f"worth of training on the whole set); got {self.augment_copies!r}."
+            )
         if self.augment_copies is not None and self.augment is None:
             raise ParameterError(
                 f"augment_copies={self.augment_copies!r} needs an augment module to make the "

@@ -13,6 +13,11 @@ __all__ = ["ChoiCRNNModule"]
 
 def _check_pool_sizes(pool_sizes, n_layers):
     """Validate one ``(freq, time)`` pair of positive ints per convolutional layer."""
+    if not isinstance(pool_sizes, list | tuple):
+        raise ParameterError(
+            f"pool_sizes must be a tuple of (freq, time) pairs of positive ints; got "
+            f"{pool_sizes!r}."
+        )
     pools = tuple(tuple(p) if isinstance(p, list | tuple) else p for p in pool_sizes)
     if len(pools) != n_layers or not all(
         isinstance(p, tuple) and len(p) == 2 and all(is_int(s) and s > 0 for s in p) for p in pools

@@ -326,6 +326,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         check_choice("on_error", self.on_error, ON_ERROR)
         check_n_jobs(self.n_jobs)
         check_int("verbose", self.verbose, minimum=0)
+        self._memory_folder()  # a folder, a joblib.Memory or None
         if not isinstance(self.steps, list | tuple) or not self.steps:
             raise ParameterError(
                 f"steps must be a non-empty list of (name, estimator); got {self.steps!r}."

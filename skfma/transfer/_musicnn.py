@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..audio._load import resample
+from ..exceptions import ParameterError
 from ..features._base import WaveformTransformer
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
@@ -473,6 +474,11 @@ def musicnn_tags(X, *, model="MSD_musicnn", top_k=10, sr=SR, batch_size=None, de
     (2, 3, True)
     """
     top_k = check_positive("top_k", top_k, integer=True)
+    check_choice("model", model, tuple(MUSICNN_TAGS))
+    if top_k > len(MUSICNN_TAGS[model]):
+        raise ParameterError(
+            f"top_k must be at most the {len(MUSICNN_TAGS[model])} tags of {model}; got {top_k}."
+        )
     extractor = MusicnnFeatures(
         model=model, layer="taggram", pooling="mean", sr=sr, batch_size=batch_size, device=device
     )

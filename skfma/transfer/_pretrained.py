@@ -15,7 +15,7 @@ from ..exceptions import ParameterError
 from ..features._base import check_spectrograms
 from ..utils import check_choice, check_positive, expand_path, names_its_errors
 from ..utils._device import check_device
-from ..utils._random import torch_seed
+from ..utils._random import check_seed, torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
 from ._images import spectrograms_to_images
 
@@ -246,6 +246,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
 
     def _check_model(self):
         """The backbone, the cut layer and the weights recipe ``(weights, seed, sha256)``."""
+        check_seed(self.random_state)
         check_choice("backbone", self.backbone, tuple(CUT_LAYERS))
         layer = DEFAULT_LAYERS[self.backbone] if self.layer is None else self.layer
         check_choice(

@@ -3,7 +3,29 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["torch_seed"]
+from ..exceptions import ParameterError
+from ._validation import is_int
+
+__all__ = ["check_seed", "torch_seed"]
+
+
+def check_seed(random_state):
+    """Return ``random_state`` if scikit-learn takes it as a seed, else raise naming it.
+
+    Raises
+    ------
+    ParameterError
+        Unless ``random_state`` is None, an int from 0 to 2**32 - 1 or a
+        ``numpy.random.RandomState``.
+    """
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return random_state
+    if not is_int(random_state) or not 0 <= random_state < 2**32:
+        raise ParameterError(
+            "random_state must be None, an int from 0 to 2**32 - 1 or a "
+            f"numpy.random.RandomState; got {random_state!r}."
+        )
+    return random_state
 
 
 def torch_seed(random_state):

@@ -13,6 +13,7 @@ from skfma.utils import (
     check_sizes,
     check_top_db,
 )
+from skfma.utils._random import check_seed
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.int32(3), np.uint8(3)])
@@ -92,3 +93,14 @@ def test_sample_rates_out_of_range_are_named(sr):
 def test_musicnn_refuses_sample_rates_it_would_hang_or_overflow_on(sr):
     with pytest.raises(ParameterError, match="MusicnnFeatures: sr must be"):
         MusicnnFeatures(sr=sr).fit_transform(np.zeros((1, 16000), np.float32))
+
+
+@pytest.mark.parametrize("seed", [None, 0, 2**32 - 1, np.int64(3), np.random.RandomState(0)])
+def test_seeds_scikit_learn_takes_pass(seed):
+    assert check_seed(seed) is seed
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0", True, object()])
+def test_other_seeds_are_named(seed):
+    with pytest.raises(ParameterError, match="random_state must be None, an int from 0"):
+        check_seed(seed)
