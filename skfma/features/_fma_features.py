@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -224,12 +224,18 @@ class FMAFeatures(WaveformTransformer):
         """
         X = self._validate_waveforms(X)
         groups = _check_features(self.features)
+        first = []
+        if effective_n_jobs(self.n_jobs) > 1 and len(X) > 1:
+            # The first clip here, before the workers start: librosa's numba functions
+            # compile (and fill numba's cache) once, where two workers compiling them at
+            # once crashed with a segmentation fault on a fresh install.
+            first, X = [_batch_features(X[:1], self.sr, groups)], X[1:]
         starts = range(0, X.shape[0], self.batch_size)
         batches = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_batch_features)(X[start : start + self.batch_size], self.sr, groups)
             for start in starts
         )
-        return np.concatenate(batches)
+        return np.concatenate(first + batches)
 
     def get_feature_names_out(self, input_features=None):
         """Output column names, ``"{feature}_{statistics}_{number}"``.
