@@ -10,10 +10,10 @@ argparse's: usage and message on stderr, exit status 2.
 import argparse
 import os
 import sys
-import tempfile
 import traceback
 
 from .exceptions import AudioDecodeError, SkfmaError
+from .utils import ensure_writable_folder
 
 __all__ = ["main"]
 
@@ -123,9 +123,7 @@ def _extract(args):
 def _check_output_folder(path, option):
     """Create the folder ``path`` if needed and check that a file can be written in it."""
     try:
-        os.makedirs(path, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
+        ensure_writable_folder(path)
     except OSError as error:
         raise _CommandError(
             f"cannot write to the output folder {path!r} ({option}): {error.strerror or error}."

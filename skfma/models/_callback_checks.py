@@ -1,11 +1,11 @@
 """Callbacks that would fail after an epoch, or save nothing without a word, refused up front."""
 
 import os
-import tempfile
 
 from skorch.callbacks import Checkpoint, TrainEndCheckpoint
 
 from ..exceptions import CheckpointError, ParameterError
+from ..utils import ensure_writable_folder
 
 __all__ = ["check_callbacks"]
 
@@ -63,9 +63,7 @@ def _checkpoint_folders(checkpoint):
 
 def _check_writable(name, callback, folder):
     try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        ensure_writable_folder(folder)
     except OSError as error:
         raise CheckpointError(
             f"callbacks: {name!r} ({type(callback).__name__}) cannot write its files into "

@@ -3,14 +3,13 @@
 import contextlib
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..exceptions import CheckpointError
-from ..utils import expand_path
+from ..utils import ensure_writable_folder, expand_path
 
 __all__ = ["TrainingCheckpoint", "data_fingerprint"]
 
@@ -85,9 +84,7 @@ class TrainingCheckpoint:
             Naming the file, if the folder cannot be created or written.
         """
         with self._named_errors("write"):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=self.folder):
-                pass
+            ensure_writable_folder(self.folder)
 
     def save(self, state):
         """Write ``state`` (a dict of picklable objects) atomically.

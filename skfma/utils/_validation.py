@@ -3,6 +3,7 @@
 import functools
 import math
 import os
+import tempfile
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +14,7 @@ __all__ = [
     "names_its_errors",
     "check_paths",
     "check_sample_rate",
+    "ensure_writable_folder",
     "expand_path",
     "check_choice",
     "check_positive",
@@ -134,6 +136,20 @@ def expand_path(name, path):
     if not isinstance(path, str) or not path:
         raise ParameterError(f"{name} must name a folder or file; got {path!r}.")
     return os.path.expanduser(path)
+
+
+def ensure_writable_folder(path):
+    """Create the folder ``path`` if needed and write (then remove) a file in it.
+
+    Raises
+    ------
+    OSError
+        As the system gives it, if the folder cannot be created or written:
+        callers name what the folder is for.
+    """
+    os.makedirs(path, exist_ok=True)
+    with tempfile.TemporaryFile(dir=path):
+        pass
 
 
 def check_choice(name, value, choices):
