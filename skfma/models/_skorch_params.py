@@ -77,9 +77,9 @@ def _check_callbacks_param(callbacks):
             f"callback) pairs); got {callbacks!r}."
         )
     for item in callbacks:
-        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-        if isinstance(item, tuple) and (len(item) != 2 or not isinstance(item[0], str)):
-            callback = None
+        callback = item
+        if isinstance(item, tuple):  # a (name, callback) pair
+            callback = item[1] if len(item) == 2 and isinstance(item[0], str) else None
         if not (isinstance(callback, Callback) or _is_class_of(callback, Callback)):
             raise ParameterError(
                 f"callbacks: {item!r} is not a skorch Callback (instance or class) nor a "
