@@ -6,7 +6,7 @@ import shutil
 from datetime import UTC, datetime
 
 from ..exceptions import DownloadError, ParameterError
-from ..utils import check_choice, check_int, check_positive, names_its_errors
+from ..utils import check_choice, check_int, check_positive, expand_path, names_its_errors
 from ._archive import extract_zip, verify_checksums
 from ._download import download_file, file_sha1
 
@@ -43,7 +43,9 @@ def get_data_home(data_home=None):
     """
     if data_home is None:
         data_home = os.environ.get("SKFMA_DATA", os.path.join("~", "skfma_data"))
-    data_home = os.path.expanduser(os.fspath(data_home))
+    data_home = expand_path("data_home", data_home)
+    if os.path.exists(data_home) and not os.path.isdir(data_home):
+        raise ParameterError(f"data_home {data_home!r} is a file, not a folder.")
     os.makedirs(data_home, exist_ok=True)
     return data_home
 

@@ -40,10 +40,21 @@ NO_AUDIO_CLIPS = (99134, 108925, 133297)
 SHORT_CLIPS = (98565, 98567, 98569)
 
 
+@names_its_errors
 def fma_audio_path(directory, track_id, extension="mp3"):
-    """The FMA location of a track: ``DIRECTORY/NNN/NNNNNN.ext`` (folder = first 3 digits)."""
-    tid = f"{int(track_id):06d}"
-    return os.path.join(os.fspath(directory), tid[:3], f"{tid}.{extension}")
+    """The FMA location of a track: ``DIRECTORY/NNN/NNNNNN.ext`` (folder = first 3 digits).
+
+    Raises
+    ------
+    ParameterError
+        If ``track_id`` is not one non-negative integer (a float is not
+        truncated), or ``extension`` is not a non-empty string.
+    """
+    track_id = check_int("track_id", track_id, minimum=0)
+    if not isinstance(extension, str) or not extension.lstrip("."):
+        raise ParameterError(f"extension must be a non-empty str such as 'mp3'; got {extension!r}.")
+    tid = f"{track_id:06d}"
+    return os.path.join(os.fspath(directory), tid[:3], f"{tid}.{extension.lstrip('.')}")
 
 
 @names_its_errors
@@ -236,6 +247,8 @@ shape (n_clips, n_labels)
     unusable = {}
     tracks_file = table_file(metadata_dir, "tracks")
     tracks = _read_tracks(tracks_file, unusable)
+    if tracks.empty and not unusable:
+        raise MetadataError(tracks_file, "it lists no tracks (only its header rows)")
     genres = _read_genres(table_file(metadata_dir, "genres"))
 
     level = "large" if subset == "full" else subset

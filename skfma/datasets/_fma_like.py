@@ -8,7 +8,8 @@ import numpy as np
 import soundfile as sf
 from sklearn.utils import check_random_state
 
-from ..utils import check_positive, names_its_errors
+from ..exceptions import ParameterError
+from ..utils import check_positive, expand_path, is_int, names_its_errors
 from ._download import file_sha1
 from ._fma import fma_audio_path
 from ._synthetic import make_genre_clips
@@ -114,11 +115,15 @@ def make_fma_like(
     ('fma_like/fma_small/000/000016.mp3', 'Electronic')
     """
     check_positive("tracks_per_artist", tracks_per_artist, integer=True)
+    root = expand_path("directory", directory)
+    if is_int(n_clips) and is_int(n_genres) and n_clips < n_genres:
+        raise ParameterError(
+            f"n_clips={n_clips} cannot give each of the n_genres={n_genres} genres a clip."
+        )
     clips, genres = make_genre_clips(
         n_clips, n_genres=n_genres, duration=duration, sr=sr, random_state=random_state
     )
     rng = check_random_state(random_state)
-    root = os.fspath(directory)
     track_ids = np.sort(rng.choice(np.arange(1, 20 * n_clips), n_clips, replace=False))
     artists, splits = _artists_and_splits(genres, tracks_per_artist, rng)
     audio_dir = os.path.join(root, "fma_small")

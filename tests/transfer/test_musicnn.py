@@ -150,7 +150,9 @@ def test_musicnn_tags_lists_the_top_tags():
         expected = np.argsort(-row, kind="stable")[:4]
         assert names == [MUSICNN_TAGS["MSD_vgg"][i] for i in expected]
         assert [p for _, p in clip] == sorted((p for _, p in clip), reverse=True)
-    assert len(musicnn_tags(X[:1], model="MSD_vgg", top_k=99)[0]) == 50
+    assert len(musicnn_tags(X[:1], model="MSD_vgg", top_k=50)[0]) == 50
+    with pytest.raises(ParameterError, match="top_k must be at most the 50 tags of MSD_vgg"):
+        musicnn_tags(X[:1], model="MSD_vgg", top_k=99)  # was cut to 50 silently
     with pytest.raises(ParameterError, match=r"^musicnn_tags: top_k"):
         musicnn_tags(X, top_k=0)
 
