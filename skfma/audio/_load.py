@@ -77,6 +77,12 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     >>> y.dtype, y.ndim  # doctest: +SKIP
     (dtype('float32'), 1)
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ParameterError(
+            f"path must be one audio file's path (str or os.PathLike); got {type(path).__name__}"
+            ". AudioLoader decodes a list of files."
+        )
+    path = os.path.expanduser(os.fspath(path))
     check_sample_rate("sr", sr, allow_none=True)
     check_positive("duration", duration, allow_none=True)
     if not is_finite_number(offset) or offset < 0:

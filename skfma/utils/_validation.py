@@ -107,7 +107,7 @@ def check_paths(X):
                 f"Audio path at row {i} must be str or os.PathLike, got {type(path).__name__}: "
                 f"{path!r}."
             )
-        paths[i] = os.fspath(path)
+        paths[i] = os.path.expanduser(os.fspath(path))  # "~/x.mp3", as the datasets do
     return paths
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from skfma.audio import load_audio
+from skfma.audio import AudioLoader, load_audio
 from skfma.exceptions import AudioDecodeError, ParameterError, SkfmaError
 
 
@@ -160,3 +160,20 @@ def test_bad_parameters(tone_file, kwargs, name):
 def test_non_finite_or_negative_numbers_are_refused(tone_file, name, value):
     with pytest.raises(ParameterError, match=rf"^load_audio: {name} must be a (finite )?number"):
         load_audio(tone_file(), **{name: value})
+
+
+@pytest.mark.parametrize("path", [None, 3, ["a.wav", "b.wav"], np.zeros(100)])
+def test_a_path_that_is_not_one_path_is_named(path):
+    with pytest.raises(ParameterError, match="^load_audio: path must be one audio file's path"):
+        load_audio(path)
+
+
+def test_audio_paths_expand_the_home_folder(tone_file, monkeypatch):
+    path = tone_file()
+    monkeypatch.setenv("HOME", str(path.parent))
+    home_relative = f"~/{path.name}"
+    np.testing.assert_array_equal(load_audio(home_relative)[0], load_audio(path)[0])
+    loader = AudioLoader(duration=0.5)
+    np.testing.assert_array_equal(
+        loader.fit_transform([home_relative]), loader.fit_transform([path])
+    )
