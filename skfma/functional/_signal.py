@@ -45,7 +45,7 @@ def n_frames(n_samples, *, n_fft, hop_length):
     Parameters
     ----------
     n_samples : int
-        Signal length in samples (at least 1).
+        Signal length in samples (0 or more).
     n_fft, hop_length : int
         Frame length and hop in samples.
 
@@ -59,7 +59,7 @@ def n_frames(n_samples, *, n_fft, hop_length):
     >>> n_frames(22050, n_fft=2048, hop_length=512), n_frames(10, n_fft=7, hop_length=2)
     (44, 5)
     """
-    check_int("n_samples", n_samples)
+    check_int("n_samples", n_samples, minimum=0)
     check_int("n_fft", n_fft)
     check_int("hop_length", hop_length)
     return 1 + (n_samples + 2 * (n_fft // 2) - n_fft) // hop_length

@@ -8,7 +8,10 @@ import time
 
 SCRIPT = textwrap.dedent(
     """
-    import time
+    import signal, time
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal (a test runner's worker may have
+    # started this process with SIGINT ignored, which Python would then keep).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from sklearn.preprocessing import FunctionTransformer
     from skfma import AudioFeatures, AudioLoader
     from skfma.datasets import make_genre_clips
