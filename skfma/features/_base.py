@@ -65,7 +65,8 @@ class WaveformTransformer(TransformerMixin, BaseEstimator):
 
 def _check_amplitude(X):
     """``X`` if no sample's magnitude exceeds :data:`MAX_AMPLITUDE`, else a ValueError."""
-    peak = float(np.abs(X).max(initial=0.0))
+    # Max and min, not np.abs(X).max(): no temporary as large as X.
+    peak = max(float(X.max(initial=0.0)), -float(X.min(initial=0.0)))
     if peak > MAX_AMPLITUDE:
         raise ValueError(
             f"X holds waveform amplitudes up to {peak:.3g}; audio is expected in [-1, 1] (at "

@@ -204,10 +204,12 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_spectrograms(self, X, reset=False)
         standardised = np.empty(X.shape, dtype=np.float32)
-        with np.errstate(over="ignore"):  # checked below
+        finite = True
+        with np.errstate(over="ignore"):  # checked chunk by chunk, no mask as large as X
             for chunk in _chunks(X):
                 standardised[chunk] = (X[chunk] - self.mean_) / self.scale_
-        if not np.isfinite(standardised).all():
+                finite = finite and bool(np.isfinite(standardised[chunk]).all())
+        if not finite:
             raise ValueError(
                 "X has values beyond float32's range once standardised (more than about 3e38 "
                 "standard deviations from the training mean): fit on spectrograms like these."
