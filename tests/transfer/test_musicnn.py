@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 from skfma.audio._load import resample
 from skfma.exceptions import ParameterError
+from skfma.nn import MusicnnModule, MusicnnVGGModule
 from skfma.transfer import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, musicnn_tags
 from skfma.transfer._musicnn import _pretrained_network, log_mel_windows
 
@@ -133,6 +134,13 @@ def test_grid_search_over_model_and_layer():
         ({"sr": 0}, "sr"),
         ({"batch_size": 0}, "batch_size"),
         ({"device": 0}, "device"),
+        ({"precision": "float16"}, "precision"),
+        ({"precision": None}, "precision"),
+        ({"layer": []}, "layer"),
+        ({"layer": ["penultimate", "penultimate"]}, "layer"),
+        ({"layer": ["penultimate", 3]}, "layer"),
+        ({"layer": ["penultimate", "pool5"]}, "layer"),
+        ({"layer": {"penultimate"}}, "layer"),
     ],
 )
 def test_parameter_errors_name_the_parameter(params, name):
@@ -155,6 +163,100 @@ def test_musicnn_tags_lists_the_top_tags():
         musicnn_tags(X[:1], model="MSD_vgg", top_k=99)  # was cut to 50 silently
     with pytest.raises(ParameterError, match=r"^musicnn_tags: top_k"):
         musicnn_tags(X, top_k=0)
+    with pytest.raises(ParameterError, match=r"^musicnn_tags: precision"):
+        musicnn_tags(X, precision="half")
+    assert len(musicnn_tags(X[:1], model="MSD_vgg", top_k=3, precision="bfloat16")[0]) == 3
+
+
+@pytest.mark.parametrize(
+    ("model", "layers"),
+    [("MSD_musicnn", ["penultimate", "mean_pool", "taggram"]), ("MTT_vgg", ["pool5", "taggram"])],
+)
+def test_several_layers_come_from_one_pass_as_separate_calls(model, layers):
+    X = noise(2, 4 * 187 * 256, seed=2)  # 4 windows
+    for precision in ("float32", "bfloat16"):
+        params = {"model": model, "pooling": "mean+std", "precision": precision}
+        together = MusicnnFeatures(layer=layers, **params)
+        alone = [MusicnnFeatures(layer=layer, **params) for layer in layers]
+        np.testing.assert_array_equal(
+            together.transform(X), np.hstack([extractor.transform(X) for extractor in alone])
+        )
+        names = np.concatenate([extractor.get_feature_names_out() for extractor in alone])
+        assert list(together.get_feature_names_out()) == list(names)
+    frame = MusicnnFeatures(model=model, layer=tuple(layers)).set_output(transform="pandas")
+    assert frame.fit_transform(X[:1]).shape == (1, sum(MUSICNN_LAYERS[model][n] for n in layers))
+
+
+@pytest.mark.parametrize(
+    ("module", "shape"),
+    [
+        (MusicnnModule(), (3, 96, 187)),
+        (MusicnnModule(n_mels=40, timbral_filters=20, temporal_filters=5), (2, 40, 25)),
+        (MusicnnVGGModule(), (3, 96, 187)),
+        (MusicnnVGGModule(n_mels=70, n_frames=80, filters=24), (2, 70, 80)),
+    ],
+)
+def test_lowered_inference_matches_the_convolutions(module, shape):
+    """The CPU's inference path (matrix products, pooling first) against the layer-by-layer one."""
+    torch.manual_seed(0)
+    module.eval()
+    for bn in (m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)):
+        bn.weight.data.uniform_(-1.5, 1.5)  # negative scales: the sign-flipped filters
+        bn.running_mean.data.normal_(0, 0.2)
+        bn.running_var.data.uniform_(0.5, 2)
+    x = torch.randn(shape)
+    layers = list(module.layer_widths)
+    with torch.enable_grad():  # autograd: the convolution path
+        expected = [out.detach() for out in module.extract(x, layers)]
+    with torch.inference_mode():
+        lowered = module.extract(x, layers)
+        reduced = module.extract(x, layers, precision="bfloat16")
+    for name, want, got, low in zip(layers, expected, lowered, reduced, strict=True):
+        scale = want.abs().max().item()
+        # float32 round-off of sums in another order (a few hundred terms each).
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5 * scale, msg=name)
+        assert got.dtype == low.dtype == torch.float32
+        assert (low - want).norm() <= BFLOAT16_RELATIVE_ERROR * want.norm(), name
+    with pytest.raises(ParameterError, match="precision"):
+        module.extract(x, layers[0], precision="float16")
+
+
+#: bfloat16 keeps 8 significant bits: each operand of a product is rounded by up to 2**-9 of
+#: its value, so each rounded layer (input and weights) adds up to about 2**-8 relative error;
+#: five such layers in sequence (musicnn's front end and mid end, the VGG's five blocks), and
+#: batch norm gains and max pooling's changed winners up to about twice that, give 16 * 2**-8
+#: (6.25%) of an embedding's norm. Measured on the reference clips and noise: at most 11.6 *
+#: 2**-8 (MTT_vgg pool5, max over windows), 7.9 * 2**-8 with the mean.
+BFLOAT16_RELATIVE_ERROR = 16 * 2.0**-8
+#: Tag probabilities: a logit error of about the same relative size (logits up to about 5)
+#: moves p by at most p (1 - p) <= 1/4 times it: 2**-5 absolute; measured 0.028 at most.
+BFLOAT16_TAGGRAM_ATOL = 2.0**-5
+
+
+def assert_bfloat16_close(reduced, full, width, layers):
+    """Each layer's block of columns within BFLOAT16_RELATIVE_ERROR of its norm, per clip."""
+    start = 0
+    for layer in layers:
+        block = slice(start, start + width[layer])
+        start = block.stop
+        error = np.linalg.norm(reduced[:, block] - full[:, block], axis=1)
+        assert np.all(error <= BFLOAT16_RELATIVE_ERROR * np.linalg.norm(full[:, block], axis=1))
+        if layer == "taggram":
+            np.testing.assert_allclose(
+                reduced[:, block], full[:, block], rtol=0, atol=BFLOAT16_TAGGRAM_ATOL
+            )
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_bfloat16_embeddings_stay_close_to_float32(model):
+    X = noise(2, 2 * 187 * 256, seed=3)
+    layers = list(MUSICNN_LAYERS[model])
+    for pooling in ("mean", "max"):
+        params = {"model": model, "layer": layers, "pooling": pooling}
+        full = MusicnnFeatures(**params).transform(X)
+        reduced = MusicnnFeatures(precision="bfloat16", **params).transform(X)
+        assert reduced.dtype == np.float32
+        assert_bfloat16_close(reduced, full, MUSICNN_LAYERS[model], layers)
 
 
 #: The reference's taggram, within the issue's 1e-3 (the fixture README expects about 1e-4
@@ -209,6 +311,25 @@ def test_parity_with_musicnn(musicnn_reference, model):
                 expected[f"{layer}_mean_over_windows_first8"],
                 **EMBEDDING_TOLERANCE,
             )
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_bfloat16_keeps_the_reference_top5(musicnn_reference, model):
+    reference, names, X = musicnn_reference
+    layers = list(MUSICNN_LAYERS[model])  # the taggram first
+    full, reduced = (
+        MusicnnFeatures(model=model, layer=layers, precision=precision).transform(X)
+        for precision in ("float32", "bfloat16")
+    )
+    for i, name in enumerate(names):
+        taggram = reduced[i, :50]
+        top5 = [MUSICNN_TAGS[model][tag] for tag in np.argsort(-taggram, kind="stable")[:5]]
+        assert top5 == reference[name][model]["top5"]
+    assert_bfloat16_close(reduced, full, MUSICNN_LAYERS[model], layers)
+    tags = musicnn_tags(X, model=model, top_k=5, precision="bfloat16")
+    assert [[tag for tag, _ in clip] for clip in tags] == [
+        reference[name][model]["top5"] for name in names
+    ]
 
 
 def test_public_tags_match_the_reference(musicnn_reference):
