@@ -37,7 +37,7 @@ train_paths, test_paths, y_train, y_test = train_test_split(
 # Decode and compute every feature once: the features do not depend on the
 # classifier, so the table below works on the 518 columns and selects groups
 # from them.
-extract = Pipeline([("audio", AudioLoader(sr=22050, duration=2.0)), ("fma", FMAFeatures())])
+extract = Pipeline([("audio", AudioLoader(sr=22050, duration=2.0)), ("fma", FMAFeatures(sr=22050))])
 features_train = pd.DataFrame(
     extract.fit_transform(train_paths), columns=extract["fma"].get_feature_names_out()
 )
@@ -72,7 +72,7 @@ def columns_of(groups):
 pipeline = Pipeline(
     [
         ("audio", AudioLoader(sr=22050, duration=2.0)),
-        ("fma", FMAFeatures()),
+        ("fma", FMAFeatures(sr=22050)),
         ("scale", StandardScaler()),
         ("svc", SVC()),
     ],

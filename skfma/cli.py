@@ -112,11 +112,43 @@ def _extract(args):
         args.out,
         subset=args.subset,
         features=args.features,
+        sr=args.sr,
         n_jobs=args.n_jobs,
         batch_size=args.batch_size,
         overwrite=args.overwrite,
     )
     print(f"{args.features} features of {len(track_ids)} tracks, shape {X.shape}, in {args.out}")
+    return 0
+
+
+def _benchmark(args):
+    from .benchmark import list_pipelines, run_benchmark
+
+    if args.list:
+        table = list_pipelines()
+        with_published = table["published"].map(lambda value: "" if value != value else value)
+        print(table.assign(published=with_published).to_string())
+        return 0
+    if args.smoke == (args.root is not None):
+        raise _CommandError("give the FMA folder ROOT, or --smoke (its own tiny data), not both.")
+    args.out = os.path.expanduser(args.out)
+    _check_output_folder(args.out, "--out")
+    result = run_benchmark(
+        args.root,
+        subset=args.subset,
+        pipelines=args.pipelines,
+        out=args.out,
+        n_jobs=args.n_jobs,
+        device=args.device,
+        smoke=args.smoke,
+    )
+    columns = ["accuracy", "balanced_accuracy", "f1_macro", "top_3_accuracy", "published_accuracy"]
+    print(result.table[columns].to_string(float_format="{:.3f}".format, na_rep=""))
+    if result.failed:
+        raise _CommandError(
+            f"{len(result.failed)} pipeline(s) failed (run again to retry them): "
+            + "; ".join(f"{name}: {message}" for name, message in result.failed.items())
+        )
     return 0
 
 
@@ -238,12 +270,52 @@ def build_parser():
     extract.add_argument("--out", required=True, help="output folder")
     extract.add_argument("--subset", default="small", choices=("small", "medium", "large", "full"))
     extract.add_argument("--features", default="logmel", choices=sorted(FEATURE_SETS))
+    extract.add_argument(
+        "--sr",
+        type=float,
+        default=None,
+        help="decode and compute at this rate in Hz; default: the feature set's own (fma: "
+        "44100, as the FMA's features.csv; musicnn-*: 16000; the others: 22050)",
+    )
     extract.add_argument("--n-jobs", type=int, default=None, help="workers; -1: every core")
     extract.add_argument("--batch-size", type=int, default=None, help="clips per task")
     extract.add_argument(
         "--overwrite", action="store_true", help="replace a store already in the output folder"
     )
     extract.set_defaults(handler=_extract)
+    benchmark = commands.add_parser(
+        "benchmark",
+        parents=[sub_debug],
+        help="run known pipelines side by side on an FMA subset (skfma.benchmark.run_benchmark)",
+        description="Run named pipelines (the FMA paper's baselines, musicnn embeddings, the "
+        "reports' nets with --pipelines) on the FMA's official split of a subset: each feature "
+        "set is extracted once into OUT/features, each pipeline fitted on the training split "
+        "(tuned on the validation split where it says so) and tested once. OUT/results.csv "
+        "and OUT/results.md hold the table (accuracy, balanced accuracy, macro F1, top-3 "
+        "accuracy, costs, published figures), rewritten as each pipeline finishes; a run "
+        "started again skips the pipelines already done. --list shows the pipelines.",
+    )
+    benchmark.add_argument("root", nargs="?", help="the FMA folder (fma_metadata/, fma_SUBSET/)")
+    benchmark.add_argument(
+        "--subset", default="small", choices=("small", "medium", "large", "full")
+    )
+    benchmark.add_argument(
+        "--pipelines",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="pipeline names (--list), 'default' or 'all'; default: every one not opt-in",
+    )
+    benchmark.add_argument("--out", default="skfma_benchmark", help="default: %(default)s")
+    benchmark.add_argument("--n-jobs", type=int, default=None, help="workers; -1: every core")
+    benchmark.add_argument("--device", default=None, help="the nets' device, e.g. cuda")
+    benchmark.add_argument("--list", action="store_true", help="list the pipelines and exit")
+    benchmark.add_argument(
+        "--smoke",
+        action="store_true",
+        help="run end to end on tiny synthetic FMA-layout data (no ROOT), in minutes",
+    )
+    benchmark.set_defaults(handler=_benchmark)
     return parser
 
 

@@ -309,3 +309,44 @@ def test_demo_accepts_exactly_the_usable_sizes(n_genres, tmp_path):
         accepted = "duration" in str(info.value)
         assert accepted == usable, (n_clips, n_genres)
     assert not (tmp_path / "never").exists()
+
+
+def test_benchmark_list_names_every_pipeline(capsys):
+    assert main(["benchmark", "--list"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("fma-mfcc+contrast-svm", "musicnn+fma-lr", "kostrzewa-cnn"):
+        assert name in printed
+
+
+def test_benchmark_smoke_runs_end_to_end(tmp_path, capsys):
+    """The built-in pipelines and one net, on make_fma_like data: the CI's smoke run."""
+    out = tmp_path / "bench"
+    assert (
+        main(["benchmark", "--smoke", "--out", str(out), "--pipelines", "default", "kostrzewa-cnn"])
+        == 0
+    )
+    table = pd.read_csv(out / "results.csv", index_col=0)
+    assert len(table) == 30 and table["accuracy"].between(0, 1).all()
+    assert table.loc["kostrzewa-cnn", "published_accuracy"] == 0.3975
+    assert (out / "results.md").exists()
+    assert "musicnn+fma-lr" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        (["benchmark", "--out", "{tmp}"], "give the FMA folder ROOT, or --smoke"),
+        (["benchmark", "--smoke", "{tmp}/fma", "--out", "{tmp}"], "give the FMA folder ROOT"),
+        (
+            ["benchmark", "--smoke", "--pipelines", "nonsense", "--out", "{tmp}"],
+            "unknown benchmark pipeline 'nonsense'",
+        ),
+        (["benchmark", "--smoke", "--device", "gpu", "--out", "{tmp}"], "device"),
+    ],
+)
+def test_benchmark_user_errors_are_one_line(arguments, match, tmp_path, capsys):
+    arguments = [argument.format(tmp=tmp_path) for argument in arguments]
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("skfma benchmark: error: ") and len(error.splitlines()) == 1
+    assert re.search(match, error)

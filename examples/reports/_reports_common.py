@@ -394,7 +394,7 @@ def write_features_csv(root, *, duration=30.0, n_jobs=None):
     """
     clips = load_fma(root)
     steps = make_audio_features(
-        AudioLoader(sr=22050, duration=duration), FMAFeatures(), n_jobs=n_jobs
+        AudioLoader(sr=44100, duration=duration), FMAFeatures(sr=44100), n_jobs=n_jobs
     )
     table = pd.DataFrame(
         steps.fit_transform(clips.filenames),

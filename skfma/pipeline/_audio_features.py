@@ -27,8 +27,8 @@ from ..utils import (
     names_its_errors,
 )
 from ..utils._composition import BaseComposition
+from ..utils._fingerprint import describe
 from ._cache import ClipCache, file_identity
-from ._fingerprint import describe
 from ._shared import SharedOutput, open_rows
 
 __all__ = ["AudioFeatures", "make_audio_features"]

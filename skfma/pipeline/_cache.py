@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..exceptions import SkfmaError
-from ._fingerprint import describe
+from ..utils._fingerprint import describe
 from ._leftovers import SEPARATOR, owner_tag, remove_orphans
 
 __all__ = ["ClipCache", "CacheError", "OutputFile", "file_identity", "steps_key"]

@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import shutil
+import time
 import uuid
 import warnings
 
@@ -15,37 +16,67 @@ from .. import features as transformers
 from ..audio import AudioLoader
 from ..datasets import load_fma
 from ..exceptions import ParameterError
-from ..utils import check_choice, expand_path, names_its_errors
+from ..utils import check_choice, check_sample_rate, expand_path, names_its_errors
 from ..utils._warnings import warn_user
 from ._audio_features import AudioFeatures
 
 __all__ = ["FEATURE_SETS", "extract_fma", "load_extracted"]
 
 
-def _loader():
-    return ("load", AudioLoader(sr=22050, duration=30.0))
+def _loader(sr):
+    return ("load", AudioLoader(sr=sr, duration=30.0))
 
 
-#: Named step recipes of :func:`extract_fma` (``skfma extract --features``), all on the
-#: first 30 s of each clip at 22,050 Hz. The feature classes are looked up when a recipe is
-#: built, so that importing this module (and the ``skfma`` command) does not import torch.
+def _spectral(sr, *steps):
+    """A recipe at ``sr`` (22,050 Hz by default): the loader, then ``steps(sr)``."""
+    sr = 22050 if sr is None else sr
+    return [_loader(sr), *(step(sr) for step in steps)]
+
+
+def _logmel(sr):
+    return ("mel", transformers.MelSpectrogram(sr=sr, n_mels=128))
+
+
+def _stats(sr):
+    return ("stats", transformers.TemporalStatistics())
+
+
+def _mfcc(sr):
+    return ("mfcc", transformers.MFCC(sr=sr, n_mfcc=20, deltas=2))
+
+
+def _fma_recipe(sr=None):
+    # The FMA computed its features.csv at each clip's native rate: 44.1 kHz for almost all.
+    sr = 44100 if sr is None else sr
+    return [_loader(sr), ("fma", transformers.FMAFeatures(sr=sr))]
+
+
+def _musicnn_recipe(model):
+    def recipe(sr=None):
+        from ..transfer import MusicnnFeatures  # torch, only when asked for
+
+        sr = 16000 if sr is None else sr  # the models' rate; another one is resampled to it
+        return [_loader(sr), ("musicnn", MusicnnFeatures(model=model, sr=sr))]
+
+    return recipe
+
+
+#: Named step recipes of :func:`extract_fma` (``skfma extract --features``), each a function
+#: of the loading rate (``None``: the recipe's own) returning the steps, on the first 30 s
+#: of each clip. The classes are looked up when a recipe is built, so that importing this
+#: module (and the ``skfma`` command) does not import torch.
 FEATURE_SETS = {
-    # 128-band log-mel spectrograms, (n_clips, 128, 1292) float32: the nets' input.
-    "logmel": lambda: [_loader(), ("mel", transformers.MelSpectrogram(n_mels=128))],
+    # 128-band log-mel spectrograms at 22,050 Hz, (n_clips, 128, 1292) float32: the nets' input.
+    "logmel": lambda sr=None: _spectral(sr, _logmel),
     # Their 7 temporal statistics, (n_clips, 896): for classic classifiers.
-    "logmel-stats": lambda: [
-        _loader(),
-        ("mel", transformers.MelSpectrogram(n_mels=128)),
-        ("stats", transformers.TemporalStatistics()),
-    ],
-    # 20 MFCCs with deltas, pooled, (n_clips, 420).
-    "mfcc-stats": lambda: [
-        _loader(),
-        ("mfcc", transformers.MFCC(n_mfcc=20, deltas=2)),
-        ("stats", transformers.TemporalStatistics()),
-    ],
-    # The FMA's 518 handcrafted features, as its released features.csv.
-    "fma": lambda: [_loader(), ("fma", transformers.FMAFeatures())],
+    "logmel-stats": lambda sr=None: _spectral(sr, _logmel, _stats),
+    # 20 MFCCs with deltas at 22,050 Hz, pooled, (n_clips, 420).
+    "mfcc-stats": lambda sr=None: _spectral(sr, _mfcc, _stats),
+    # The FMA's 518 handcrafted features, as its released features.csv: at 44,100 Hz.
+    "fma": _fma_recipe,
+    # musicnn embeddings (penultimate layer, mean over 3 s windows), (n_clips, 200).
+    "musicnn-msd": _musicnn_recipe("MSD_musicnn"),
+    "musicnn-mtt": _musicnn_recipe("MTT_musicnn"),
 }
 
 FEATURES_FILE = "features.npy"
@@ -65,6 +96,7 @@ def extract_fma(
     *,
     subset="small",
     features="logmel",
+    sr=None,
     n_jobs=None,
     batch_size=None,
     overwrite=False,
@@ -85,8 +117,10 @@ def extract_fma(
     - ``index.csv``: per row, ``track_id``, ``filename``, ``split``,
       ``genre_top``, ``failed`` and ``reason``;
     - ``excluded.csv``: the tracks left out, with the reason;
-    - ``info.json``: the subset, feature set, steps, shape and skfma version;
-      written last, it marks the store complete.
+    - ``info.json``: the subset, feature set, steps, shape, the wall-clock
+      seconds of the extraction (of the run that finished it: a resumed
+      run counts only what it computed) and the skfma version; written
+      last, it marks the store complete.
 
     Each file is written under a temporary name and renamed into place, and
     the memory-mapped output's file in the cache becomes ``features.npy``
@@ -105,7 +139,12 @@ def extract_fma(
     subset : {"small", "medium", "large", "full"}, default="small"
     features : str, default="logmel"
         A key of :data:`FEATURE_SETS`: ``"logmel"``, ``"logmel-stats"``,
-        ``"mfcc-stats"`` or ``"fma"``.
+        ``"mfcc-stats"`` (at 22,050 Hz), ``"fma"`` (the FMA's 518 features,
+        at 44,100 Hz as the released ``features.csv``), ``"musicnn-msd"`` or
+        ``"musicnn-mtt"`` (:class:`~skfma.transfer.MusicnnFeatures`, 16 kHz).
+    sr : float or None, default=None
+        Decode the clips at this rate (Hz) and compute the features at it;
+        ``None``: the feature set's own rate, above.
     n_jobs : int or None, default=None
         Workers (joblib; a Dask cluster through ``joblib.parallel_config``).
     batch_size : int or None, default=None
@@ -128,6 +167,8 @@ def extract_fma(
     """
     check_choice("features", features, tuple(FEATURE_SETS))
     check_choice("overwrite", overwrite, (False, True))
+    if sr is not None:
+        check_sample_rate("sr", sr)
     out = expand_path("out", out)
     present = [name for name in STORE_FILES if os.path.exists(os.path.join(out, name))]
     if present and not overwrite:
@@ -138,7 +179,7 @@ def extract_fma(
         )
     fma = load_fma(root, subset=subset)
     extractor = AudioFeatures(
-        FEATURE_SETS[features](),
+        FEATURE_SETS[features](sr),
         n_jobs=n_jobs,
         batch_size=batch_size,
         memory=os.path.join(out, "cache"),
@@ -147,7 +188,9 @@ def extract_fma(
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r"\d+ of \d+ audio files could not be decoded")
+        start = time.perf_counter()
         X = extractor.fit_transform(fma.filenames)
+        seconds = time.perf_counter() - start
     failures = {row: reason for row, _, reason in extractor.failures_}
     index = pd.DataFrame(
         {
@@ -173,6 +216,7 @@ def extract_fma(
         "steps": [repr(step) for _, step in extractor.steps],
         "shape": list(X.shape),
         "failures": len(failures),
+        "seconds": seconds,
         "skfma": __version__,
     }
     _publish(os.path.join(out, INFO_FILE), lambda path: _write_json(info, path))

@@ -1,7 +1,8 @@
 """Validation helpers shared by skfma's estimators and torch modules (NumPy only).
 
-``skfma.utils._random`` (seeds for torch from ``random_state``) needs scikit-learn
-and is imported from there, so that :mod:`skfma.nn` stays free of it.
+``skfma.utils._random`` (seeds for torch from ``random_state``) and
+``skfma.utils._fingerprint`` (what a step computes, for cache and result keys) need
+scikit-learn and are imported from there, so that :mod:`skfma.nn` stays free of it.
 """
 
 from ._validation import (

@@ -14,9 +14,10 @@ SCRIPT = textwrap.dedent(
     paths, _ = make_genre_clips(4, n_genres=2, duration=1.0, sr=22050, directory={folder!r},
                                 audio_format="wav")
     X = AudioLoader(duration=1.0).fit_transform(paths)
-    alone = FMAFeatures().fit_transform(X)
-    np.testing.assert_allclose(FMAFeatures(n_jobs=2, batch_size=1).fit_transform(X), alone)
-    steps = [("load", AudioLoader(duration=1.0)), ("fma", FMAFeatures())]
+    alone = FMAFeatures(sr=22050).fit_transform(X)
+    parallel = FMAFeatures(sr=22050, n_jobs=2, batch_size=1).fit_transform(X)
+    np.testing.assert_allclose(parallel, alone)
+    steps = [("load", AudioLoader(duration=1.0)), ("fma", FMAFeatures(sr=22050))]
     np.testing.assert_allclose(AudioFeatures(steps, n_jobs=2, batch_size=1).fit_transform(paths),
                                alone)
     print("ok")

@@ -10,7 +10,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skfma import AudioFeatures, AudioLoader
 from skfma.pipeline._cache import steps_key
-from skfma.pipeline._fingerprint import describe
+from skfma.utils._fingerprint import describe
 
 
 def defined(source, name="f", **namespace):

@@ -1,0 +1,192 @@
+"""run_benchmark: feature sets extracted once, pipelines fitted and tested, results resumable."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfma.benchmark import BenchmarkPipeline, run_benchmark
+from skfma.benchmark._run import RESULTS_DIR, _peak_memory_mib, _reset_peak_memory
+from skfma.exceptions import ParameterError, SkfmaError
+from skfma.pipeline import load_extracted
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A smoke run's data and its 'fma' store, made once for the module's tests."""
+    out = tmp_path_factory.mktemp("benchmark")
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    return out
+
+
+@pytest.fixture
+def out(prepared, tmp_path):
+    """A fresh output folder holding the prepared data and store, but no results."""
+    folder = tmp_path / "out"
+    for part in ("smoke-data", "features"):
+        shutil.copytree(prepared / part, folder / part)
+    return folder
+
+
+def _spec(estimator, **settings):
+    return BenchmarkPipeline(make_pipeline(StandardScaler(), estimator), "fma", **settings)
+
+
+def test_a_users_pipeline_runs_beside_a_built_in_one_on_the_same_clips(out):
+    result = run_benchmark(
+        smoke=True,
+        out=out,
+        pipelines={"fma-all-lr": None, "mine": _spec(DummyClassifier(strategy="prior"))},
+        verbose=0,
+    )
+    table = result.table
+    assert list(table.index) == ["fma-all-lr", "mine"]  # best accuracy first
+    assert table["n_test"].nunique() == 1 and table["n_training"].nunique() == 1
+    X, _ = load_extracted(out / "features" / "fma")
+    index = pd.read_csv(out / "features" / "fma" / "index.csv")
+    assert table.loc["mine", "n_test"] == (index["split"] == "test").sum()
+    assert table.loc["mine", "n_training"] == (index["split"] == "training").sum()
+    # The prior's accuracy is the test split's share of the training split's majority genre.
+    train, test = index[index["split"] == "training"], index[index["split"] == "test"]
+    majority = train["genre_top"].value_counts().sort_index().idxmax()
+    assert table.loc["mine", "accuracy"] == pytest.approx((test["genre_top"] == majority).mean())
+    for column in ("accuracy", "balanced_accuracy", "f1_macro", "top_3_accuracy"):
+        assert 0 <= table.loc["fma-all-lr", column] <= 1
+    assert (
+        (table[["fit_seconds", "extraction_seconds_per_clip", "peak_memory_mib"]] > 0).all().all()
+    )
+    assert set(result.per_class_f1.columns) == set(index["genre_top"])
+    written = pd.read_csv(out / "results.csv", index_col=0)
+    assert list(written.index) == list(table.index)
+    markdown = (out / "results.md").read_text()
+    assert "| mine |" in markdown and "F1 per genre" in markdown
+    assert X.shape[1] == 518
+
+
+def test_a_grid_is_tuned_on_the_validation_split_and_refitted_on_training(out):
+    grid = {"logisticregression__C": [1e-6, 1.0]}
+    spec = _spec(LogisticRegression(max_iter=1000), param_grid=grid)
+    result = run_benchmark(smoke=True, out=out, pipelines={"tuned": spec}, verbose=0)
+    saved = json.loads((out / RESULTS_DIR / "tuned.json").read_text())
+    assert saved["best_params"] == {"logisticregression__C": "1.0"}
+    assert result.table.loc["tuned", "best_params"] == "logisticregression__C=1.0"
+
+
+def test_a_second_run_skips_finished_pipelines_and_reruns_changed_ones(out, capsys):
+    pipelines = {"a": _spec(LogisticRegression()), "b": _spec(DummyClassifier())}
+    run_benchmark(smoke=True, out=out, pipelines=pipelines, verbose=1)
+    first = {name: (out / RESULTS_DIR / f"{name}.json").stat().st_mtime_ns for name in "ab"}
+    capsys.readouterr()
+    pipelines["b"] = _spec(DummyClassifier(strategy="uniform", random_state=0))
+    run_benchmark(smoke=True, out=out, pipelines=pipelines, verbose=1)
+    assert "1 done in a previous run, 1 to run" in capsys.readouterr().out
+    assert (out / RESULTS_DIR / "a.json").stat().st_mtime_ns == first["a"]
+    assert (out / RESULTS_DIR / "b.json").stat().st_mtime_ns != first["b"]
+
+
+class _Broken(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("this classifier is broken")
+
+    def predict(self, X):
+        raise AssertionError("never fitted")
+
+
+def test_a_failing_pipeline_is_reported_and_the_others_still_run(out, capsys):
+    pipelines = {"broken": _spec(_Broken()), "fine": _spec(DummyClassifier())}
+    result = run_benchmark(smoke=True, out=out, pipelines=pipelines, verbose=1)
+    assert result.failed == {"broken": "RuntimeError: this classifier is broken"}
+    assert list(result.table.index) == ["fine"]
+    assert "broken FAILED: RuntimeError: this classifier is broken" in capsys.readouterr().out
+    assert not (out / RESULTS_DIR / "broken.json").exists()  # retried by the next run
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import signal, sys, time
+    from sklearn.dummy import DummyClassifier
+    from skfma.benchmark import BenchmarkPipeline, run_benchmark
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    class SlowDummy(DummyClassifier):
+        def fit(self, X, y):
+            time.sleep(float(sys.argv[2]))
+            return super().fit(X, y)
+
+    pipelines = {name: BenchmarkPipeline(SlowDummy(), "fma") for name in ("p1", "p2", "p3")}
+    run_benchmark(smoke=True, out=sys.argv[1], pipelines=pipelines)
+    """
+)
+
+
+def test_a_killed_run_resumes_without_redoing_finished_pipelines(out, tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    run = subprocess.Popen([sys.executable, str(script), str(out), "3"], stdout=subprocess.PIPE)
+    first = out / RESULTS_DIR / "p1.json"
+    deadline = time.monotonic() + 300
+    while not first.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert first.exists() and not (out / RESULTS_DIR / "p3.json").exists()
+    finished = {path.name: path.stat().st_mtime_ns for path in (out / RESULTS_DIR).glob("*.json")}
+    again = subprocess.run(
+        [sys.executable, str(script), str(out), "0"], capture_output=True, text=True, check=True
+    )
+    assert f"3 pipelines: {len(finished)} done in a previous run" in again.stdout
+    for name, mtime in finished.items():
+        assert (out / RESULTS_DIR / name).stat().st_mtime_ns == mtime
+    table = pd.read_csv(out / "results.csv", index_col=0)
+    assert sorted(table.index) == ["p1", "p2", "p3"]
+
+
+def test_root_and_smoke_are_exclusive(out):
+    with pytest.raises(ParameterError, match="smoke=True makes its own data"):
+        run_benchmark(out / "smoke-data", smoke=True, out=out, pipelines=["fma-all-lr"])
+    with pytest.raises(ParameterError, match="root is required"):
+        run_benchmark(out=out, pipelines=["fma-all-lr"])
+
+
+def test_a_store_of_another_recipe_is_refused(out):
+    info_path = out / "features" / "fma" / "info.json"
+    info = json.loads(info_path.read_text())
+    info["steps"][1] = "FMAFeatures(sr=22050)"
+    info_path.write_text(json.dumps(info))
+    with pytest.raises(SkfmaError, match="holds features of another subset or recipe"):
+        run_benchmark(smoke=True, out=out, pipelines=["fma-all-lr"], verbose=0)
+
+
+def test_undecodable_tracks_are_left_out_of_every_pipeline_and_said(out, capsys):
+    shutil.rmtree(out / "features")
+    files = sorted((out / "smoke-data" / "fma_small").rglob("*.mp3"))
+    assert len(files) == 48
+    files[0].write_bytes(b"not audio")
+    with pytest.warns(UserWarning, match="1 of 48 tracks .* could not be decoded"):
+        result = run_benchmark(smoke=True, out=out, pipelines=["fma-all-lr"], verbose=1)
+    assert "1 tracks left out (undecodable, index.csv)" in capsys.readouterr().out
+    row = result.table.iloc[0]
+    assert row["n_training"] + row["n_validation"] + row["n_test"] == 47
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux only")
+def test_peak_memory_restarts_for_each_pipeline():
+    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+    high = _peak_memory_mib()
+    del block
+    _reset_peak_memory()
+    assert _peak_memory_mib() < high - 32
