@@ -142,8 +142,7 @@ def _relu_bn(extreme, bn, *, sign=None, bias=None, dtype=torch.float32):
         hidden = torch.addcmul(bias, hidden, sign).relu_()
     else:  # mixed-dtype addcmul takes a slow path
         hidden = torch.addcmul(bias, hidden, sign, out=hidden).relu_()
-    out = hidden if dtype == torch.float32 else torch.empty_like(hidden, dtype=dtype)
-    return torch.addcmul(shift, hidden, scale, out=out)
+    return torch.addcmul(shift, hidden, scale, out=hidden).to(dtype)  # same-dtype ops: fast
 
 
 def _lowered_max_over_frequency(block, padded, dtype):

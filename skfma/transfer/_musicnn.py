@@ -263,10 +263,10 @@ class MusicnnFeatures(WaveformTransformer):
         0.08 on real music).
     batch_size : int or None, default=None
         Windows (3 s each) per forward pass, taken across clips. ``None``
-        picks 1 on a CPU and 256 on a GPU. On a CPU larger batches are
-        slower: a musicnn window's activations take about 25 MB, and a
-        batch's fresh memory costs more than batching saves
-        (``benchmarks/bench_musicnn.py`` measures it).
+        picks 10 (one 30 s clip) on a CPU and 256 on a GPU. On a CPU the
+        front end works through a pass window by window in cache-sized
+        blocks, so a pass of 10 windows is about 5-10% faster than passes
+        of one (``benchmarks/bench_musicnn.py --batch-size``).
     device : str or torch.device, default="cpu"
         Where the network runs, e.g. ``"cuda"``. The output is a NumPy array.
     precision : {"float32", "bfloat16"}, default="float32"
@@ -275,7 +275,7 @@ class MusicnnFeatures(WaveformTransformer):
         with float32 sums, about twice as fast on a CPU with AVX-512 BF16 or
         AMX; the dense layers, batch norms and poolings stay float32. On the
         reference clips the top 5 tags are unchanged, the taggram moves by
-        at most 0.02 and an embedding by at most 4% of its norm (see Notes).
+        at most 0.03 and an embedding by at most 5% of its norm (see Notes).
         Where the CPU lacks bfloat16 instructions it is emulated and slower.
 
     Attributes
@@ -312,8 +312,9 @@ class MusicnnFeatures(WaveformTransformer):
     With ``precision="bfloat16"`` each layer's input and weights are
     rounded to 8 significant bits (a relative error up to ``2**-9``); the
     errors of some ten rounded layers add up to about 1% of an embedding's
-    norm (at most 4% measured on the vgg models' ``pool5``) and about 0.01
-    on tag probabilities: enough to reorder tags whose probabilities lie
+    norm (at most 4.5% measured, on the vgg models' ``pool5`` with
+    ``pooling="max"``; 3% with the mean) and up to about 0.03 on tag
+    probabilities: enough to reorder tags whose probabilities lie
     closer than that. ``benchmarks/bench_musicnn.py`` measures both.
 
     References
@@ -371,7 +372,7 @@ class MusicnnFeatures(WaveformTransformer):
         layers = self._layers()
         device = torch.device(self.device)
         network = _pretrained_network(self.model, device)
-        batch_size = self.batch_size or (1 if device.type == "cpu" else 256)
+        batch_size = self.batch_size or (10 if device.type == "cpu" else 256)
         n_samples = math.ceil(X.shape[1] * SR / self.sr) if self.sr != SR else X.shape[1]
         windows_per_clip = max(1, (1 + n_samples // HOP_LENGTH) // WINDOW_FRAMES)
         clips_per_batch = max(1, batch_size // windows_per_clip)
