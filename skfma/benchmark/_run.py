@@ -20,7 +20,13 @@ from ..datasets import make_fma_like
 from ..evaluation import evaluate_classifier
 from ..exceptions import ParameterError, SkfmaError
 from ..pipeline import FEATURE_SETS, extract_fma, load_extracted
-from ..utils import check_choice, check_n_jobs, ensure_writable_folder, expand_path
+from ..utils import (
+    check_choice,
+    check_n_jobs,
+    ensure_writable_folder,
+    expand_path,
+    write_atomically,
+)
 from ..utils._fingerprint import describe
 from ._pipelines import resolve_pipelines
 from ._table import write_figures, write_table
@@ -369,7 +375,8 @@ def _peak_memory_mib():
 
 
 def _write_json(data, path):
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(data, file, indent=1)
-    os.replace(temporary, path)
+    def write(temporary):
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(data, file, indent=1)
+
+    write_atomically(path, write)

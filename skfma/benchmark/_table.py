@@ -5,6 +5,7 @@ import os
 import pandas as pd
 
 from ..evaluation import report_to_markdown
+from ..utils import write_atomically
 
 __all__ = ["write_figures", "write_table"]
 
@@ -70,7 +71,7 @@ def write_table(results, description, out):
     per_class = pd.DataFrame.from_dict(
         {name: results[name]["per_class_f1"] for name in table.index}, orient="index"
     ).rename_axis("pipeline")
-    _replace(os.path.join(out, "results.csv"), lambda path: table.to_csv(path))
+    write_atomically(os.path.join(out, "results.csv"), lambda path: table.to_csv(path))
     text = (
         "# skfma benchmark\n\n"
         f"{description}. Accuracies on the test split; costs: extraction and prediction in "
@@ -86,7 +87,7 @@ def write_table(results, description, out):
         + report_to_markdown(per_class)
         + "\n"
     )
-    _replace(os.path.join(out, "results.md"), lambda path: _write_text(path, text))
+    write_atomically(os.path.join(out, "results.md"), lambda path: _write_text(path, text))
     return table, per_class
 
 
@@ -136,7 +137,7 @@ def write_figures(table, per_class, out):
 def _save(fig, path):
     import matplotlib.pyplot as plt
 
-    _replace(path, lambda temporary: fig.savefig(temporary, dpi=120, format="png"))
+    write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=120, format="png"))
     plt.close(fig)
     return path
 
@@ -144,10 +145,3 @@ def _save(fig, path):
 def _write_text(path, text):
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
-
-
-def _replace(path, write):
-    """Write ``path`` through a temporary file, so that a reader never sees half of it."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    write(temporary)
-    os.replace(temporary, path)

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 import warnings
 
 import numpy as np
@@ -16,7 +15,13 @@ from .. import features as transformers
 from ..audio import AudioLoader
 from ..datasets import load_fma
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_sample_rate, expand_path, names_its_errors
+from ..utils import (
+    check_choice,
+    check_sample_rate,
+    expand_path,
+    names_its_errors,
+    write_atomically,
+)
 from ..utils._warnings import warn_user
 from ._audio_features import AudioFeatures
 
@@ -206,10 +211,12 @@ def extract_fma(
     # store complete, and names the shape that load_extracted checks the array against.
     with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(out, INFO_FILE))
-    _publish(os.path.join(out, FEATURES_FILE), lambda path: _write_array(X, path))
-    _publish(os.path.join(out, INDEX_FILE), lambda path: index.to_csv(path, index=False))
+    write_atomically(os.path.join(out, FEATURES_FILE), lambda path: _write_array(X, path))
+    write_atomically(os.path.join(out, INDEX_FILE), lambda path: index.to_csv(path, index=False))
     excluded = pd.DataFrame(list(fma.excluded.items()), columns=["track_id", "reason"])
-    _publish(os.path.join(out, EXCLUDED_FILE), lambda path: excluded.to_csv(path, index=False))
+    write_atomically(
+        os.path.join(out, EXCLUDED_FILE), lambda path: excluded.to_csv(path, index=False)
+    )
     info = {
         "subset": subset,
         "features": features,
@@ -219,22 +226,10 @@ def extract_fma(
         "seconds": seconds,
         "skfma": __version__,
     }
-    _publish(os.path.join(out, INFO_FILE), lambda path: _write_json(info, path))
+    write_atomically(os.path.join(out, INFO_FILE), lambda path: _write_json(info, path))
     if isinstance(X, np.memmap):  # now linked as features.npy: the cache's copy can go
         os.remove(X.filename)
     return load_extracted(out)
-
-
-def _publish(path, write):
-    """Call ``write(temporary)``, then rename the temporary file to ``path`` (removed on error)."""
-    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
 
 
 def _write_array(X, path):

@@ -5,6 +5,7 @@
 scikit-learn and are imported from there, so that :mod:`skfma.nn` stays free of it.
 """
 
+from ._files import write_atomically
 from ._validation import (
     check_choice,
     check_dropout,
@@ -37,4 +38,5 @@ __all__ = [
     "is_finite_number",
     "is_int",
     "names_its_errors",
+    "write_atomically",
 ]
