@@ -2,6 +2,7 @@
 
 project = "skfma"
 author = "The skfma developers"
+copyright = "2026, the skfma developers"  # noqa: A001 - Sphinx's name for it
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",

@@ -17,8 +17,9 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from skfma import AudioLoader, KostrzewaCNN, MelSpectrogram, SpecAugment
+from skfma import AudioLoader, KostrzewaCNN, MelSpectrogram
 from skfma.datasets import make_genre_clips
+from skfma.nn import SpecAugment
 
 directory = tempfile.mkdtemp()
 paths, genres = make_genre_clips(64, n_genres=4, duration=2.0, directory=directory)

@@ -26,8 +26,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from skfma import AudioLoader, ChoiCRNN, MelSpectrogram, predict_tags
+from skfma import AudioLoader, ChoiCRNN, MelSpectrogram
 from skfma.datasets import GENRE_STYLES, make_genre_clips
+from skfma.models import predict_tags
 
 paths, genres = make_genre_clips(
     96, n_genres=6, duration=2.0, sr=11025, directory=tempfile.mkdtemp(), audio_format="wav"

@@ -42,11 +42,11 @@ def _tag(args):
     check_int("--top-k", args.top_k)
     if args.model is None:
         from .audio import load_audio
-        from .transfer import musicnn_tags
+        from .transfer import predict_musicnn_tags
 
         def tag(path):
             waveform, _ = load_audio(path, sr=16000)
-            [clip] = musicnn_tags(waveform[None], model=args.musicnn, top_k=args.top_k)
+            [clip] = predict_musicnn_tags(waveform[None], model=args.musicnn, top_k=args.top_k)
             return clip
 
     else:
@@ -230,10 +230,11 @@ def build_parser():
     tag = commands.add_parser(
         "tag",
         parents=[sub_debug],
-        help="print the top tags of audio files (musicnn_tags, or predict_tags of your model)",
+        help="print the top tags of audio files (musicnn's, or those of your model)",
         description="Print each file's top tags with their scores. Without --model, the "
         "pretrained musicnn tagger that ships with skfma gives them (skfma.transfer."
-        "musicnn_tags: tag probabilities averaged over the file's 3 s windows). With --model, "
+        "predict_musicnn_tags: tag probabilities averaged over the file's 3 s windows). "
+        "With --model, "
         "a fitted pipeline that takes file paths, such as AudioLoader -> MelSpectrogram -> "
         "ChoiCRNN saved with joblib.dump(pipeline, 'model.joblib'), gives them "
         "(skfma.models.predict_tags: probabilities divided by the tags' training priors, "

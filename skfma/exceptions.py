@@ -9,10 +9,12 @@ import os
 __all__ = [
     "SkfmaError",
     "AudioDecodeError",
+    "CacheError",
     "CheckpointError",
     "DownloadError",
     "MetadataError",
     "ParameterError",
+    "ScoringError",
 ]
 
 
@@ -47,8 +49,28 @@ class AudioDecodeError(SkfmaError):
         return type(self), (self.path, self.reason)
 
 
-class ParameterError(SkfmaError, ValueError):
-    """A parameter has an invalid value. It is also a :class:`ValueError`."""
+class ParameterError(SkfmaError, ValueError, TypeError):
+    """A parameter has an invalid value or type; the message names it.
+
+    It is also a :class:`ValueError` and a :class:`TypeError`, as
+    scikit-learn's ``InvalidParameterError``, so that code catching either
+    for an estimator's parameters catches it.
+    """
+
+
+class ScoringError(ParameterError):
+    """A search's scorer returned something other than a number: a mistake in ``scoring``.
+
+    The searches raise it through ``error_score``: it is not a failed fit of
+    one configuration.
+    """
+
+
+class CacheError(SkfmaError, OSError):
+    """The feature cache's folder cannot be written (read-only, full, or not a folder).
+
+    The message names the folder. It is also an :class:`OSError`.
+    """
 
 
 class DownloadError(SkfmaError, OSError):

@@ -15,12 +15,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 
-from skfma import AudioLoader, ChoiCRNN, MelSpectrogram, predict_tags, run_demo
+from skfma import AudioLoader, ChoiCRNN, MelSpectrogram, run_demo
 from skfma._demo import N_FFT, N_FOLDS, SR
 from skfma.cli import main
 from skfma.datasets import GENRE_STYLES, make_genre_clips
 from skfma.datasets._fma_like import _artists_and_splits
 from skfma.exceptions import ParameterError
+from skfma.models import predict_tags
 
 
 def test_python_m_skfma_help():

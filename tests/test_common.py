@@ -37,7 +37,6 @@ from skfma import (
     MusicnnFeatures,
     NeuralClassifier,
     PretrainedCNNFeatures,
-    Resize,
     Spectrogram,
     SpectrogramScaler,
     TemporalStatistics,
@@ -45,6 +44,7 @@ from skfma import (
     ZhangResNet,
 )
 from skfma.exceptions import ParameterError
+from skfma.features import Resize
 from skfma.model_selection import BayesianSearchCV, HyperbandSearchCV
 from skfma.nn import DNNModule
 from skfma.utils import is_int
@@ -289,9 +289,7 @@ def _fit_input(estimator, tmp_path):
     rng = np.random.default_rng(0)
     if isinstance(estimator, AudioLoader | AudioFeatures):
         return [str(tmp_path / "missing.wav")], None
-    if isinstance(
-        estimator, PretrainedCNNFeatures | TemporalStatistics | Resize | SpectrogramScaler
-    ):
+    if isinstance(estimator, SPECTROGRAM_INPUT):
         return rng.standard_normal((4, 8, 16)).astype(np.float32), None
     if isinstance(estimator, NeuralClassifier):
         return rng.standard_normal((4, 8, 64)).astype(np.float32), np.array([0, 1, 0, 1])
@@ -366,11 +364,11 @@ def test_non_finite_numbers_are_refused_naming_the_parameter(cls, name, value, t
 
 
 def test_upper_bounds_of_counts_that_would_run_forever_or_be_cut_silently():
-    from skfma import musicnn_tags
     from skfma.nn import SpecAugment
+    from skfma.transfer import predict_musicnn_tags
 
     X = np.zeros((4, 8, 16), np.float32)
     with pytest.raises(ParameterError, match="augment_copies must be at most 100"):
         KostrzewaCNN(augment=SpecAugment(), augment_copies=10**6).fit(X, [0, 1, 0, 1])
     with pytest.raises(ParameterError, match="top_k must be at most the 50 tags of MSD_musicnn"):
-        musicnn_tags(np.zeros((1, 16000), np.float32), top_k=100)
+        predict_musicnn_tags(np.zeros((1, 16000), np.float32), top_k=100)

@@ -18,12 +18,11 @@ from scipy.sparse import issparse
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ScoringError
 from ..utils import is_int
 
 __all__ = [
     "Fold",
-    "ScoringError",
     "advance_fold",
     "check_folds",
     "fit_and_score",
@@ -88,13 +87,6 @@ def epochs_trained(estimator):
     if is_skorch_net(final) and getattr(final, "history_", None) is not None:
         return len(final.history_)
     return None
-
-
-class ScoringError(ParameterError):
-    """The scorer returned something other than a number: a mistake in ``scoring``.
-
-    Raised through ``error_score``: it is not a failed fit of one configuration.
-    """
 
 
 def score_of(scorer, estimator, X, y):

@@ -7,13 +7,11 @@ features to a folder that :func:`load_extracted` reads back.
 """
 
 from ._audio_features import AudioFeatures, make_audio_features
-from ._cache import CacheError
 from ._extract import FEATURE_SETS, extract_fma, load_extracted
 
 __all__ = [
     "FEATURE_SETS",
     "AudioFeatures",
-    "CacheError",
     "extract_fma",
     "load_extracted",
     "make_audio_features",

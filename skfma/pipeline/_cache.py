@@ -12,21 +12,17 @@ import joblib
 import numpy as np
 
 from .. import __version__
-from ..exceptions import SkfmaError
+from ..exceptions import CacheError
 from ..utils._fingerprint import describe
 from ._leftovers import SEPARATOR, owner_tag, remove_orphans
 
-__all__ = ["ClipCache", "CacheError", "OutputFile", "file_identity", "steps_key"]
+__all__ = ["ClipCache", "OutputFile", "file_identity", "steps_key"]
 
 #: Parameters that change how a step runs, never what it returns.
 EXECUTION_PARAMS = frozenset({"n_jobs", "verbose", "batch_size", "device", "on_error"})
 
 #: Last bytes of every entry: the CRC-32 of the ``.npy`` bytes before them, little-endian.
 CRC_BYTES = 4
-
-
-class CacheError(SkfmaError, OSError):
-    """The cache folder cannot be written (read-only, full, or not a folder); names it."""
 
 
 class OutputFile:

@@ -1,6 +1,6 @@
 """Transfer features: pretrained networks as feature extractors.
 
-- :class:`MusicnnFeatures` and :func:`musicnn_tags`: the music-tagging
+- :class:`MusicnnFeatures` and :func:`predict_musicnn_tags`: the music-tagging
   networks of musicnn, whose converted weights ship with skfma (torch only,
   nothing to download).
 - :class:`PretrainedCNNFeatures`: activations of ImageNet CNNs cut at a named
@@ -11,7 +11,7 @@
 
 from ._backbones import CUT_LAYERS
 from ._images import spectrograms_to_images
-from ._musicnn import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, musicnn_tags
+from ._musicnn import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, predict_musicnn_tags
 from ._pretrained import PretrainedCNNFeatures
 
 __all__ = [
@@ -20,6 +20,6 @@ __all__ = [
     "MUSICNN_TAGS",
     "MusicnnFeatures",
     "PretrainedCNNFeatures",
-    "musicnn_tags",
+    "predict_musicnn_tags",
     "spectrograms_to_images",
 ]

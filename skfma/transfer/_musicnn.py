@@ -1,4 +1,4 @@
-"""MusicnnFeatures and musicnn_tags: the pretrained musicnn models, offline, in torch."""
+"""MusicnnFeatures and predict_musicnn_tags: the pretrained musicnn models, offline, in torch."""
 
 import functools
 import math
@@ -17,7 +17,7 @@ from ..nn import MusicnnModule, MusicnnVGGModule
 from ..utils import check_choice, check_positive, check_sample_rate, names_its_errors
 from ..utils._device import check_device
 
-__all__ = ["MUSICNN_LAYERS", "MUSICNN_TAGS", "MusicnnFeatures", "musicnn_tags"]
+__all__ = ["MUSICNN_LAYERS", "MUSICNN_TAGS", "MusicnnFeatures", "predict_musicnn_tags"]
 
 #: musicnn's front end: 16 kHz, 512-sample FFT, hop 256, 96 mel bands, 187-frame (3 s) windows.
 SR = 16000
@@ -285,7 +285,7 @@ class MusicnnFeatures(WaveformTransformer):
 
     See Also
     --------
-    musicnn_tags : each clip's top tags.
+    predict_musicnn_tags : each clip's top tags.
     skfma.nn.MusicnnModule, skfma.nn.MusicnnVGGModule : the networks.
     PretrainedCNNFeatures : ImageNet CNN features of spectrograms.
 
@@ -485,7 +485,7 @@ def _pool(activations, pooling):
 
 
 @names_its_errors
-def musicnn_tags(
+def predict_musicnn_tags(
     X,
     *,
     model="MSD_musicnn",
@@ -538,9 +538,9 @@ def musicnn_tags(
     Examples
     --------
     >>> import numpy as np
-    >>> from skfma.transfer import musicnn_tags
+    >>> from skfma.transfer import predict_musicnn_tags
     >>> X = np.random.default_rng(0).uniform(-0.1, 0.1, (2, 48000)).astype(np.float32)
-    >>> tags = musicnn_tags(X, model="MTT_musicnn", top_k=3)
+    >>> tags = predict_musicnn_tags(X, model="MTT_musicnn", top_k=3)
     >>> len(tags), len(tags[0]), all(0 <= p <= 1 for _, p in tags[0])
     (2, 3, True)
     """

@@ -5,8 +5,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
-from skfma import KostrzewaCNN, Resize, SpectrogramScaler
+from skfma import KostrzewaCNN, SpectrogramScaler
 from skfma.exceptions import ParameterError
+from skfma.features import Resize
 from skfma.nn import KostrzewaCNNModule
 
 

@@ -12,8 +12,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from skfma import AudioLoader, ChoiCRNN, MelSpectrogram, predict_tags
+from skfma import AudioLoader, ChoiCRNN, MelSpectrogram
 from skfma.exceptions import ParameterError
+from skfma.models import predict_tags
 from skfma.nn import ChoiCRNNModule
 
 

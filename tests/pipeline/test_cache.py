@@ -22,8 +22,7 @@ from sklearn.svm import SVC
 import skfma.audio._loader
 import skfma.pipeline._cache
 from skfma import AudioFeatures
-from skfma.exceptions import AudioDecodeError, ParameterError
-from skfma.pipeline import CacheError
+from skfma.exceptions import AudioDecodeError, CacheError, ParameterError
 from skfma.pipeline._leftovers import owner_tag
 
 

@@ -1,4 +1,4 @@
-"""MusicnnFeatures and musicnn_tags: shapes, pooling, parameters, and parity with musicnn."""
+"""MusicnnFeatures and predict_musicnn_tags: shapes, pooling, parameters, parity with musicnn."""
 
 import json
 import pickle
@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from skfma.audio._load import resample
 from skfma.exceptions import ParameterError
 from skfma.nn import MusicnnModule, MusicnnVGGModule
-from skfma.transfer import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, musicnn_tags
+from skfma.transfer import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, predict_musicnn_tags
 from skfma.transfer._musicnn import _pretrained_network, log_mel_windows
 
 MODELS = ["MTT_musicnn", "MSD_musicnn", "MTT_vgg", "MSD_vgg"]
@@ -150,7 +150,7 @@ def test_parameter_errors_name_the_parameter(params, name):
 
 def test_musicnn_tags_lists_the_top_tags():
     X = noise(2, 16000)
-    tags = musicnn_tags(X, model="MSD_vgg", top_k=4)
+    tags = predict_musicnn_tags(X, model="MSD_vgg", top_k=4)
     probabilities = MusicnnFeatures(model="MSD_vgg", layer="taggram").transform(X)
     assert [len(clip) for clip in tags] == [4, 4]
     for clip, row in zip(tags, probabilities, strict=True):
@@ -158,14 +158,14 @@ def test_musicnn_tags_lists_the_top_tags():
         expected = np.argsort(-row, kind="stable")[:4]
         assert names == [MUSICNN_TAGS["MSD_vgg"][i] for i in expected]
         assert [p for _, p in clip] == sorted((p for _, p in clip), reverse=True)
-    assert len(musicnn_tags(X[:1], model="MSD_vgg", top_k=50)[0]) == 50
+    assert len(predict_musicnn_tags(X[:1], model="MSD_vgg", top_k=50)[0]) == 50
     with pytest.raises(ParameterError, match="top_k must be at most the 50 tags of MSD_vgg"):
-        musicnn_tags(X[:1], model="MSD_vgg", top_k=99)  # was cut to 50 silently
-    with pytest.raises(ParameterError, match=r"^musicnn_tags: top_k"):
-        musicnn_tags(X, top_k=0)
-    with pytest.raises(ParameterError, match=r"^musicnn_tags: precision"):
-        musicnn_tags(X, precision="half")
-    assert len(musicnn_tags(X[:1], model="MSD_vgg", top_k=3, precision="bfloat16")[0]) == 3
+        predict_musicnn_tags(X[:1], model="MSD_vgg", top_k=99)  # was cut to 50 silently
+    with pytest.raises(ParameterError, match=r"^predict_musicnn_tags: top_k"):
+        predict_musicnn_tags(X, top_k=0)
+    with pytest.raises(ParameterError, match=r"^predict_musicnn_tags: precision"):
+        predict_musicnn_tags(X, precision="half")
+    assert len(predict_musicnn_tags(X[:1], model="MSD_vgg", top_k=3, precision="bfloat16")[0]) == 3
 
 
 @pytest.mark.parametrize(
@@ -326,7 +326,7 @@ def test_bfloat16_keeps_the_reference_top5(musicnn_reference, model):
         top5 = [MUSICNN_TAGS[model][tag] for tag in np.argsort(-taggram, kind="stable")[:5]]
         assert top5 == reference[name][model]["top5"]
     assert_bfloat16_close(reduced, full, MUSICNN_LAYERS[model], layers)
-    tags = musicnn_tags(X, model=model, top_k=5, precision="bfloat16")
+    tags = predict_musicnn_tags(X, model=model, top_k=5, precision="bfloat16")
     assert [[tag for tag, _ in clip] for clip in tags] == [
         reference[name][model]["top5"] for name in names
     ]
@@ -334,7 +334,7 @@ def test_bfloat16_keeps_the_reference_top5(musicnn_reference, model):
 
 def test_public_tags_match_the_reference(musicnn_reference):
     reference, names, X = musicnn_reference
-    tags = musicnn_tags(X, model="MSD_vgg", top_k=5)
+    tags = predict_musicnn_tags(X, model="MSD_vgg", top_k=5)
     assert [[tag for tag, _ in clip] for clip in tags] == [
         reference[name]["MSD_vgg"]["top5"] for name in names
     ]
