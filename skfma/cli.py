@@ -105,8 +105,7 @@ def _load_model(path):
 def _extract(args):
     from .pipeline import extract_fma
 
-    args.out = os.path.expanduser(args.out)
-    _check_output_folder(args.out, "--out")
+    args.out = _output_folder(args.out, "--out")
     X, track_ids = extract_fma(
         args.root,
         args.out,
@@ -131,8 +130,7 @@ def _benchmark(args):
         return 0
     if args.smoke == (args.root is not None):
         raise _CommandError("give the FMA folder ROOT, or --smoke (its own tiny data), not both.")
-    args.out = os.path.expanduser(args.out)
-    _check_output_folder(args.out, "--out")
+    args.out = _output_folder(args.out, "--out")
     result = run_benchmark(
         args.root,
         subset=args.subset,
@@ -152,14 +150,16 @@ def _benchmark(args):
     return 0
 
 
-def _check_output_folder(path, option):
-    """Create the folder ``path`` if needed and check that a file can be written in it."""
+def _output_folder(path, option):
+    """``path`` with ``~`` expanded, created if needed and checked to be writable."""
+    path = os.path.expanduser(path)
     try:
         ensure_writable_folder(path)
     except OSError as error:
         raise _CommandError(
             f"cannot write to the output folder {path!r} ({option}): {error.strerror or error}."
         ) from error
+    return path
 
 
 def _describe(error):
