@@ -17,6 +17,7 @@ from ..utils import (
     check_sample_rate,
     names_its_errors,
 )
+from ..utils._validation import MAX_INT
 from ..utils._warnings import warn_user
 from ._load import open_audio, read_frames, resample
 
@@ -45,7 +46,10 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         Sampling rate of the output in Hz.
     duration : float, default=30.0
         Length of every output row in seconds; rows have
-        ``round(sr * duration)`` samples, at least one.
+        ``round(sr * duration)`` samples, at least one and at most
+        ``2**31 - 1`` (8 GiB of float32 per clip, and the most samples
+        that torch's and NumPy's 32-bit indices address): about 27 hours at
+        22,050 Hz, 13.5 hours at 44,100 Hz.
     crop : {"start", "center"}, default="start"
         Which window of a longer clip to keep: its first ``duration`` seconds, or
         the ``duration`` seconds in its middle.
@@ -173,6 +177,12 @@ class AudioLoader(TransformerMixin, BaseEstimator):
             raise ParameterError(
                 f"duration={self.duration!r} s is shorter than one sample at sr={self.sr!r} Hz: "
                 "every row would be empty."
+            )
+        if self.n_samples_out > MAX_INT:
+            raise ParameterError(
+                f"duration={self.duration!r} s makes rows of {self.n_samples_out:,} samples at "
+                f"sr={self.sr!r} Hz; a row holds at most 2**31 - 1 samples (8 GiB of float32 per "
+                f"clip), {MAX_INT / self.sr:,.0f} s at this rate."
             )
         check_choice("crop", self.crop, CROPS)
         check_choice("pad_mode", self.pad_mode, PAD_MODES)

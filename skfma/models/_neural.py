@@ -3,7 +3,9 @@
 import contextlib
 import copy
 import inspect
+import itertools
 import os
+from numbers import Number
 
 import numpy as np
 import torch
@@ -43,6 +45,11 @@ __all__ = ["NeuralClassifier"]
 
 #: The most augmented copies of each clip a fit takes: each is a pass over the training set.
 MAX_AUGMENT_COPIES = 100
+
+#: The largest learning rate accepted. Adam moves each weight by about ``lr`` per step, SGD by
+#: ``lr`` times its gradient: 1000 is far past any rate that trains (the FMA reports use 1e-4
+#: to 1e-2), and rates beyond float32's range (3.4e38) overflow inside the optimizers.
+MAX_LR = 1e3
 
 
 class NeuralClassifier(ClassifierMixin, NeuralNet):
@@ -90,7 +97,9 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
     optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
         Configured through ``optimizer__*`` parameters.
     lr : float, default=1e-3
-        Learning rate.
+        Learning rate, a finite number in ``(0, 1000]``: Adam moves each
+        weight by about ``lr`` per step, so larger rates are typing mistakes
+        that only diverge (and beyond float32's range, overflow in torch).
     max_epochs : int, default=10
         Passes over the training data per ``fit``.
     batch_size : int, default=32
@@ -560,7 +569,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 f"and n_segments={self.n_segments!r}."
             )
         check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
-        check_positive("lr", self.lr)
+        check_positive("lr", self.lr, maximum=MAX_LR)
         check_int("max_epochs", self.max_epochs, minimum=0)
         if self.batch_size != -1:
             check_int("batch_size", self.batch_size)
@@ -611,6 +620,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 f"y contains missing labels (None or NaN): {type(self).__name__} needs a label "
                 "for every clip."
             )
+        self._check_label_types("y", labels)
+        if classes is not None:
+            self._check_label_types("classes", np.asarray(classes))
         columns = getattr(y, "columns", None)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=np.float32, allow_nd=True, multi_output=True
@@ -668,6 +680,33 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self._count_classes(np.bincount(codes, minlength=len(self.classes_)), len(y), reset=reset)
         return _Clips(X, y, self.get_dataset(inputs, codes)), y
 
+    def _check_label_types(self, name, labels):
+        """Raise a ValueError naming ``name`` if its labels mix strings and numbers.
+
+        Such labels (an object array or a pandas Series such as ``[1, "a",
+        2.5]``) cannot be sorted into classes; scikit-learn calls their type
+        ``"unknown"``.
+        """
+        if labels.dtype != object:
+            return
+        kinds = {}
+        for label in labels.flat:
+            kind = (
+                "string"
+                if isinstance(label, str)
+                else "number"
+                if isinstance(label, Number)
+                else type(label).__name__
+            )
+            kinds.setdefault(kind, set()).add(type(label).__name__)
+        if len(kinds) > 1:
+            found = ", ".join(sorted(set().union(*kinds.values())))
+            raise ValueError(
+                f"{name} mixes labels of types {found} ({' and '.join(sorted(kinds))}): "
+                f"{type(self).__name__} needs labels that are all strings or all numbers "
+                f"(e.g. {name} converted with .astype(str))."
+            )
+
     def _count_classes(self, counts, n_clips, *, reset):
         """Add a training call's class (or tag) counts to the running ones; update the priors."""
         if reset:
@@ -714,10 +753,13 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """Build the module (sized from the data) and the training-only augmentation."""
         kwargs = self.get_params_for("module")
         # Only a class is sized from the data: an instance is used as the user built it.
+        given = dict(kwargs)
         if isinstance(self.module, type) and hasattr(self, "input_shape_"):
             accepted = _accepted_arguments(self.module)
             sizes = {"input_shape": self._window_shape(), "n_classes": len(self.classes_)}
             kwargs.update({key: value for key, value in sizes.items() if key in accepted})
+        if isinstance(self.module, type):
+            self._check_module_size(kwargs, given)
         self.module_ = self.initialized_instance(self.module, kwargs)
         if hasattr(self, "input_shape_") and uses_channels_last(
             self.precision, self._window_shape()
@@ -729,6 +771,50 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         # The offline copies' seed, drawn when a fit first needs them (get_iterator).
         self._copies_seed = None
         return self
+
+    def _check_module_size(self, kwargs, given):
+        """Refuse a module class whose weights could not be trained in the device's memory.
+
+        The module is first built on torch's ``meta`` device, which allocates
+        nothing, and its weights and buffers counted: training holds every
+        weight and its gradient, so twice their bytes must fit in the
+        device's memory (the host's RAM, or the GPU's). A size typed with a
+        few digits too many (``module__filters=(2**31 - 1,)``) is then named
+        here, instead of failing inside torch's allocator or exhausting
+        memory. A module that cannot be built on the meta device is not
+        checked.
+
+        Raises
+        ------
+        ParameterError
+            Naming the ``module__*`` parameters given, the number of weights
+            and the memory.
+        """
+        try:
+            with torch.device("meta"):
+                probe = self.module(**kwargs)
+        except ParameterError:
+            raise
+        except Exception:  # noqa: BLE001 - the module is built for real, as before
+            return
+        tensors = list(itertools.chain(probe.parameters(), probe.buffers()))
+        weights = sum(tensor.numel() for tensor in tensors)
+        needed = 2 * sum(tensor.numel() * tensor.element_size() for tensor in tensors)
+        device = self._torch_device()
+        memory = _device_memory(device)
+        if memory is None or needed <= memory:
+            return
+        sizes = ", ".join(f"module__{key}={value!r}" for key, value in given.items())
+        sizes = sizes or "its default sizes"
+        if hasattr(self, "input_shape_"):
+            sizes += f" for inputs of shape {self._window_shape()}"
+        raise ParameterError(
+            f"module {getattr(self.module, '__name__', self.module)!r} with "
+            f"{sizes} would hold "
+            f"{weights:,} weights: training them needs {needed / 2**30:,.1f} GiB (weights and "
+            f"gradients), more than the {memory / 2**30:,.1f} GiB of memory of device "
+            f"{str(device)!r}; lower the module's sizes."
+        )
 
     def _copy_augment(self):
         """A private copy of ``augment`` (or None), so that fits never share its state."""
@@ -1132,6 +1218,17 @@ def _as_logits(proba, *, multilabel):
         proba = proba.clamp(tiny, 1.0 - torch.finfo(proba.dtype).eps)
         return torch.log(proba) - torch.log1p(-proba)
     return torch.log((proba / proba.sum(dim=-1, keepdim=True)).clamp_min(tiny))
+
+
+def _device_memory(device):
+    """Bytes of memory of a torch device (a GPU's, else the host's), or None if unknown."""
+    try:
+        if device.type == "cuda":
+            index = device.index if device.index is not None else torch.cuda.current_device()
+            return torch.cuda.get_device_properties(index).total_memory
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError, RuntimeError):
+        return None
 
 
 def _softmax(logits):

@@ -199,18 +199,33 @@ def is_finite_number(value):
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_positive(name, value, *, allow_none=False, integer=False):
+def check_positive(name, value, *, allow_none=False, integer=False, maximum=None):
     """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is a finite number > 0.
 
     NaN and infinity are refused. With ``integer=True`` this is
     :func:`check_int`, and returns a Python int.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error.
+    value : object
+    allow_none : bool, default=False
+        Accept None.
+    integer : bool, default=False
+        Require an integer (at most ``MAX_INT``).
+    maximum : float or None, default=None
+        The largest value accepted (inclusive); the message states it and,
+        where the caller gives the reason in ``name``'s own message, why.
     """
     if integer:
-        return check_int(name, value, allow_none=allow_none)
-    if value is None and allow_none:
+        value = check_int(name, value, allow_none=allow_none)
+    elif value is None and allow_none:
         return value
-    if not is_finite_number(value) or not value > 0:
+    elif not is_finite_number(value) or not value > 0:
         raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.")
+    if maximum is not None and value is not None and value > maximum:
+        raise ParameterError(f"{name} must be at most {maximum:g}; got {value!r}.")
     return value
 
 

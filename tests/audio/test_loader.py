@@ -164,3 +164,15 @@ def test_real_fma_clip(fma_mp3):
     X = AudioLoader(sr=22050, duration=29.7, crop="center").transform([fma_mp3])
     assert X.shape == (1, 654_885)
     assert np.abs(X).max() > 0.1
+
+
+@pytest.mark.parametrize(("sr", "duration"), [(22050, 1e12), (22050, 97_400.0), (44100, 86400.0)])
+def test_durations_past_the_samples_a_row_holds_are_named(sr, duration):
+    """A row holds at most 2**31 - 1 samples: 1e12 s would have tried to allocate petabytes."""
+    with pytest.raises(
+        ParameterError,
+        match=rf"^AudioLoader: duration={duration!r} s makes rows of [\d,]+ samples at sr={sr} "
+        r"Hz; a row holds at most 2\*\*31 - 1 samples",
+    ):
+        AudioLoader(sr=sr, duration=duration).fit(["a.wav"])
+    assert AudioLoader(sr=sr, duration=(2**31 - 1) / sr).fit(["a.wav"]).n_samples_out == 2**31 - 1

@@ -1,6 +1,7 @@
 """NeuralClassifier: labels, shapes, multi-label, segments, augmentation, seeds, callbacks."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -506,3 +507,56 @@ def test_training_and_prediction_keep_freed_memory_for_the_next_batch():
     net.module_.forward = lambda x: (depths.append(-_memory._reuse_depth), original(x))[1]
     net.predict(X)
     assert depths[-1] <= -1 and _memory._reuse_depth == 0
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([1, "a", 2.5] * 4, dtype=object),
+        np.array([1, "a"] * 6, dtype=object),
+        pd.Series([1, "a", 2.5] * 4),
+    ],
+    ids=["object-array", "int-and-str", "pandas-series"],
+)
+def test_mixed_type_labels_are_named_with_their_types(y):
+    X = RNG.standard_normal((12, 5)).astype(np.float32)
+    with pytest.raises(
+        ValueError, match=r"^y mixes labels of types .*int.*str.*all strings or all"
+    ):
+        tiny_mlp(max_epochs=1).fit(X, y)
+
+
+def test_mixed_type_classes_of_partial_fit_are_named():
+    X = RNG.standard_normal((6, 5)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^classes mixes labels of types int, str"):
+        tiny_mlp().partial_fit(X, [0, 1] * 3, classes=np.array([0, "a", 1], dtype=object))
+
+
+@pytest.mark.parametrize("lr", [1e300, 1e39, 1e4, np.float64(1e300)])
+def test_learning_rates_beyond_the_bound_are_named(lr):
+    X = RNG.standard_normal((6, 5)).astype(np.float32)
+    with pytest.raises(ParameterError, match=r"^NeuralClassifier: lr must be at most 1000"):
+        tiny_mlp(lr=lr).fit(X, [0, 1] * 3)
+    tiny_mlp(lr=1e3, max_epochs=1).fit(X, [0, 1] * 3)  # the bound itself is accepted
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: tiny_mlp(module__hidden_layer_sizes=(2**31 - 1,)), "hidden_layer_sizes"),
+        (lambda: tiny_mlp(module__hidden_layer_sizes=(2**20, 2**20)), "hidden_layer_sizes"),
+        (lambda: tiny_cnn(module__filters=(2**31 - 1,)), "filters"),
+        (lambda: DNNClassifier(module__hidden_layer_sizes=(2**31 - 1,)), "hidden_layer_sizes"),
+    ],
+    ids=["dnn-int32-max", "dnn-2-layers-of-2**20", "cnn-int32-max", "dnn-classifier"],
+)
+def test_layer_sizes_that_memory_cannot_hold_are_named_before_torch_allocates(make, name):
+    net = make()
+    X = RNG.standard_normal((6, 4, 8)).astype(np.float32)
+    if net.module is DNNModule:
+        X = X.reshape(6, -1)
+    with pytest.raises(
+        ParameterError,
+        match=rf"^{type(net).__name__}: module '\w+' with .*module__{name}=.*GiB of memory",
+    ):
+        net.fit(X, [0, 1] * 3)

@@ -104,3 +104,13 @@ def test_seeds_scikit_learn_takes_pass(seed):
 def test_other_seeds_are_named(seed):
     with pytest.raises(ParameterError, match="random_state must be None, an int from 0"):
         check_seed(seed)
+
+
+def test_check_positive_takes_an_upper_bound():
+    assert check_positive("lr", 1e3, maximum=1e3) == 1e3
+    assert check_positive("lr", None, allow_none=True, maximum=1.0) is None
+    with pytest.raises(ParameterError, match=r"^lr must be at most 1000; got 1e\+300\.$"):
+        check_positive("lr", 1e300, maximum=1e3)
+    with pytest.raises(ParameterError, match=r"^n must be at most 10; got 11\.$"):
+        check_positive("n", 11, integer=True, maximum=10)
+    assert check_positive("n", np.int64(10), integer=True, maximum=10) == 10
