@@ -85,7 +85,21 @@ class SpecAugment(torch.nn.Module):
         Returns
         -------
         Tensor, same shape and dtype as ``x``
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not a torch tensor (a NumPy array, say: convert it
+            with ``torch.from_numpy``).
+        ValueError
+            If ``x`` has fewer than 3 dimensions.
         """
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(
+                "SpecAugment takes x as a torch.Tensor of shape (batch, ..., n_bins, n_frames); "
+                f"got {type(x).__module__}.{type(x).__qualname__}"
+                + (" (convert it with torch.from_numpy)." if hasattr(x, "__array__") else ".")
+            )
         if x.dim() < 3:
             raise ValueError(
                 f"SpecAugment needs a batch of spectrograms (batch, ..., n_bins, n_frames); "

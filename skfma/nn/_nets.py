@@ -121,6 +121,8 @@ class DNNModule(nn.Module):
         if not isinstance(batch_norm, bool):
             raise ParameterError(f"batch_norm must be True or False; got {batch_norm!r}.")
         n_features = math.prod(_image_shape(input_shape))
+        self.input_shape = tuple(input_shape)
+        self.n_features = n_features
         layers = [nn.Flatten()]
         for width_in, width_out in zip((n_features, *hidden), hidden, strict=False):
             layers.append(nn.Linear(width_in, width_out))
@@ -149,7 +151,20 @@ class DNNModule(nn.Module):
         Returns
         -------
         logits : Tensor, shape (batch, n_classes)
+
+        Raises
+        ------
+        ValueError
+            If an example of ``x`` does not hold the ``prod(input_shape)``
+            values the first layer was built for.
         """
+        got = math.prod(x.shape[1:]) if x.dim() >= 2 else None
+        if got != self.n_features:
+            raise ValueError(
+                f"DNNModule was built for examples of input_shape={self.input_shape} "
+                f"({self.n_features} values each); got a batch of shape {tuple(x.shape)} ("
+                + ("no batch axis)." if got is None else f"{got} values per example).")
+            )
         return self.layers(x)
 
 

@@ -1,5 +1,6 @@
 """SpecAugment masks."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -71,3 +72,14 @@ def test_invalid_arguments(kwargs, name):
 def test_needs_spectrogram_batches():
     with pytest.raises(ValueError, match="spectrograms"):
         SpecAugment().train()(torch.randn(4, 10))
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_a_numpy_array_is_refused_naming_the_tensor_it_takes(mode):
+    augment = getattr(SpecAugment(), mode)()
+    with pytest.raises(
+        TypeError, match=r"^SpecAugment takes x as a torch\.Tensor .*numpy\.ndarray"
+    ):
+        augment(np.zeros((2, 1, 8, 8), np.float32))
+    with pytest.raises(TypeError, match=r"got builtins\.list\.$"):
+        augment([[[0.0]]])

@@ -120,3 +120,15 @@ def test_dnn_activation_and_dropout_are_switchable(activation):
     assert net(torch.randn(4, 6)).shape == (4, 3)
     with pytest.raises(ParameterError, match="activation"):
         DNNModule(activation="softmax")
+
+
+@pytest.mark.parametrize(
+    ("shape", "got"),
+    [((3, 7), r"\(3, 7\) \(7 values per example\)"), ((3,), r"\(3,\) \(no batch axis\)")],
+)
+def test_dnn_input_of_the_wrong_width_names_both_widths(shape, got):
+    module = DNNModule(input_shape=(5,), n_classes=2)
+    with pytest.raises(ValueError, match=rf"input_shape=\(5,\) \(5 values each\); .*{got}"):
+        module(torch.zeros(shape))
+    assert module(torch.zeros(3, 5)).shape == (3, 2)
+    assert DNNModule(input_shape=(2, 3), n_classes=2)(torch.zeros(4, 6)).shape == (4, 2)
