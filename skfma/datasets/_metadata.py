@@ -139,7 +139,8 @@ default=("tracks", "genres")
     Raises
     ------
     FileNotFoundError
-        If the file, or a requested table of the folder, does not exist.
+        If ``root_or_file`` or a requested table of the folder does not exist;
+        the message names it and what is expected there.
     ParameterError
         If ``kind`` or ``tables`` is invalid, or the table of a file cannot be
         inferred from its name.
@@ -169,11 +170,23 @@ default=("tracks", "genres")
     """
     path = os.path.expanduser(os.fspath(root_or_file))
     if not os.path.isdir(path):
-        if kind is None:
+        if kind is not None:
+            check_choice("kind", kind, TABLES)
+        elif not os.path.exists(path) and "." not in os.path.basename(path):
+            # No file extension: a folder as likely as a file.
+            raise FileNotFoundError(
+                f"no such file or folder: {path!r}. load_fma_metadata reads the fma_metadata "
+                "folder (holding tracks.csv, genres.csv, features.csv and echonest.csv), a "
+                "folder that contains it, or one of those files; fetch_fma('metadata') "
+                "downloads them."
+            )
+        else:
             kind = _infer_table(path)
-        check_choice("kind", kind, TABLES)
         if not os.path.exists(path):
-            raise FileNotFoundError(f"FMA metadata file not found: {path!r}")
+            raise FileNotFoundError(
+                f"FMA metadata file not found: {path!r} (expected the FMA's {kind}.csv table "
+                "there; fetch_fma('metadata') downloads it)."
+            )
         return _READERS[kind](path)
     if kind is not None:
         raise ParameterError(f"kind is only for a file; {path!r} is a folder (use tables=).")
@@ -198,7 +211,10 @@ def table_file(directory, table):
     """
     file = os.path.join(directory, f"{table}.csv")
     if not os.path.exists(file):
-        raise FileNotFoundError(f"FMA metadata table {table!r} not found: {file!r}")
+        raise FileNotFoundError(
+            f"FMA metadata table {table!r} not found: expected {file!r} in the metadata folder "
+            f"{directory!r} (fetch_fma('metadata') downloads every table)."
+        )
     return file
 
 

@@ -158,3 +158,34 @@ def test_errors(tmp_path):
     with pytest.raises(ParameterError, match="only for a file"):
         load_fma_metadata(tmp_path, kind="tracks")
     assert load_fma_metadata(tmp_path, tables=()).directory == str(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["nope", "fma_metadata"])
+def test_a_missing_path_is_named_with_what_belongs_there(tmp_path, name):
+    missing = tmp_path / name
+    with pytest.raises(FileNotFoundError, match=r"^no such file or folder: .*") as info:
+        load_fma_metadata(missing)
+    message = str(info.value)
+    assert repr(str(missing)) in message
+    assert "fma_metadata folder (holding tracks.csv, genres.csv" in message
+    assert "fetch_fma('metadata')" in message
+
+
+@pytest.mark.parametrize(("name", "kind"), [("tracks.csv", None), ("mine", "genres")])
+def test_a_missing_table_file_is_named_with_the_table_expected(tmp_path, name, kind):
+    missing = tmp_path / name
+    table = kind or "tracks"
+    with pytest.raises(
+        FileNotFoundError,
+        match=rf"^FMA metadata file not found: .*{name}' \(expected the FMA's {table}\.csv",
+    ):
+        load_fma_metadata(missing, kind=kind)
+
+
+def test_a_missing_table_of_a_folder_names_the_file_and_the_folder(tmp_path):
+    (tmp_path / "tracks.csv").write_text("")
+    with pytest.raises(
+        FileNotFoundError, match=r"'genres' not found: expected .*genres\.csv"
+    ) as info:
+        load_fma_metadata(tmp_path, tables=("genres",))
+    assert f"metadata folder {str(tmp_path)!r}" in str(info.value)
