@@ -1,7 +1,11 @@
 """Spectrograms to ImageNet-normalised images (torch functions)."""
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..exceptions import ParameterError
+from ..utils import check_sizes, names_its_errors
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "IMAGE_SIZE", "spectrograms_to_images"]
 
@@ -14,6 +18,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SIZE = (224, 224)
 
 
+@names_its_errors
 def spectrograms_to_images(spectrograms, *, size=IMAGE_SIZE):
     """Turn spectrograms into normalised three-channel images for an ImageNet CNN.
 
@@ -36,6 +41,16 @@ def spectrograms_to_images(spectrograms, *, size=IMAGE_SIZE):
         Same dtype and device as ``spectrograms``. A constant clip gives a
         uniform black image.
 
+    Raises
+    ------
+    TypeError
+        If ``spectrograms`` is not a floating-point torch tensor (a NumPy
+        array included: convert it with ``torch.from_numpy``).
+    ValueError
+        If ``spectrograms`` is not 3-D with at least one bin and one frame.
+    ParameterError
+        If ``size`` is not two positive ints.
+
     Examples
     --------
     >>> import torch
@@ -43,6 +58,28 @@ def spectrograms_to_images(spectrograms, *, size=IMAGE_SIZE):
     >>> spectrograms_to_images(torch.rand(2, 128, 431)).shape
     torch.Size([2, 3, 224, 224])
     """
+    if not isinstance(spectrograms, torch.Tensor) or not spectrograms.is_floating_point():
+        what = type(spectrograms).__name__
+        if isinstance(spectrograms, torch.Tensor | np.ndarray):
+            what = f"{what} of {spectrograms.dtype} of shape {tuple(spectrograms.shape)}"
+        raise TypeError(
+            "spectrograms_to_images: spectrograms must be a floating-point torch.Tensor of "
+            f"shape (n_clips, n_bins, n_frames); got {what}"
+            + (
+                " (convert it with torch.from_numpy)."
+                if isinstance(spectrograms, np.ndarray)
+                else "."
+            )
+        )
+    if spectrograms.dim() != 3 or 0 in spectrograms.shape[1:]:
+        raise ValueError(
+            "spectrograms_to_images: spectrograms must have shape (n_clips, n_bins, n_frames) "
+            f"with at least one bin and frame; got shape {tuple(spectrograms.shape)}."
+        )
+    sizes = tuple(size) if isinstance(size, list | tuple) else None
+    if sizes is None or len(sizes) != 2:
+        raise ParameterError(f"size must be (height, width) in pixels; got {size!r}.")
+    size = check_sizes("size", sizes)
     low = spectrograms.amin(dim=(1, 2), keepdim=True)
     span = spectrograms.amax(dim=(1, 2), keepdim=True) - low
     scaled = (spectrograms - low) / torch.where(span > 0, span, torch.ones_like(span))
