@@ -1,12 +1,14 @@
 """A net's training history (skorch's ``history_``) as a table of epochs."""
 
+import math
 from collections.abc import Mapping, Sequence
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
 
+from ..exceptions import ParameterError
 from ..utils import names_its_errors
 from ._report import _final_estimator
 
@@ -47,6 +49,10 @@ def training_history(net_or_history):
         If the net has not been fitted (no history).
     ValueError
         If the history has no epoch.
+    ParameterError
+        If an epoch number is not an integer (``"a"``, ``None``, ``1.5``,
+        NaN); the message names the position of the first such epoch. It is
+        also a :class:`ValueError`.
     TypeError
         If ``net_or_history`` is none of the above.
 
@@ -78,6 +84,8 @@ def training_history(net_or_history):
             frame.index = pd.RangeIndex(1, len(frame) + 1)
         if frame.empty:
             raise ValueError("net_or_history is an empty DataFrame: no epoch to show.")
+        _check_epochs(frame.index)
+        frame.index = frame.index.astype(np.int64)
         frame.index.name = "epoch"
         return frame
     history = _history_of(net_or_history)
@@ -93,6 +101,8 @@ def training_history(net_or_history):
         for key, value in row.items():
             if key != "epoch" and _is_number(value):
                 columns.setdefault(key, {})[position] = float(value)
+    _check_epochs(epochs)
+    epochs = [int(epoch) for epoch in epochs]
     # The losses first, then the scores, then the rest (durations, batch counts, ...).
     order = sorted(columns, key=lambda key: 0 if key in LOSSES else 1 if is_score(key) else 2)
     return pd.DataFrame(
@@ -130,6 +140,23 @@ def _history_of(net_or_history):
             f"{type(net).__name__} has no training history: fit it before plotting its epochs."
         )
     return history
+
+
+def _check_epochs(epochs):
+    """Raise a ParameterError naming the first epoch number that is not an integer.
+
+    Integral floats (``2.0``, as a DataFrame column with NaN elsewhere holds
+    them) are integers here.
+    """
+    for position, epoch in enumerate(epochs):
+        integral = isinstance(epoch, Integral) or (
+            isinstance(epoch, Real) and math.isfinite(epoch) and float(epoch).is_integer()
+        )
+        if isinstance(epoch, bool | np.bool_) or not integral:
+            raise ParameterError(
+                "net_or_history must number its epochs with integers (skorch counts from 1); "
+                f"the epoch at position {position} is {epoch!r}."
+            )
 
 
 def _is_number(value):

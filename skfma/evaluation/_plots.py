@@ -155,10 +155,18 @@ class PerClassDisplay:
     Parameters
     ----------
     values : pandas.Series, shape (n_classes,)
-        The metric of each class, indexed by class label; NaN draws no bar
-        (its place says "n/a").
+        The metric of each class, indexed by class label (a dict of label to
+        value, or a 1-D sequence indexed from 0, is taken as such a Series);
+        NaN draws no bar (its place says "n/a").
     metric : str
         Name of the metric, the x-axis label.
+
+    Notes
+    -----
+    As scikit-learn's Displays, the constructor only stores its arguments:
+    :meth:`plot` checks them, and raises a
+    :class:`~skfma.exceptions.ParameterError` naming ``values`` or
+    ``metric`` when they cannot be drawn.
 
     Attributes
     ----------
@@ -179,6 +187,7 @@ class PerClassDisplay:
         self.values = values
         self.metric = metric
 
+    @names_its_errors
     def plot(self, *, ax=None, sort=False, show_mean=True, color=None):
         """Draw the bars.
 
@@ -201,7 +210,12 @@ class PerClassDisplay:
         self : PerClassDisplay
         """
         plt = _import_matplotlib("PerClassDisplay.plot")
-        values = pd.Series(self.values, dtype=np.float64)
+        values = _per_class_values(self.values)
+        if not isinstance(self.metric, str):
+            raise ParameterError(
+                f"metric must be the metric's name (a str); got {type(self.metric).__name__}: "
+                f"{self.metric!r}."
+            )
         if sort:
             values = values.sort_values(ascending=False, kind="stable")
         if ax is None:
@@ -336,6 +350,13 @@ class TrainingHistoryDisplay:
     scores : list of str
         Columns drawn on the next axes (none: no scores' axes).
 
+    Notes
+    -----
+    As scikit-learn's Displays, the constructor only stores its arguments:
+    :meth:`plot` checks them, and raises a
+    :class:`~skfma.exceptions.ParameterError` naming ``history``,
+    ``losses`` or ``scores`` when they cannot be drawn.
+
     Attributes
     ----------
     lines_ : dict of str to matplotlib.lines.Line2D
@@ -355,6 +376,7 @@ class TrainingHistoryDisplay:
         self.losses = losses
         self.scores = scores
 
+    @names_its_errors
     def plot(self, *, axes=None):
         """Draw the curves.
 
@@ -371,7 +393,16 @@ class TrainingHistoryDisplay:
         plt = _import_matplotlib("TrainingHistoryDisplay.plot")
         from matplotlib.ticker import MaxNLocator
 
-        panels = [("loss", "Loss", self.losses), ("score", "Scores", self.scores)]
+        if not isinstance(self.history, pd.DataFrame):
+            raise ParameterError(
+                "history must be a pandas DataFrame of one row per epoch (from "
+                f"training_history); got {type(self.history).__name__}: {self.history!r}."
+            )
+        losses = _history_columns("losses", self.losses, self.history)
+        scores = _history_columns("scores", self.scores, self.history)
+        if not losses and not scores:
+            raise ParameterError("losses and scores are both empty: there is nothing to draw.")
+        panels = [("loss", "Loss", losses), ("score", "Scores", scores)]
         panels = [panel for panel in panels if len(panel[2])]
         if axes is None:
             _, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), squeeze=False)
@@ -440,6 +471,51 @@ class TrainingHistoryDisplay:
                 f"{list(history.columns)}."
             )
         return cls(history, losses=losses, scores=scores).plot(axes=axes)
+
+
+def _per_class_values(values):
+    """``values`` of a :class:`PerClassDisplay` as a float Series; a ParameterError if it is not.
+
+    A Series, a dict of label to value, or a 1-D sequence (indexed from 0)
+    of numbers is accepted; a single number, a string, a 2-D table, an empty
+    collection or a value that is not a number is not.
+    """
+    if isinstance(values, pd.Series):
+        series = values
+    elif isinstance(values, dict):
+        series = pd.Series(values, dtype=object)
+    elif isinstance(values, list | tuple | np.ndarray) and np.ndim(values) == 1:
+        series = pd.Series(list(values), dtype=object)
+    else:
+        raise ParameterError(
+            "values must be a pandas Series of one number per class, indexed by class (or a "
+            f"dict of class to number); got {type(values).__name__}: {values!r}."
+        )
+    if series.empty:
+        raise ParameterError("values holds no class: there is nothing to draw.")
+    try:
+        return pd.Series(series, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(
+            f"values must hold a number (or NaN) per class; got {series.tolist()!r} ({error})."
+        ) from error
+
+
+def _history_columns(name, columns, history):
+    """``losses`` or ``scores`` of a :class:`TrainingHistoryDisplay` as a list of its columns."""
+    if isinstance(columns, str):
+        columns = [columns]
+    if not isinstance(columns, list | tuple) or not all(isinstance(c, str) for c in columns):
+        raise ParameterError(
+            f"{name} must be a list of column names (str) of the history; got {columns!r}."
+        )
+    missing = [column for column in columns if column not in history.columns]
+    if missing:
+        raise ParameterError(
+            f"{name} must name columns of the history; {missing} are not there (it has "
+            f"{list(history.columns)})."
+        )
+    return list(columns)
 
 
 @names_its_errors

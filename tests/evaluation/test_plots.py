@@ -286,8 +286,11 @@ def test_learning_curves_errors(net):
 @pytest.mark.parametrize("bad", ["x", 3, "figure"])
 def test_an_ax_that_is_not_an_axes_is_named(report, bad):
     ax = plt.figure() if bad == "figure" else bad
-    for plot in (plot_confusion_matrix, plot_per_class):
-        with pytest.raises(ParameterError, match=rf"^{plot.__name__}: ax must be a matplotlib"):
+    # plot_per_class draws with PerClassDisplay.plot, which names itself after the function.
+    for plot, drawer in ((plot_confusion_matrix, ""), (plot_per_class, "PerClassDisplay: ")):
+        with pytest.raises(
+            ParameterError, match=rf"^{plot.__name__}: {drawer}ax must be a matplotlib"
+        ):
             plot(report, ax=ax)
 
 
@@ -332,3 +335,48 @@ def test_figures_without_matplotlib_name_the_extra(report, monkeypatch):
             draw()
     # The reports themselves need no matplotlib.
     assert training_history(history).shape == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("values", "metric", "message"),
+    [
+        (3, "f1", r"values must be a pandas Series of one number per class.*got int: 3"),
+        ("abc", "f1", r"values must be a pandas Series .*got str"),
+        (np.zeros((2, 2)), "f1", r"values must be a pandas Series .*got ndarray"),
+        (None, "f1", r"values must be a pandas Series .*got NoneType"),
+        (pd.Series(["a", "b"]), "f1", r"values must hold a number \(or NaN\) per class"),
+        (pd.Series([], dtype=float), "f1", r"values holds no class"),
+        (pd.Series([0.5, 0.7]), None, r"metric must be the metric's name \(a str\)"),
+    ],
+    ids=["int", "str", "2-d", "none", "strings", "empty", "metric-none"],
+)
+def test_per_class_display_names_what_it_cannot_draw(values, metric, message):
+    """Stored as given, as scikit-learn's Displays; checked (and named) when plotted."""
+    display = PerClassDisplay(values, metric=metric)
+    with pytest.raises(ParameterError, match=rf"^PerClassDisplay: {message}"):
+        display.plot()
+
+
+def test_per_class_display_takes_a_dict_or_a_list():
+    assert len(PerClassDisplay({"Rock": 0.5, "Pop": 0.7}, metric="f1").plot().bars_) == 2
+    assert len(PerClassDisplay([0.5, np.nan, 0.2], metric="f1").plot().bars_) == 3
+
+
+@pytest.mark.parametrize(
+    ("history", "losses", "scores", "message"),
+    [
+        (None, ["train_loss"], [], r"history must be a pandas DataFrame .*got NoneType"),
+        ([{"train_loss": 1.0}], ["train_loss"], [], r"history must be a pandas DataFrame"),
+        ("table", None, [], r"losses must be a list of column names \(str\) .*got None"),
+        ("table", ["train_loss"], [3], r"scores must be a list of column names"),
+        ("table", ["valid_loss"], [], r"losses must name columns .*\['valid_loss'\]"),
+        ("table", [], (), r"losses and scores are both empty"),
+    ],
+    ids=["none", "list", "losses-none", "scores-int", "missing-column", "nothing"],
+)
+def test_training_history_display_names_what_it_cannot_draw(history, losses, scores, message):
+    if history == "table":
+        history = training_history([{"epoch": 1, "train_loss": 0.9}])
+    display = TrainingHistoryDisplay(history, losses=losses, scores=scores)
+    with pytest.raises(ParameterError, match=rf"^TrainingHistoryDisplay: {message}"):
+        display.plot()
