@@ -1,6 +1,7 @@
 """Decoding, downmixing and resampling of audio files."""
 
 import contextlib
+import math
 import os
 
 import numpy as np
@@ -10,10 +11,12 @@ import soxr
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import check_positive, check_sample_rate, is_finite_number, names_its_errors
 
-__all__ = ["load_audio"]
+__all__ = ["fit_length", "load_audio", "load_window", "open_audio", "read_frames", "resample"]
 
 #: soxr quality used for every resampling; librosa's default ``res_type="soxr_hq"``.
 RESAMPLE_QUALITY = "HQ"
+#: Native frames decoded past the window before resampling (soxr HQ settles well within).
+RESAMPLE_MARGIN = 1024
 
 
 @names_its_errors
@@ -239,3 +242,55 @@ def resample(y, orig_sr, target_sr, *, mono=True):
         return np.zeros((*n_channels, 0), dtype=np.float32)
     out = soxr.resample(y, orig_sr, target_sr, quality=RESAMPLE_QUALITY)
     return out if mono else np.ascontiguousarray(out.T)
+
+
+def load_window(path, sr, n_samples, crop, pad_mode):
+    """Decode the ``n_samples``-long window of one file, or return its AudioDecodeError.
+
+    Returning the error (instead of raising) lets the caller see every failure
+    of a parallel run and decide between raising and warning. Frames around the
+    window are decoded too where the clip has them, so that the resampler's
+    start and end transients fall outside the window: a window is the same as
+    the matching part of the whole resampled clip. A window without a single
+    decoded frame (a truncated file whose data end before it) is a failure,
+    never a row of padding.
+    """
+    try:
+        with open_audio(path) as audio:
+            native_sr = audio.samplerate
+            native_window = n_samples * native_sr / sr
+            start = max(0, (audio.frames - round(native_window)) // 2) if crop == "center" else 0
+            lead = min(start, _resampling_lead(native_sr, sr))
+            window = lead + int(np.ceil(native_window)) + RESAMPLE_MARGIN
+            y = read_frames(audio, path, start=start - lead, n_frames=window, mono=True)
+            declared = audio.frames
+        if native_sr != sr:
+            y = resample(y, native_sr, sr)[round(lead * sr / native_sr) :]
+        if y.shape[0] == 0:
+            raise AudioDecodeError(
+                path,
+                f"decoded no audio frames from frame {start} on, although its header declares "
+                f"{declared} (truncated file)",
+            )
+    except AudioDecodeError as error:
+        return error
+    return fit_length(y, n_samples, pad_mode)
+
+
+def _resampling_lead(native_sr, sr):
+    """Native frames to decode before a window: about RESAMPLE_MARGIN, and a whole number
+    of output samples long (so that cutting them off keeps the samples aligned); 0 if the
+    rates share no such short period or need no resampling."""
+    if native_sr == sr or sr != int(sr):
+        return 0
+    period = native_sr // math.gcd(native_sr, int(sr))
+    return -(-RESAMPLE_MARGIN // period) * period if period <= RESAMPLE_MARGIN else 0
+
+
+def fit_length(y, n_samples, pad_mode):
+    """Cut ``y`` (at least one sample) to ``n_samples`` or pad it (zeros, or looping it)."""
+    if y.shape[0] >= n_samples:
+        return y[:n_samples]
+    if pad_mode == "wrap":
+        return np.resize(y, n_samples)
+    return np.pad(y, (0, n_samples - y.shape[0]))

@@ -1,12 +1,11 @@
 """The AudioLoader transformer: audio file paths to a fixed-size waveform matrix."""
 
-import math
-
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import ON_ERROR, paths_input_tags, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -18,16 +17,12 @@ from ..utils import (
     names_its_errors,
 )
 from ..utils._validation import MAX_INT
-from ..utils._warnings import warn_user
-from ._load import open_audio, read_frames, resample
+from ._load import load_window
 
 __all__ = ["AudioLoader"]
 
 CROPS = ("start", "center")
 PAD_MODES = ("constant", "wrap")
-ON_ERROR = ("raise", "warn")
-#: Native frames decoded past the window before resampling (soxr HQ settles well within).
-RESAMPLE_MARGIN = 1024
 
 
 class AudioLoader(TransformerMixin, BaseEstimator):
@@ -192,85 +187,3 @@ class AudioLoader(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         return paths_input_tags(super().__sklearn_tags__())
-
-
-def paths_input_tags(tags):
-    """The tags of a stateless transformer of audio file paths (1-D strings), set in ``tags``."""
-    tags.requires_fit = False
-    tags.input_tags.two_d_array = False
-    tags.input_tags.one_d_array = True
-    tags.input_tags.string = True
-    tags.transformer_tags.preserves_dtype = []
-    return tags
-
-
-def warn_failures(failures, n_files):
-    """Warn once, naming every file that could not be decoded (nothing if none failed).
-
-    Parameters
-    ----------
-    failures : list of (int, str, str)
-        ``(row, path, reason)`` of each failed file.
-    n_files : int
-        Files in the call.
-    """
-    if not failures:
-        return
-    listing = "; ".join(f"row {row}: {path} ({reason})" for row, path, reason in failures)
-    warn_user(
-        f"{len(failures)} of {n_files} audio files could not be decoded; their rows are zeros "
-        f"(see failures_): {listing}",
-        UserWarning,
-    )
-
-
-def load_window(path, sr, n_samples, crop, pad_mode):
-    """Decode the ``n_samples``-long window of one file, or return its AudioDecodeError.
-
-    Returning the error (instead of raising) lets the caller see every failure
-    of a parallel run and decide between raising and warning. Frames around the
-    window are decoded too where the clip has them, so that the resampler's
-    start and end transients fall outside the window: a window is the same as
-    the matching part of the whole resampled clip. A window without a single
-    decoded frame (a truncated file whose data end before it) is a failure,
-    never a row of padding.
-    """
-    try:
-        with open_audio(path) as audio:
-            native_sr = audio.samplerate
-            native_window = n_samples * native_sr / sr
-            start = max(0, (audio.frames - round(native_window)) // 2) if crop == "center" else 0
-            lead = min(start, _resampling_lead(native_sr, sr))
-            window = lead + int(np.ceil(native_window)) + RESAMPLE_MARGIN
-            y = read_frames(audio, path, start=start - lead, n_frames=window, mono=True)
-            declared = audio.frames
-        if native_sr != sr:
-            y = resample(y, native_sr, sr)[round(lead * sr / native_sr) :]
-        if y.shape[0] == 0:
-            raise AudioDecodeError(
-                path,
-                f"decoded no audio frames from frame {start} on, although its header declares "
-                f"{declared} (truncated file)",
-            )
-    except AudioDecodeError as error:
-        return error
-    return fit_length(y, n_samples, pad_mode)
-
-
-def _resampling_lead(native_sr, sr):
-    """Native frames to decode before a window: about RESAMPLE_MARGIN, and a whole number
-    of output samples long (so that cutting them off keeps the samples aligned); 0 if the
-    rates share no such short period or need no resampling."""
-    if native_sr == sr or sr != int(sr):
-        return 0
-    period = native_sr // math.gcd(native_sr, int(sr))
-    return -(-RESAMPLE_MARGIN // period) * period if period <= RESAMPLE_MARGIN else 0
-
-
-def fit_length(y, n_samples, pad_mode):
-    """Cut ``y`` (at least one sample) to ``n_samples`` or pad it (zeros, or looping it)."""
-    if y.shape[0] >= n_samples:
-        return y[:n_samples]
-    if pad_mode == "wrap":
-        return np.resize(y, n_samples)
-    return np.pad(y, (0, n_samples - y.shape[0]))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..audio._load import open_audio
+from ..audio import open_audio
 from ..exceptions import AudioDecodeError, MetadataError, ParameterError
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._warnings import warn_user

@@ -7,9 +7,9 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._memory import release_free_heap
+from ..base import WaveformTransformer
 from ..exceptions import ParameterError
 from ..utils import check_int, check_n_jobs, check_positive, check_sample_rate, names_its_errors
-from ._base import WaveformTransformer
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
 from ._pooling import STATISTICS, temporal_statistics
 

@@ -6,9 +6,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
+from ..base import check_spectrograms
 from ..exceptions import ParameterError
 from ..utils import check_sizes, names_its_errors
-from ._base import check_spectrograms
 
 __all__ = ["Resize", "SpectrogramScaler"]
 

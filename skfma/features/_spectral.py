@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .._batching import map_batches
+from ..base import WaveformTransformer
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import (
@@ -19,7 +20,6 @@ from ..utils import (
     names_its_errors,
 )
 from ..utils._device import check_device
-from ._base import WaveformTransformer
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
 

@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._memory import release_free_heap
 from .._progress import progress_bar
-from ..audio import AudioLoader
-from ..audio._loader import ON_ERROR, load_window, paths_input_tags, warn_failures
+from ..audio import AudioLoader, load_window
+from ..base import ON_ERROR, paths_input_tags, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..audio._load import resample
+from ..audio import resample
+from ..base import WaveformTransformer
 from ..exceptions import ParameterError
-from ..features._base import WaveformTransformer
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
 from ..utils import check_choice, check_positive, check_sample_rate, names_its_errors

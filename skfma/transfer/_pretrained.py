@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
+from ..base import check_spectrograms
 from ..exceptions import ParameterError
-from ..features._base import check_spectrograms
 from ..utils import check_choice, check_positive, expand_path, names_its_errors
 from ..utils._device import check_device
 from ..utils._random import check_seed, torch_seed

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from skfma.audio._load import resample
+from skfma.audio import resample
 from skfma.exceptions import ParameterError
 from skfma.nn import MusicnnModule, MusicnnVGGModule
 from skfma.transfer import MUSICNN_LAYERS, MUSICNN_TAGS, MusicnnFeatures, predict_musicnn_tags

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skfma import MFCC, FMAFeatures, MelSpectrogram, MusicnnFeatures, Spectrogram
-from skfma.features._base import MAX_AMPLITUDE
+from skfma.base import MAX_AMPLITUDE
 
 TRANSFORMERS = [
     Spectrogram(n_fft=256, hop_length=128),

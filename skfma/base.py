@@ -1,12 +1,34 @@
-"""The base of the stateless transformers whose input is 2-D mono waveforms."""
+"""Plumbing that several subpackages share, in one place.
+
+- :class:`WaveformTransformer`: the base of the stateless transformers of 2-D mono
+  waveforms (``skfma.features``, ``skfma.transfer``);
+- :func:`check_spectrograms`: validation of 3-D spectrogram input (``features``,
+  ``transfer``);
+- :func:`paths_input_tags`, :data:`ON_ERROR` and :func:`warn_failures`: the tags
+  and the failure policy of the steps that take audio file paths (``audio``,
+  ``pipeline``).
+
+Like ``sklearn/base.py``, it is imported by the subpackages, never the other way:
+it sits on the lowest layers (``docs/contributing.rst``).
+"""
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils import names_its_errors
+from .utils import names_its_errors
+from .utils._warnings import warn_user
 
-__all__ = ["WaveformTransformer", "check_spectrograms"]
+__all__ = [
+    "ON_ERROR",
+    "WaveformTransformer",
+    "check_spectrograms",
+    "paths_input_tags",
+    "warn_failures",
+]
+
+#: What a step that decodes files does with one it cannot decode: raise, or warn and fill.
+ON_ERROR = ("raise", "warn")
 
 #: Accepted waveform dtypes; anything else is converted to the first.
 WAVEFORM_DTYPES = (np.float32, np.float64)
@@ -105,3 +127,33 @@ def check_spectrograms(estimator, X, *, reset, dtype=np.float32):
             f"{X.shape}."
         )
     return X
+
+
+def paths_input_tags(tags):
+    """The tags of a stateless transformer of audio file paths (1-D strings), set in ``tags``."""
+    tags.requires_fit = False
+    tags.input_tags.two_d_array = False
+    tags.input_tags.one_d_array = True
+    tags.input_tags.string = True
+    tags.transformer_tags.preserves_dtype = []
+    return tags
+
+
+def warn_failures(failures, n_files):
+    """Warn once, naming every file that could not be decoded (nothing if none failed).
+
+    Parameters
+    ----------
+    failures : list of (int, str, str)
+        ``(row, path, reason)`` of each failed file.
+    n_files : int
+        Files in the call.
+    """
+    if not failures:
+        return
+    listing = "; ".join(f"row {row}: {path} ({reason})" for row, path, reason in failures)
+    warn_user(
+        f"{len(failures)} of {n_files} audio files could not be decoded; their rows are zeros "
+        f"(see failures_): {listing}",
+        UserWarning,
+    )
