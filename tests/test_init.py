@@ -8,14 +8,48 @@ import pytest
 
 import skfma
 
+#: The functions the top level exports besides the estimators (docs/contributing.rst).
+TOP_LEVEL_FUNCTIONS = {"load_audio", "make_audio_features", "run_demo"}
 
-def test_public_names_resolve():
-    for name in skfma.__all__:
-        assert getattr(skfma, name) is not None
+
+def test_the_top_level_exports_estimators_and_the_first_functions_only():
+    from sklearn.base import BaseEstimator
+
     from skfma import AudioLoader, MelSpectrogram
 
     assert AudioLoader.__module__ == "skfma.audio._loader"
     assert MelSpectrogram.__module__ == "skfma.features._spectral"
+    others = {
+        name
+        for name in skfma.__all__
+        if not (
+            isinstance(getattr(skfma, name), type)
+            and issubclass(getattr(skfma, name), BaseEstimator)
+        )
+    }
+    assert others == TOP_LEVEL_FUNCTIONS
+
+
+def test_every_public_class_and_function_is_in_the_api_reference():
+    import importlib
+    import pathlib
+
+    api = pathlib.Path(__file__).parents[1] / "docs" / "api.rst"
+    if not api.exists():
+        pytest.skip("the docs are not beside the tests")
+    text = api.read_text()
+    subpackages = ["audio", "base", "benchmark", "datasets", "evaluation", "exceptions",
+                   "features", "functional", "model_selection", "models", "nn", "pipeline",
+                   "transfer", "utils"]  # fmt: skip
+    missing = [
+        f"skfma.{package}.{name}"
+        for package in subpackages
+        for name in importlib.import_module(f"skfma.{package}").__all__
+        if callable(getattr(importlib.import_module(f"skfma.{package}"), name))  # not constants
+        and f"   {name}\n" not in text
+        and f"``{name}``" not in text
+    ]
+    assert missing == []
 
 
 def test_import_is_lazy():

@@ -313,7 +313,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             )
         # Remembered with the steps' parameters: pandas output asks for them after every
         # transform, which then need not run the steps on silence again.
-        key = _steps_key(self.steps)
+        key = _settings_hash(self.steps)
         known = getattr(self, "_feature_names", None)
         if known is None or known[0] != key:
             steps = [(step_name, clone(step)) for step_name, step in self.steps]
@@ -380,7 +380,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         shape : tuple of int
         dtype : numpy.dtype
         """
-        key = _steps_key(steps)
+        key = _settings_hash(steps)
         known = getattr(self, "_probed", None)
         loader = steps[0][1]
         Xt = np.zeros((1, loader.fit([os.devnull]).n_samples_out), dtype=np.float32)
@@ -466,7 +466,7 @@ def guided_batch_sizes(n_clips, n_workers, *, largest=DEFAULT_BATCH_SIZE):
     return sizes
 
 
-def _steps_key(steps):
+def _settings_hash(steps):
     """A hash of the steps' names, classes and parameters: what their output depends on.
 
     Functions and classes of the user's code count by their code (and a lambda, which

@@ -16,7 +16,7 @@ from ..exceptions import CacheError
 from ..utils._fingerprint import describe
 from ._leftovers import SEPARATOR, owner_tag, remove_orphans
 
-__all__ = ["ClipCache", "OutputFile", "file_identity", "steps_key"]
+__all__ = ["ClipCache", "OutputFile", "file_identity", "output_key"]
 
 #: Parameters that change how a step runs, never what it returns.
 EXECUTION_PARAMS = frozenset({"n_jobs", "verbose", "batch_size", "device", "on_error"})
@@ -70,7 +70,7 @@ class OutputFile:
             os.remove(self.temporary)
 
 
-def steps_key(steps):
+def output_key(steps):
     """A hex digest of every step's class and output-defining parameters.
 
     Parameters
@@ -127,7 +127,7 @@ class ClipCache:
     """
 
     def __init__(self, directory, steps):
-        self.root = os.path.join(os.fspath(directory), "skfma_audio_features", steps_key(steps))
+        self.root = os.path.join(os.fspath(directory), "skfma_audio_features", output_key(steps))
 
     def path(self, identity):
         """The entry file of the clip with this :func:`file_identity`."""

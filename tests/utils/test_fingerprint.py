@@ -9,7 +9,7 @@ import pytest
 from sklearn.preprocessing import FunctionTransformer
 
 from skfma import AudioFeatures, AudioLoader
-from skfma.pipeline._cache import steps_key
+from skfma.pipeline._cache import output_key
 from skfma.utils._fingerprint import describe
 
 
@@ -100,4 +100,4 @@ def test_a_function_redefined_under_its_name_does_not_find_the_old_features(tmp_
     np.testing.assert_allclose(lambdas[0], doubled)
     np.testing.assert_allclose(lambdas[1], tripled)
     steps = [("load", AudioLoader()), ("f", FunctionTransformer(defined("f = lambda X: X")))]
-    assert isinstance(steps_key(steps), str)
+    assert isinstance(output_key(steps), str)
