@@ -97,8 +97,11 @@ def write_figures(table, per_class, out):
     Returns
     -------
     paths : list of str
-        The figures written: none without matplotlib (the ``plot`` extra).
+        The figures written: none without matplotlib (the ``plot`` extra) or
+        without a finished pipeline.
     """
+    if table.empty:
+        return []
     try:
         import matplotlib
 

@@ -114,6 +114,12 @@ def test_a_failing_pipeline_is_reported_and_the_others_still_run(out, capsys):
     assert not (out / RESULTS_DIR / "broken.json").exists()  # retried by the next run
 
 
+def test_a_run_whose_every_pipeline_fails_still_ends_with_an_empty_table(out):
+    result = run_benchmark(smoke=True, out=out, pipelines={"broken": _spec(_Broken())}, verbose=0)
+    assert list(result.failed) == ["broken"] and result.table.empty
+    assert (out / "results.md").exists() and not (out / "accuracy_vs_cost.png").exists()
+
+
 SCRIPT = textwrap.dedent(
     """
     import signal, sys, time
