@@ -11,10 +11,11 @@ PAGE = Path(__file__).resolve().parents[1] / "docs" / "reproducing.rst"
 
 
 def table_rows():
-    """``(report, net code, skfma count, published)`` of each row of the page's list-table."""
+    """``(report, net code, skfma count, published)`` of each row of the parameter counts' table."""
     if not PAGE.exists():  # an installed package without the repository's docs
         return []
-    table = PAGE.read_text().split(".. list-table::", 1)[1]
+    section = PAGE.read_text().split("Parameter counts\n----------------\n", 1)[1]
+    table = section.split(".. list-table::", 1)[1]
     cells = re.findall(r"^ {3}[* ] - (.*)$", table, flags=re.MULTILINE)
     rows = [cells[i : i + 4] for i in range(0, len(cells), 4)]
     assert rows[0] == ["report", "net", "skfma", "published"]
