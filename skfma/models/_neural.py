@@ -52,6 +52,19 @@ MAX_AUGMENT_COPIES = 100
 MAX_LR = 1e3
 
 
+class _Interrupted(Exception):
+    """A KeyboardInterrupt of the training loop, carried past skorch's ``partial_fit``."""
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Raise again the KeyboardInterrupt that :class:`_Interrupted` carries."""
+    try:
+        yield
+    except _Interrupted as carried:
+        raise carried.__cause__ from None
+
+
 class NeuralClassifier(ClassifierMixin, NeuralNet):
     """A torch module trained with skorch, as a scikit-learn classifier.
 
@@ -201,7 +214,11 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         folder. ``partial_fit`` and warm-started fits save but never
         resume. A folder that cannot be written raises
         :class:`~skfma.exceptions.CheckpointError` before the first epoch.
-        Checkpoints are pickles: load only your own.
+        Checkpoints are pickles: load only your own. Ctrl-C
+        (``KeyboardInterrupt``) stops a fit and reaches the caller, as in
+        scikit-learn, where skorch would swallow it and return a half-trained
+        net to a script or a search that goes on: run the fit again with the
+        same folder to resume it.
     **kwargs
         Other skorch parameters: ``module__*``, ``optimizer__*``,
         ``criterion__*``, ``callbacks__*``, ``iterator_train__*``,
@@ -375,7 +392,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             if not warm:
                 epochs = self._resume()
             try:
-                super().partial_fit(dataset, y, _routing_method="fit", epochs=epochs, **fit_params)
+                with _interruptible():
+                    super().partial_fit(
+                        dataset, y, _routing_method="fit", epochs=epochs, **fit_params
+                    )
             finally:
                 self._resumed_callbacks = set()
         return self
@@ -406,7 +426,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             if first:
                 self.initialize()
             self._checkpoint_file = self._training_checkpoint(dataset.X, y)
-            super().partial_fit(dataset, y, **fit_params)
+            with _interruptible():
+                super().partial_fit(dataset, y, **fit_params)
         return self
 
     def _is_fitted(self):
@@ -946,7 +967,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         check_callbacks(self)
         self.epochs_in_call_ = self.max_epochs if epochs is None else epochs
-        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as interrupt:
+            raise _Interrupted from interrupt  # past skorch's partial_fit, which swallows it
 
     def _one_example_batch_cause(self):
         """Why a training batch held one example, in words naming the parameter."""

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from skfma.exceptions import CheckpointError, ParameterError
 from skfma.models import KostrzewaCNN
@@ -98,6 +99,29 @@ def small_fit(checkpoint, **params):
     run = the_run()
     net = run["make_net"](checkpoint, max_epochs=2, **params)
     return net.fit(run["X"], run["y"]), run
+
+
+class _CtrlC(Callback):
+    """Ctrl-C at the end of one epoch (a KeyboardInterrupt, as Python raises it)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_ctrl_c_stops_the_fit_and_the_next_fit_resumes(tmp_path, method):
+    """skorch swallows Ctrl-C and returns a half-trained net; skfma's nets raise it."""
+    run = the_run()
+    net = run["make_net"](tmp_path, max_epochs=4, callbacks=[("ctrl_c", _CtrlC(2))])
+    with pytest.raises(KeyboardInterrupt):
+        getattr(net, method)(run["X"], run["y"])
+    assert saved_epochs(tmp_path) == 1  # the interrupted epoch is not saved
+    resumed = run["make_net"](tmp_path, max_epochs=4, callbacks=None).fit(run["X"], run["y"])
+    assert len(resumed.history_) == 4 and resumed.epochs_in_call_ == 3
 
 
 def test_a_finished_run_is_loaded_not_trained_again(tmp_path):
