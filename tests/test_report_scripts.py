@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,20 @@ def test_the_run_clock_counts_parts_not_begun_at_the_mean_epoch_time(common):
     clock.seconds["slow"], clock.done["slow"] = 10.0, 1
     assert clock.seconds_left() == pytest.approx(1 * 2.0 + 3 * 10.0)
     assert clock.status().startswith("[run] 2 of about 6 epochs in 12 s; about 32 s")
+
+
+class _Net:
+    """What the clock reads of a net resumed after 3 of its 5 epochs."""
+
+    max_epochs, epochs_in_call_ = 5, 2
+
+
+def test_the_run_clock_counts_the_epochs_a_fit_resumed_from_its_checkpoint(common):
+    """A net resumed after 3 of its 5 epochs leaves 1 to train after its first one here."""
+    clock = common.RunClock({"net": 5})
+    net = _Net()
+    clock.epoch_done("net", time.perf_counter() - 2.0, net)
+    clock.epoch_done("net", time.perf_counter() - 2.0, net)  # counted once per net
+    assert clock.resumed["net"] == 3 and clock.done["net"] == 2
+    assert clock.seconds_left() == 0
+    assert clock.status().startswith("[run] 5 of about 5 epochs (3 resumed from checkpoints)")

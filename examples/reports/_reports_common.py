@@ -10,6 +10,7 @@ import math
 import shutil
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -248,33 +249,47 @@ class RunClock:
         RunClock.current = self
         self.plan = dict(plan)
         self.done = dict.fromkeys(self.plan, 0)
+        self.resumed = dict.fromkeys(self.plan, 0)
         self.seconds = dict.fromkeys(self.plan, 0.0)
         self.last = dict.fromkeys(self.plan)
+        self._nets = weakref.WeakSet()
 
-    def epoch_done(self, part, epoch_start):
-        """Count one epoch of ``part``, which started at ``epoch_start`` (``perf_counter``)."""
+    def epoch_done(self, part, epoch_start, net=None):
+        """Count one epoch of ``part``, which started at ``epoch_start`` (``perf_counter``).
+
+        The first epoch of ``net`` in this process also counts, as done but
+        not timed, the epochs a fit resumed from its checkpoint had trained
+        (``max_epochs`` less the epochs of the call).
+        """
         now = time.perf_counter()
         last = self.last[part]
         self.seconds[part] += now - (epoch_start if last is None else last)
         self.last[part] = now
         self.done[part] += 1
+        if net is not None and net not in self._nets:
+            self._nets.add(net)
+            calls = getattr(net, "epochs_in_call_", net.max_epochs)
+            self.resumed[part] += max(net.max_epochs - calls, 0)
 
     def seconds_left(self):
         """Seconds the planned epochs left will take, at the epoch times measured so far."""
         n_done = sum(self.done.values())
         mean = sum(self.seconds.values()) / n_done if n_done else math.nan
         return sum(
-            max(planned - self.done[part], 0)
+            max(planned - self.done[part] - self.resumed[part], 0)
             * (self.seconds[part] / self.done[part] if self.done[part] else mean)
             for part, planned in self.plan.items()
         )
 
     def status(self):
         """One line: epochs done of those planned, and the time left."""
-        planned = sum(max(self.plan[part], self.done[part]) for part in self.plan)
+        done = {part: self.done[part] + self.resumed[part] for part in self.plan}
+        planned = sum(max(self.plan[part], done[part]) for part in self.plan)
+        resumed = sum(self.resumed.values())
         return (
-            f"[run] {sum(self.done.values())} of about {planned} epochs in "
-            f"{format_seconds(sum(self.seconds.values()))}; about "
+            f"[run] {sum(done.values())} of about {planned} epochs"
+            + (f" ({resumed} resumed from checkpoints)" if resumed else "")
+            + f" in {format_seconds(sum(self.seconds.values()))}; about "
             f"{format_seconds(self.seconds_left())} of training left"
         )
 
@@ -304,7 +319,7 @@ class _RunClockCallback(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         clock = RunClock.current
-        clock.epoch_done(self.part, self.epoch_start_)
+        clock.epoch_done(self.part, self.epoch_start_, net)
         net.history.record("run_left", clock.seconds_left())
         if sum(clock.done.values()) == 1 and net.max_epochs > 1:  # else on_train_end says it
             print(clock.status(), flush=True)
