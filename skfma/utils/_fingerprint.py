@@ -92,7 +92,7 @@ def _function(function, seen):
         if _cell_is_set(cell) and _counts(cell.cell_contents)
     )
     used = {}
-    for name in function.__code__.co_names:
+    for name in _global_names(function.__code__):
         value = function.__globals__.get(name)
         if _counts(value):
             used[name] = describe(value, seen)
@@ -105,6 +105,16 @@ def _function(function, seen):
         cells,
         sorted(used.items()),
     )
+
+
+def _global_names(code):
+    """The names ``code`` and the code nested in it (comprehensions, lambdas, inner
+    functions) may look up as globals, sorted."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names.update(_global_names(constant))
+    return sorted(names)
 
 
 def _cell_is_set(cell):

@@ -47,8 +47,26 @@ def test_equal_code_gives_equal_keys_under_any_name_and_place():
             "def f(X):\n    return [x * 3 for x in X]",
         ),
         ("f = lambda X: X + 1", "f = lambda X: X - 1"),
+        (
+            "K = 2\ndef f(X):\n    return [x * K for x in X]",  # a global of nested code
+            "K = 3\ndef f(X):\n    return [x * K for x in X]",
+        ),
+        (
+            "K = 2\ndef f(X):\n    g = lambda x: x * K\n    return g(X)",
+            "K = 3\ndef f(X):\n    g = lambda x: x * K\n    return g(X)",
+        ),
     ],
-    ids=["body", "default", "keyword default", "global", "helper", "nested code", "lambda"],
+    ids=[
+        "body",
+        "default",
+        "keyword default",
+        "global",
+        "helper",
+        "nested code",
+        "lambda",
+        "global of a comprehension",
+        "global of an inner lambda",
+    ],
 )
 def test_a_redefinition_changes_the_key(before, after):
     assert key(defined(before)) != key(defined(after))
