@@ -8,7 +8,7 @@ import time
 
 SCRIPT = textwrap.dedent(
     """
-    import signal, time
+    import os, signal, time
     # Ctrl-C raises KeyboardInterrupt, as in a terminal (a test runner's worker may have
     # started this process with SIGINT ignored, which Python would then keep).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -16,7 +16,11 @@ SCRIPT = textwrap.dedent(
     from skfma import AudioFeatures, AudioLoader
     from skfma.datasets import make_genre_clips
 
+    parent = os.getpid()
+
     def slow(X):  # a second a clip: 24 clips take 12 s on 2 workers, whatever the CPU
+        if os.getpid() != parent:  # a worker is computing: the test may interrupt now
+            open({started!r}, "a").close()
         time.sleep(1.0)
         return X
 
@@ -31,14 +35,18 @@ SCRIPT = textwrap.dedent(
 
 
 def test_an_interrupted_parallel_run_ends_without_leak_warnings(tmp_path):
+    started = tmp_path / "a worker started"
+    script = SCRIPT.format(folder=str(tmp_path / "clips"), started=str(started))
     process = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT.format(folder=str(tmp_path / "clips"))],
+        [sys.executable, "-c", script],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert process.stdout.readline().strip() == "start"
-    time.sleep(3)  # the workers have started and are computing
+    # Interrupted while the workers compute, not while the pool starts (another code path).
+    while not started.exists() and process.poll() is None:
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert "finished" not in out, "the run ended before it could be interrupted"
