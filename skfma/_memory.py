@@ -4,10 +4,12 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import math
 import os
+import sys
 import threading
 
-__all__ = ["release_free_heap", "reuse_freed_memory"]
+__all__ = ["peak_resident_bytes", "release_free_heap", "reset_peak_resident", "reuse_freed_memory"]
 
 #: Growth of the resident memory since the last trim (bytes) above which
 #: :func:`release_free_heap` trims: below it, the freed pages stay for the next clips.
@@ -57,6 +59,36 @@ def _resident_bytes():
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def reset_peak_resident():
+    """Restart the kernel's count of this process's peak resident memory (Linux only).
+
+    Writes 5 to ``/proc/self/clear_refs``; elsewhere a no-op, and
+    :func:`peak_resident_bytes` then counts from the process's start.
+    """
+    with contextlib.suppress(OSError):
+        with open("/proc/self/clear_refs", "w") as file:
+            file.write("5")
+
+
+def peak_resident_bytes():
+    """This process's peak resident memory since :func:`reset_peak_resident`, in bytes.
+
+    Linux's ``VmHWM``; where it cannot be read, ``getrusage``'s maximum
+    resident size since the process started; NaN without either (Windows).
+    """
+    with contextlib.suppress(OSError):
+        with open("/proc/self/status", encoding="ascii") as file:
+            for line in file:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return math.nan
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 def release_free_heap():

@@ -4,9 +4,11 @@ reuse_freed_memory keeps large freed blocks for reuse (no page faults) until it 
 import ctypes
 import ctypes.util
 import json
+import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from skfma import _memory
@@ -243,3 +245,19 @@ def test_reuse_does_nothing_without_glibc(monkeypatch, reset_depth):
     with _memory.reuse_freed_memory():
         assert _memory._reuse_depth == 0
     assert trims == []
+
+
+def _resident_mib():
+    with open("/proc/self/status", encoding="ascii") as file:
+        return next(int(line.split()[1]) for line in file if line.startswith("VmRSS:")) / 1024
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux only")
+def test_the_peak_resident_memory_counts_an_allocation_and_restarts():
+    _memory.reset_peak_resident()
+    base = _memory.peak_resident_bytes() / 2**20
+    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+    assert _memory.peak_resident_bytes() / 2**20 - base >= 60
+    del block
+    _memory.reset_peak_resident()  # restarts from what is resident now, whatever came before
+    assert abs(_memory.peak_resident_bytes() / 2**20 - _resident_mib()) < 8

@@ -1,6 +1,7 @@
 """The benchmark's pipelines: what each one is, the built-in ones, and the user's."""
 
 import dataclasses
+import functools
 import math
 
 from sklearn.base import clone
@@ -151,8 +152,9 @@ _CLASSIFIER_NAMES = {"lr": "logistic regression", "knn": "k-NN", "svm": "RBF SVM
 SVM_GRID = {"svc__C": [0.1, 1.0, 10.0, 100.0]}
 
 
-def _builtin():
-    """The built-in pipelines, name -> :class:`BenchmarkPipeline` (imports torch)."""
+@functools.cache
+def _builtins():
+    """The built-in pipelines, name -> :class:`BenchmarkPipeline` (imports torch, once)."""
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -273,15 +275,6 @@ def _check_name(name):
             f"a benchmark pipeline's name must be a non-empty string of letters, digits and "
             f"'-_+.' (it names a file of results), not starting with '.'; got {name!r}."
         )
-
-
-_BUILTIN = {}
-
-
-def _builtins():
-    if not _BUILTIN:
-        _BUILTIN.update(_builtin())
-    return _BUILTIN
 
 
 def all_pipelines():

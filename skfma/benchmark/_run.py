@@ -3,8 +3,6 @@
 import contextlib
 import json
 import os
-import resource
-import sys
 import time
 import traceback
 
@@ -14,8 +12,10 @@ from joblib import hash as stable_hash
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.utils import Bunch
+from tqdm import tqdm
 
 from .. import __version__
+from .._memory import peak_resident_bytes, reset_peak_resident
 from ..datasets import make_fma_like
 from ..evaluation import evaluate_classifier
 from ..exceptions import ParameterError, SkfmaError
@@ -155,7 +155,7 @@ def run_benchmark(
         left = np.mean(spent) * (len(todo) - number)
         log(
             f"[{number}/{len(todo)}] {name}: test accuracy {result['accuracy']:.3f}, "
-            f"{spent[-1]:.0f} s; about {_duration(left)} left"
+            f"{spent[-1]:.0f} s; about {tqdm.format_interval(left)} left"
         )
         write_table(_current(results, chosen), data.description, out)
     table, per_class = write_table(_current(results, chosen), data.description, out)
@@ -175,14 +175,6 @@ class _Log:
     def __call__(self, message):
         if self.verbose:
             print(f"skfma benchmark: {message}", flush=True)
-
-
-def _duration(seconds):
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _smoke_data(out):
@@ -304,7 +296,7 @@ def _features(data, names, rows):
 
 def _run_one(name, spec, data, smoke, device, n_jobs):
     """Fit, tune and test one pipeline; its result as a JSON-able dict."""
-    _reset_peak_memory()
+    reset_peak_resident()
     rows = data.rows
     X_train, y_train = _features(data, spec.features, rows["training"]), data.y[rows["training"]]
     X_val, y_val = _features(data, spec.features, rows["validation"]), data.y[rows["validation"]]
@@ -343,35 +335,13 @@ def _run_one(name, spec, data, smoke, device, n_jobs):
         "extraction_seconds_per_clip": float(sum(data.seconds[n] for n in spec.features)),
         "fit_seconds": fit_seconds,
         "predict_seconds_per_clip": float(summary["inference_seconds_per_clip"]),
-        "peak_memory_mib": _peak_memory_mib(),
+        "peak_memory_mib": peak_resident_bytes() / 2**20,
         "best_params": {key: repr(value) for key, value in best_params.items()},
         "per_class_f1": {str(label): float(f1) for label, f1 in report.per_class["f1"].items()},
         "published_accuracy": spec.published[0] if spec.published else None,
         "published_source": spec.published[1] if spec.published else None,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-
-
-def _reset_peak_memory():
-    """Restart the kernel's count of this process's peak resident memory (Linux only)."""
-    with contextlib.suppress(OSError):
-        with open("/proc/self/clear_refs", "w") as file:
-            file.write("5")
-
-
-def _peak_memory_mib():
-    """This process's peak resident memory since :func:`_reset_peak_memory`, in MiB.
-
-    Where the kernel cannot restart the count (not Linux), the peak since the
-    process started.
-    """
-    with contextlib.suppress(OSError):
-        with open("/proc/self/status", encoding="ascii") as file:
-            for line in file:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def _write_json(data, path):

@@ -28,14 +28,15 @@ from ._audio_features import AudioFeatures
 __all__ = ["FEATURE_SETS", "extract_fma", "load_extracted"]
 
 
-def _loader(sr):
-    return ("load", AudioLoader(sr=sr, duration=30.0))
+def _recipe(default_sr, *steps):
+    """A feature set's recipe: ``recipe(sr=None)`` returns the loader at ``sr`` (``None``:
+    ``default_sr``), then ``step(sr)`` for each of ``steps``, on the first 30 s of a clip."""
 
+    def recipe(sr=None):
+        sr = default_sr if sr is None else sr
+        return [("load", AudioLoader(sr=sr, duration=30.0)), *(step(sr) for step in steps)]
 
-def _spectral(sr, *steps):
-    """A recipe at ``sr`` (22,050 Hz by default): the loader, then ``steps(sr)``."""
-    sr = 22050 if sr is None else sr
-    return [_loader(sr), *(step(sr) for step in steps)]
+    return recipe
 
 
 def _logmel(sr):
@@ -50,20 +51,17 @@ def _mfcc(sr):
     return ("mfcc", transformers.MFCC(sr=sr, n_mfcc=20, deltas=2))
 
 
-def _fma_recipe(sr=None):
-    # The FMA computed its features.csv at each clip's native rate: 44.1 kHz for almost all.
-    sr = 44100 if sr is None else sr
-    return [_loader(sr), ("fma", transformers.FMAFeatures(sr=sr))]
+def _fma(sr):
+    return ("fma", transformers.FMAFeatures(sr=sr))
 
 
-def _musicnn_recipe(model):
-    def recipe(sr=None):
+def _musicnn(model):
+    def step(sr):  # another rate than the models' 16 kHz is resampled to it
         from ..transfer import MusicnnFeatures  # torch, only when asked for
 
-        sr = 16000 if sr is None else sr  # the models' rate; another one is resampled to it
-        return [_loader(sr), ("musicnn", MusicnnFeatures(model=model, sr=sr))]
+        return ("musicnn", MusicnnFeatures(model=model, sr=sr))
 
-    return recipe
+    return step
 
 
 #: Named step recipes of :func:`extract_fma` (``skfma extract --features``), each a function
@@ -72,16 +70,17 @@ def _musicnn_recipe(model):
 #: module (and the ``skfma`` command) does not import torch.
 FEATURE_SETS = {
     # 128-band log-mel spectrograms at 22,050 Hz, (n_clips, 128, 1292) float32: the nets' input.
-    "logmel": lambda sr=None: _spectral(sr, _logmel),
+    "logmel": _recipe(22050, _logmel),
     # Their 7 temporal statistics, (n_clips, 896): for classic classifiers.
-    "logmel-stats": lambda sr=None: _spectral(sr, _logmel, _stats),
+    "logmel-stats": _recipe(22050, _logmel, _stats),
     # 20 MFCCs with deltas at 22,050 Hz, pooled, (n_clips, 420).
-    "mfcc-stats": lambda sr=None: _spectral(sr, _mfcc, _stats),
-    # The FMA's 518 handcrafted features, as its released features.csv: at 44,100 Hz.
-    "fma": _fma_recipe,
-    # musicnn embeddings (penultimate layer, mean over 3 s windows), (n_clips, 200).
-    "musicnn-msd": _musicnn_recipe("MSD_musicnn"),
-    "musicnn-mtt": _musicnn_recipe("MTT_musicnn"),
+    "mfcc-stats": _recipe(22050, _mfcc, _stats),
+    # The FMA's 518 handcrafted features at 44,100 Hz: the FMA computed its features.csv at
+    # each clip's native rate, 44.1 kHz for almost all.
+    "fma": _recipe(44100, _fma),
+    # musicnn embeddings (penultimate layer, mean over 3 s windows) at 16 kHz, (n_clips, 200).
+    "musicnn-msd": _recipe(16000, _musicnn("MSD_musicnn")),
+    "musicnn-mtt": _recipe(16000, _musicnn("MTT_musicnn")),
 }
 
 FEATURES_FILE = "features.npy"

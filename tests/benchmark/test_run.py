@@ -1,7 +1,6 @@
 """run_benchmark: feature sets extracted once, pipelines fitted and tested, results resumable."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -9,7 +8,6 @@ import sys
 import textwrap
 import time
 
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -19,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skfma.benchmark import BenchmarkPipeline, run_benchmark
-from skfma.benchmark._run import RESULTS_DIR, _peak_memory_mib, _reset_peak_memory
+from skfma.benchmark._run import RESULTS_DIR
 from skfma.exceptions import ParameterError, SkfmaError
 from skfma.pipeline import load_extracted
 
@@ -187,19 +185,3 @@ def test_undecodable_tracks_are_left_out_of_every_pipeline_and_said(out, capsys)
     assert "1 tracks left out (undecodable, index.csv)" in capsys.readouterr().out
     row = result.table.iloc[0]
     assert row["n_training"] + row["n_validation"] + row["n_test"] == 47
-
-
-def _resident_mib():
-    with open("/proc/self/status", encoding="ascii") as file:
-        return next(int(line.split()[1]) for line in file if line.startswith("VmRSS:")) / 1024
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux only")
-def test_peak_memory_counts_a_pipeline_and_restarts_for_the_next():
-    _reset_peak_memory()
-    base = _peak_memory_mib()
-    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
-    assert _peak_memory_mib() - base >= 60
-    del block
-    _reset_peak_memory()  # the peak restarts from what is resident now, whatever came before
-    assert abs(_peak_memory_mib() - _resident_mib()) < 8
