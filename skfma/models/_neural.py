@@ -21,6 +21,7 @@ from skorch.dataset import Dataset, unpack_data
 
 from .._memory import reuse_freed_memory
 from ..exceptions import ParameterError
+from ..functional import PRECISIONS, autocast
 from ..utils import check_choice, check_int, check_positive, names_its_errors
 from ..utils._device import check_device
 from ..utils._random import check_seed, torch_seed
@@ -28,7 +29,7 @@ from ..utils._warnings import warn_user
 from ._augment_copies import AugmentedCopies
 from ._callback_checks import check_callbacks
 from ._mapped_data import WorkerDataset, collate_examples
-from ._precision import PRECISIONS, as_float32, autocast, uses_channels_last
+from ._precision import as_float32, uses_channels_last
 from ._progress import TrainingSpeed
 from ._resume import TrainingCheckpoint, data_fingerprint
 from ._segments import (

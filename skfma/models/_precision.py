@@ -1,35 +1,11 @@
-"""Reduced-precision arithmetic for the nets: autocast, gradient scaling, channels-last memory."""
+"""Reduced-precision arithmetic for the nets: float32 outputs, channels-last memory.
 
-import contextlib
+The autocast context itself is :func:`skfma.functional.autocast`, shared with musicnn.
+"""
 
 import torch
 
-__all__ = ["PRECISIONS", "autocast", "as_float32", "uses_channels_last"]
-
-#: The values of ``NeuralClassifier(precision=...)`` and the dtype autocast computes in.
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-def autocast(precision, device):
-    """The autocast context of ``precision`` on ``device`` (a no-op for float32).
-
-    Parameters
-    ----------
-    precision : {"float32", "bfloat16", "float16"}
-        Arithmetic of the matrix products and convolutions inside the block;
-        the ops that need the range (losses, softmax, normalisation
-        statistics) stay in float32, as torch's autocast decides.
-    device : str or torch.device
-        Where the block runs; its type picks the autocast backend.
-
-    Returns
-    -------
-    context : context manager
-    """
-    dtype = PRECISIONS[precision]
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(torch.device(device).type, dtype=dtype)
+__all__ = ["as_float32", "uses_channels_last"]
 
 
 def as_float32(output):
@@ -55,7 +31,7 @@ def uses_channels_last(precision, input_shape):
     Parameters
     ----------
     precision : str
-        One of :data:`PRECISIONS`.
+        One of :data:`skfma.functional.PRECISIONS`.
     input_shape : tuple of int
         One module input without the batch axis: ``(channels, n_bins,
         n_frames)`` for the 2-D convolutional nets.

@@ -8,13 +8,12 @@ package (TF's "same" padding, batch normalisation after the ReLU, epsilon
 1e-3), so that :mod:`skfma.transfer` can load its converted checkpoints.
 """
 
-import contextlib
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..exceptions import ParameterError
+from ..functional import PRECISIONS, autocast
 from ..utils import check_choice, check_int, names_its_errors
 
 __all__ = ["MusicnnModule", "MusicnnVGGModule"]
@@ -105,8 +104,6 @@ class _ConvReLUNorm(nn.Module):
 # after the pooling (see :meth:`_ConvReLUNorm.max_over_frequency`).
 # ---------------------------------------------------------------------------------------------
 
-#: The values of ``precision``: the dtype of the matrix products' operands (float32 sums).
-PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 #: Rows of a lowered matrix product: its operands and result stay in the core's L2 cache.
 _ROWS_PER_PRODUCT = 1024
 
@@ -374,19 +371,15 @@ def _lowered_vgg_block(block, hidden, pool, stride, dtype, *, out_dtype=torch.fl
 
 
 def _check_precision(precision):
-    """The operand dtype of ``precision``, one of :data:`PRECISIONS`."""
-    return PRECISIONS[check_choice("precision", precision, tuple(PRECISIONS))]
-
-
-def _reduced(dtype, device):
-    """Autocast to ``dtype`` on the unlowered path (a no-op for float32)."""
-    if dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
+    """The operand dtype of ``precision``, one of :attr:`_Tagger.precisions`."""
+    return PRECISIONS[check_choice("precision", precision, _Tagger.precisions)]
 
 
 class _Tagger(nn.Module):
     """A tagging network whose ``extract(x, layer)`` returns any of its layers."""
+
+    #: The values of ``extract``'s ``precision``: the operands of its products (float32 sums).
+    precisions = ("float32", "bfloat16")
 
     def forward(self, x):
         """Tag logits.
@@ -585,7 +578,7 @@ class MusicnnModule(_Tagger):
         if _lowers(self, x):
             frames = self._lowered_frame_features(x, dtype).transpose(1, 2)
         else:
-            with _reduced(dtype, x.device):
+            with autocast(precision, x.device):
                 frames = self._frame_features(x)
             frames = frames.float()
         out = {"mean_pool": frames.mean(dim=2), "max_pool": frames.amax(dim=2)}
@@ -722,7 +715,7 @@ class MusicnnVGGModule(_Tagger):
                 )
             pool5 = hidden.flatten(1)  # channel last: TF's (time, freq, maps) order
         else:
-            with _reduced(dtype, x.device):
+            with autocast(precision, x.device):
                 for block, (pool, stride) in zip(self.blocks, self.POOLS, strict=True):
                     hidden = F.max_pool2d(block(hidden), pool, stride)
             pool5 = hidden.permute(0, 2, 3, 1).flatten(1).float()  # TF's (time, freq, maps)

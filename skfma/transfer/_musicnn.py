@@ -64,9 +64,6 @@ MUSICNN_LAYERS = {
     "MSD_vgg": {"taggram": 50, "pool5": 256},
 }
 
-#: The values of ``precision``: the convolutions' operands (their sums are float32).
-PRECISIONS = ("float32", "bfloat16")
-
 #: The statistics of each ``pooling`` over a clip's windows.
 POOLINGS = {"mean": ("mean",), "max": ("max",), "mean+std": ("mean", "std")}
 
@@ -466,7 +463,7 @@ class MusicnnFeatures(WaveformTransformer):
         check_sample_rate("sr", self.sr)
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
         check_device(self.device)
-        check_choice("precision", self.precision, PRECISIONS)
+        check_choice("precision", self.precision, MusicnnModule.precisions)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -546,7 +543,7 @@ def predict_musicnn_tags(
     """
     top_k = check_positive("top_k", top_k, integer=True)
     check_choice("model", model, tuple(MUSICNN_TAGS))
-    check_choice("precision", precision, PRECISIONS)
+    check_choice("precision", precision, MusicnnModule.precisions)
     if top_k > len(MUSICNN_TAGS[model]):
         raise ParameterError(
             f"top_k must be at most the {len(MUSICNN_TAGS[model])} tags of {model}; got {top_k}."

@@ -1,8 +1,5 @@
 """NeuralClassifier(precision=...): autocast, gradient scaling, channels-last; compile=True."""
 
-import contextlib
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -166,15 +163,3 @@ def test_every_net_compiles(name):
     net.module_ = net.module_._orig_mod
     # float32 kernels fused differently: round-off of a few float32 ulps per layer
     np.testing.assert_allclose(net.predict_proba(X), compiled, atol=1e-4)
-
-
-@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
-def test_a_cuda_device_autocasts_on_cuda(precision):
-    """The CUDA path, built without a GPU: autocast's backend follows the device."""
-    from skfma.models._precision import autocast
-
-    with warnings.catch_warnings():  # torch warns that CUDA is not available here
-        warnings.simplefilter("ignore", UserWarning)
-        context = autocast(precision, torch.device("cuda", 0))
-    assert context.device == "cuda" and context.fast_dtype == getattr(torch, precision)
-    assert isinstance(autocast("float32", "cuda"), contextlib.nullcontext)

@@ -1,0 +1,40 @@
+"""The arithmetic of a computation, by name: ``"float32"``, ``"bfloat16"``, ``"float16"``."""
+
+import contextlib
+
+import torch
+
+__all__ = ["PRECISIONS", "autocast"]
+
+#: Each ``precision`` of skfma's nets and embeddings -> the dtype of its products' operands.
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def autocast(precision, device):
+    """The autocast context of ``precision`` on ``device`` (a no-op for float32).
+
+    Parameters
+    ----------
+    precision : {"float32", "bfloat16", "float16"}
+        Arithmetic of the matrix products and convolutions inside the block;
+        the ops that need the range (losses, softmax, normalisation
+        statistics) stay in float32, as torch's autocast decides.
+    device : str or torch.device
+        Where the block runs; its type picks the autocast backend.
+
+    Returns
+    -------
+    context : context manager
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfma.functional import autocast
+    >>> with autocast("bfloat16", "cpu"):
+    ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
+    torch.bfloat16
+    """
+    dtype = PRECISIONS[precision]
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)
