@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import __version__
 from ..exceptions import CacheError
+from ..utils import write_atomically
 from ..utils._fingerprint import describe
 from ._leftovers import SEPARATOR, owner_tag, remove_orphans
 
@@ -195,21 +196,24 @@ class ClipCache:
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
         payload = buffer.getvalue()
-        temporary = f"{path}.{uuid.uuid4().hex}.tmp"
-        with self._writing(temporary):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+
+        def write(temporary):
             with open(temporary, "wb") as file:
                 file.write(payload + zlib.crc32(payload).to_bytes(CRC_BYTES, "little"))
-            os.replace(temporary, path)
+
+        with self._writing():
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_atomically(path, write)
 
     @contextlib.contextmanager
-    def _writing(self, temporary):
+    def _writing(self, temporary=None):
         """Turn an OSError into a CacheError naming the folder; remove ``temporary`` then."""
         try:
             yield
         except OSError as error:
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(temporary)
             reason = {
                 errno.ENOSPC: "the disk is full",
                 errno.EROFS: "it is read-only",
