@@ -204,16 +204,16 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_spectrograms(self, X, reset=False)
         standardised = np.empty(X.shape, dtype=np.float32)
-        finite = True
-        with np.errstate(over="ignore"):  # checked chunk by chunk, no mask as large as X
-            for chunk in _chunks(X):
-                standardised[chunk] = (X[chunk] - self.mean_) / self.scale_
-                finite = finite and bool(np.isfinite(standardised[chunk]).all())
-        if not finite:
+        try:
+            # In float64, chunk by chunk; only the cast to float32 can overflow, and raises.
+            with np.errstate(over="raise"):
+                for chunk in _chunks(X):
+                    standardised[chunk] = (X[chunk] - self.mean_) / self.scale_
+        except FloatingPointError:
             raise ValueError(
                 "X has values beyond float32's range once standardised (more than about 3e38 "
                 "standard deviations from the training mean): fit on spectrograms like these."
-            )
+            ) from None
         return standardised
 
     def __sklearn_tags__(self):
