@@ -1,6 +1,7 @@
 """Spectrogram, MelSpectrogram and MFCC transformers (batched torch DSP)."""
 
 import functools
+import math
 import warnings
 from numbers import Integral
 
@@ -9,7 +10,7 @@ import numpy as np
 import torch
 
 from .._batching import map_batches
-from ..base import WaveformTransformer
+from ..base import MAX_AMPLITUDE, WaveformTransformer
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import (
@@ -22,6 +23,10 @@ from ..utils import (
 from ..utils._device import check_device
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
+
+
+#: The largest finite float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _SpectralTransformer(WaveformTransformer):
@@ -194,6 +199,15 @@ class Spectrogram(_SpectralTransformer):
         spec = stft_power(
             batch, n_fft=self.n_fft, hop_length=self.hop_length, window=window, power=self.power
         )
+        # A magnitude is at most n_fft times the largest amplitude accepted; only where that
+        # bound to the power passes float32's range can a value overflow, and is looked for.
+        if self.power * math.log(self.n_fft * MAX_AMPLITUDE) > math.log(FLOAT32_MAX):
+            if not torch.isfinite(spec).all():
+                raise ValueError(
+                    f"{type(self).__name__}: X's STFT magnitudes to the power power="
+                    f"{self.power!r} exceed float32's range (3.4e38): lower power (1 or 2, as "
+                    "librosa) or scale the waveforms."
+                )
         return power_to_db(spec, power=self.power, top_db=self.top_db) if self.db else spec
 
 

@@ -188,3 +188,12 @@ def test_twice_the_40_db_log_mel_is_chois_log_of_the_squared_mel_power(synthetic
     )
     reference = librosa.power_to_db(power**2, ref=1.0, top_db=80.0)
     np.testing.assert_allclose(ours, reference, rtol=0, atol=2 * DB_ATOL)
+
+
+@pytest.mark.parametrize("db", [False, True])
+def test_a_power_whose_spectrum_overflows_float32_is_named(db):
+    """A unit sine's magnitudes (about n_fft / 4) to the power 16 pass 3.4e38: an error, not inf."""
+    x = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)[None]
+    with pytest.raises(ValueError, match="Spectrogram: .*power=16 exceed float32's range"):
+        Spectrogram(power=16, db=db).fit_transform(x)
+    assert np.isfinite(Spectrogram(power=4, db=db).fit_transform(x)).all()
