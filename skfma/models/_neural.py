@@ -5,6 +5,8 @@ import copy
 import inspect
 import itertools
 import os
+import signal
+import threading
 from numbers import Number
 
 import numpy as np
@@ -53,17 +55,36 @@ MAX_AUGMENT_COPIES = 100
 MAX_LR = 1e3
 
 
-class _Interrupted(Exception):
-    """A KeyboardInterrupt of the training loop, carried past skorch's ``partial_fit``."""
-
-
 @contextlib.contextmanager
 def _interruptible():
-    """Raise again the KeyboardInterrupt that :class:`_Interrupted` carries."""
+    """Let a Ctrl-C during a fit reach the caller.
+
+    skorch's ``partial_fit`` swallows every KeyboardInterrupt: those its
+    callbacks raise to end training (``EarlyStopping``) and a user's Ctrl-C
+    alike. In the main thread, a SIGINT handler wrapping Python's notes the
+    signal, and the KeyboardInterrupt is raised again once skorch has ended
+    the fit. Where SIGINT is ignored, or off the main thread, skorch's
+    behaviour is kept.
+    """
+    received = []
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+
+            def note(signum, frame):
+                received.append(signum)
+                handler(signum, frame)
+
+            previous = handler
+            signal.signal(signal.SIGINT, note)
     try:
         yield
-    except _Interrupted as carried:
-        raise carried.__cause__ from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt("the fit was interrupted; fit again to resume from checkpoint=")
 
 
 class NeuralClassifier(ClassifierMixin, NeuralNet):
@@ -968,10 +989,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         check_callbacks(self)
         self.epochs_in_call_ = self.max_epochs if epochs is None else epochs
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
-        except KeyboardInterrupt as interrupt:
-            raise _Interrupted from interrupt  # past skorch's partial_fit, which swallows it
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _one_example_batch_cause(self):
         """Why a training batch held one example, in words naming the parameter."""

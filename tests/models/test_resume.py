@@ -102,18 +102,26 @@ def small_fit(checkpoint, **params):
 
 
 class _CtrlC(Callback):
-    """Ctrl-C at the end of one epoch (a KeyboardInterrupt, as Python raises it)."""
+    """Ctrl-C at the end of one epoch: a real SIGINT to this process."""
 
     def __init__(self, epoch):
         self.epoch = epoch
 
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) == self.epoch:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt, as in a terminal (a test worker may ignore it)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_ctrl_c_stops_the_fit_and_the_next_fit_resumes(tmp_path, method):
+def test_ctrl_c_stops_the_fit_and_the_next_fit_resumes(tmp_path, method, ctrl_c_raises):
     """skorch swallows Ctrl-C and returns a half-trained net; skfma's nets raise it."""
     run = the_run()
     net = run["make_net"](tmp_path, max_epochs=4, callbacks=[("ctrl_c", _CtrlC(2))])
@@ -122,6 +130,20 @@ def test_ctrl_c_stops_the_fit_and_the_next_fit_resumes(tmp_path, method):
     assert saved_epochs(tmp_path) == 1  # the interrupted epoch is not saved
     resumed = run["make_net"](tmp_path, max_epochs=4, callbacks=None).fit(run["X"], run["y"])
     assert len(resumed.history_) == 4 and resumed.epochs_in_call_ == 3
+
+
+def test_a_callback_ending_training_with_keyboard_interrupt_is_not_a_ctrl_c(ctrl_c_raises):
+    """skorch's EarlyStopping raises KeyboardInterrupt to end training: the fit returns."""
+
+    class Stop(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    run = the_run()
+    net = run["make_net"](None, max_epochs=4, callbacks=[("stop", Stop())]).fit(run["X"], run["y"])
+    assert len(net.history_) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
 
 def test_a_finished_run_is_loaded_not_trained_again(tmp_path):
