@@ -23,9 +23,9 @@ from skorch.callbacks import Callback
 from skfma import AudioLoader
 from skfma.datasets import load_fma, make_fma_like
 from skfma.evaluation import (
-    plot_confusion_matrix,
-    plot_learning_curves,
-    plot_per_class,
+    ConfusionMatrixDisplay,
+    PerClassDisplay,
+    TrainingHistoryDisplay,
     report_to_markdown,
 )
 from skfma.features import FMAFeatures, fma_feature_index
@@ -431,7 +431,7 @@ def _number(value):
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:.4f}"
 
 
-def save_report(report, out, name, *, net=None):
+def save_report(report, out, name, *, history=None):
     """Write a report's tables (CSV, markdown) and figures (PNG) as ``out/name_*``.
 
     Parameters
@@ -441,8 +441,8 @@ def save_report(report, out, name, *, net=None):
     out : Path
     name : str
         The experiment's name in the files' names.
-    net : NeuralClassifier, skorch History, list of dict or None
-        A fitted net (or its history) whose learning curves to draw.
+    history : skorch History, list of dict or None
+        A net's ``history_``, whose learning curves to draw.
 
     Returns
     -------
@@ -457,11 +457,11 @@ def save_report(report, out, name, *, net=None):
         report[table].to_csv(out / f"{name}_{table}.csv")
     markdown = report_to_markdown(report)
     (out / f"{name}.md").write_text(f"## {name}\n\n{markdown}\n")
-    figures = {"per_class": plot_per_class(report).figure_}
+    figures = {"per_class": PerClassDisplay.from_report(report).figure_}
     if "confusion" in report:
-        figures["confusion"] = plot_confusion_matrix(report).figure_
-    if net is not None:
-        figures["learning_curves"] = plot_learning_curves(net).figure_
+        figures["confusion"] = ConfusionMatrixDisplay.from_report(report).figure_
+    if history is not None:
+        figures["learning_curves"] = TrainingHistoryDisplay.from_history(history).figure_
     for figure_name, figure in figures.items():
         figure.savefig(out / f"{name}_{figure_name}.png", dpi=100, bbox_inches="tight")
     plt.show()

@@ -95,7 +95,7 @@ for name, labels in strategies.items():
     report = evaluate_classifier(
         model, test.features[known], test.target[known], top_k=(1, 3), zero_division=0
     )
-    save_report(report, args.out, name, net=net)
+    save_report(report, args.out, name, history=net.history_)
     results[name] = {
         "classes": len(train.target_names),
         "train + validation clips": len(train.target),

@@ -240,7 +240,7 @@ net = DNNClassifier(
 )
 mlp = make_pipeline(StandardScaler(), net).fit(fma.features[~is_test], fma.target[~is_test])
 report = evaluate_classifier(mlp, fma.features[is_test], fma.target[is_test], zero_division=0)
-save_report(report, args.out, "features_mlp", net=net)
+save_report(report, args.out, "features_mlp", history=net.history_)
 record("features MLP", report, (~is_test).sum())
 
 # %%
@@ -318,7 +318,7 @@ best = clone(cnn).set_params(
 )
 best.fit(X_train, train.target)
 report = evaluate_classifier(best, X_test, test.target, zero_division=0)
-save_report(report, args.out, "log_mel_cnn", net=best[-1])
+save_report(report, args.out, "log_mel_cnn", history=best[-1].history_)
 record("log-mel CNN (Hyperband)", report, len(train.target))
 
 # %%
@@ -377,5 +377,5 @@ if searches:
     search, F_test = searches[best_layer]
     print(f"best cut layer: {best_layer}, {search.best_params_}")
     report = evaluate_classifier(search, F_test, test.target, zero_division=0)
-    save_report(report, args.out, "transfer_pca", net=None)
+    save_report(report, args.out, "transfer_pca", history=None)
     record("transfer features", report, len(train.target))

@@ -189,7 +189,7 @@ best = clone(model).set_params(
 )
 best.fit(X_train, train.target)
 report = evaluate_classifier(best, X_test, test.target, zero_division=0)
-save_report(report, args.out, "unet_tiles", net=best[-1])
+save_report(report, args.out, "unet_tiles", history=best[-1].history_)
 net, tiles_test = best[-1], best[:-1].transform(X_test)
 n_tiles = net.predict_segments(tiles_test).size
 results = pd.Series(

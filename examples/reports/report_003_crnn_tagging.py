@@ -234,7 +234,7 @@ training_history(history).to_csv(args.out / "crnn_history.csv")
 # The test report: ROC-AUC and PR-AUC of each tag, macro and micro averages
 # (a tag that no test clip carries, or every one does, has none).
 report = evaluate_tagger(net, X_test, Y_test)
-save_report(report, args.out, "crnn", net=history)
+save_report(report, args.out, "crnn", history=history)
 print(report.summary.to_string())
 
 # %%

@@ -125,7 +125,7 @@ for name, first_layer in VARIANTS.items():
     net.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     report = evaluate_classifier(net, X_test, y_test, top_k=(1, 3), zero_division=0)
-    save_report(report, args.out, f"zhang_{first_layer}", net=net)
+    save_report(report, args.out, f"zhang_{first_layer}", history=net.history_)
     valid_loss = net.history_[:, "valid_loss"]
     rows.append(
         {

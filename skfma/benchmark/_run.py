@@ -21,6 +21,7 @@ from ..evaluation import evaluate_classifier
 from ..exceptions import ParameterError, SkfmaError
 from ..pipeline import FEATURE_SETS, extract_fma, load_extracted
 from ..utils import (
+    check_bool,
     check_choice,
     check_n_jobs,
     ensure_writable_folder,
@@ -110,7 +111,7 @@ def run_benchmark(
     skfma.pipeline.extract_fma, skfma.evaluation.evaluate_classifier
     """
     check_choice("subset", subset, ("small", "medium", "large", "full"))
-    check_choice("smoke", smoke, (False, True))
+    check_bool("smoke", smoke)
     check_n_jobs(n_jobs)
     if device is not None:
         from ..utils._device import check_device

@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 
 from ..audio import open_audio
 from ..exceptions import AudioDecodeError, MetadataError, ParameterError
-from ..utils import check_choice, check_int, check_positive, names_its_errors
+from ..utils import check_bool, check_choice, check_int, check_positive, names_its_errors
 from ..utils._warnings import warn_user
 from ._metadata import (
     SPLIT_COLUMN,
@@ -229,8 +229,7 @@ shape (n_clips, n_labels)
         root = os.path.expanduser(os.fspath(root))
     metadata_dir = find_metadata_dir(os.path.expanduser(metadata_dir or root))
     check_positive("min_duration", min_duration, allow_none=True)
-    if not isinstance(features, bool):
-        raise ParameterError(f"features must be True or False; got {features!r}.")
+    check_bool("features", features)
     audio_dir = os.path.expanduser(os.fspath(audio_dir or os.path.join(root, f"fma_{subset}")))
     if not os.path.isdir(audio_dir):
         if not features or check_files or min_duration is not None:

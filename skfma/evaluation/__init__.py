@@ -6,23 +6,15 @@ extra: ``pip install 'skfma[plot]'``), imported only when a figure is drawn.
 """
 
 from ._history import training_history
-from ._plots import (
-    PerClassDisplay,
-    TrainingHistoryDisplay,
-    plot_confusion_matrix,
-    plot_learning_curves,
-    plot_per_class,
-)
+from ._plots import ConfusionMatrixDisplay, PerClassDisplay, TrainingHistoryDisplay
 from ._report import evaluate_classifier, evaluate_tagger, report_to_markdown
 
 __all__ = [
+    "ConfusionMatrixDisplay",
     "PerClassDisplay",
     "TrainingHistoryDisplay",
     "evaluate_classifier",
     "evaluate_tagger",
-    "plot_confusion_matrix",
-    "plot_learning_curves",
-    "plot_per_class",
     "report_to_markdown",
     "training_history",
 ]

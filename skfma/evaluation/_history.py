@@ -12,7 +12,7 @@ from ..exceptions import ParameterError
 from ..utils import names_its_errors
 from ._report import _final_estimator
 
-__all__ = ["training_history"]
+__all__ = ["is_history", "training_history"]
 
 #: The losses skorch records each epoch; the other ``train_*``/``valid_*`` numbers are scores.
 LOSSES = ("train_loss", "valid_loss")
@@ -58,7 +58,7 @@ def training_history(net_or_history):
 
     See Also
     --------
-    plot_learning_curves : The losses and scores per epoch as a figure.
+    TrainingHistoryDisplay : The losses and scores per epoch as a figure.
 
     Examples
     --------
@@ -120,9 +120,16 @@ def is_score(column):
     )
 
 
+def is_history(value):
+    """Whether ``value`` is a history (a DataFrame or a sequence of epochs), not a net."""
+    return isinstance(value, pd.DataFrame) or (
+        isinstance(value, Sequence) and not isinstance(value, str | bytes)
+    )
+
+
 def _history_of(net_or_history):
     """The list of epoch mappings of a net, a pipeline or search ending in one, or a history."""
-    if isinstance(net_or_history, Sequence) and not isinstance(net_or_history, str | bytes):
+    if is_history(net_or_history):
         history = net_or_history
         if len(history) == 0:
             raise ValueError("net_or_history is an empty history: no epoch to show.")

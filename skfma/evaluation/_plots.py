@@ -8,20 +8,14 @@ artists (``ax_``, ``figure_``, ...).
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import ConfusionMatrixDisplay
+from sklearn import metrics
 
 from ..exceptions import ParameterError
-from ..utils import names_its_errors
-from ._history import LOSSES, is_score, training_history
-from ._report import check_report
+from ..utils import check_bool, names_its_errors
+from ._history import LOSSES, is_history, is_score, training_history
+from ._report import check_report, evaluate_classifier, evaluate_tagger
 
-__all__ = [
-    "PerClassDisplay",
-    "TrainingHistoryDisplay",
-    "plot_confusion_matrix",
-    "plot_learning_curves",
-    "plot_per_class",
-]
+__all__ = ["ConfusionMatrixDisplay", "PerClassDisplay", "TrainingHistoryDisplay"]
 
 #: Per-class (per-tag) metrics that lie in [0, 1], drawn on a [0, 1] axis.
 BOUNDED = {"precision", "recall", "f1", "accuracy", "roc_auc", "pr_auc"}
@@ -50,107 +44,129 @@ def _check_axes(name, axes):
             )
 
 
-@names_its_errors
-def plot_confusion_matrix(
-    report,
-    *,
-    normalize=True,
-    ax=None,
-    cmap="viridis",
-    colorbar=True,
-    include_values=True,
-    values_format=None,
-    xticks_rotation="vertical",
-):
-    """Draw the confusion matrix of a classifier's report.
+class ConfusionMatrixDisplay(metrics.ConfusionMatrixDisplay):
+    """scikit-learn's confusion matrix display, which also draws a skfma report's matrix.
 
-    scikit-learn's :class:`~sklearn.metrics.ConfusionMatrixDisplay`, given
-    the report's matrix: rows are true labels, columns predicted ones.
+    The same class as :class:`sklearn.metrics.ConfusionMatrixDisplay`
+    (``from_estimator``, ``from_predictions``, ``plot``, the same
+    attributes), with :meth:`from_report` to draw the matrix that
+    :func:`evaluate_classifier` already computed: rows are true labels,
+    columns predicted ones.
 
     Parameters
     ----------
-    report : sklearn.utils.Bunch
-        From :func:`evaluate_classifier`.
-    normalize : bool, default=True
-        Draw the matrix normalised over true labels (each row sums to 1:
-        the fraction of a class's clips predicted as each class), else the
-        counts of clips.
-    ax : matplotlib Axes or None, default=None
-        Where to draw; ``None`` makes a new figure (with pyplot).
-    cmap : str or matplotlib Colormap, default="viridis"
-        Colour map of the cells.
-    colorbar : bool, default=True
-        Add a colour bar.
-    include_values : bool, default=True
-        Write each cell's value in it (turn off for many classes).
-    values_format : str or None, default=None
-        Format of those values; ``None``: ``".2f"`` normalised, ``"d"`` for
-        counts.
-    xticks_rotation : {"vertical", "horizontal"} or float, default="vertical"
-        Rotation of the predicted labels.
+    confusion_matrix : ndarray, shape (n_classes, n_classes)
+        The matrix.
+    display_labels : ndarray of shape (n_classes,) or None, default=None
+        The labels of its rows and columns.
 
-    Returns
-    -------
-    display : sklearn.metrics.ConfusionMatrixDisplay
-        With ``im_`` (the image, whose array is the matrix), ``text_``,
-        ``ax_`` and ``figure_``.
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+        The image, whose array is the matrix.
+    text_ : ndarray of matplotlib Text or None
+        The values written in the cells.
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
 
     See Also
     --------
-    evaluate_classifier, plot_per_class
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from matplotlib.figure import Figure
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from skfma.evaluation import evaluate_classifier, plot_confusion_matrix
-    >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
-    >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
-    >>> report = evaluate_classifier(LogisticRegression().fit(X, y), X, y, top_k=())
-    >>> display = plot_confusion_matrix(report, ax=Figure().subplots())
-    >>> display.im_.get_array().shape
-    (3, 3)
-    >>> display.figure_.savefig("confusion.png")  # doctest: +SKIP
+    evaluate_classifier, PerClassDisplay
     """
-    check_report(report)
-    if "confusion" not in report:
-        raise ParameterError(
-            "report must come from evaluate_classifier: a confusion matrix needs a classifier's "
-            "report, not a tagger's."
+
+    @classmethod
+    @names_its_errors
+    def from_report(
+        cls,
+        report,
+        *,
+        normalize=True,
+        ax=None,
+        cmap="viridis",
+        colorbar=True,
+        include_values=True,
+        values_format=None,
+        xticks_rotation="vertical",
+    ):
+        """Draw the confusion matrix of a classifier's report.
+
+        Parameters
+        ----------
+        report : sklearn.utils.Bunch
+            From :func:`evaluate_classifier`.
+        normalize : bool, default=True
+            Draw the matrix normalised over true labels (each row sums to 1:
+            the fraction of a class's clips predicted as each class), else
+            the counts of clips.
+        ax : matplotlib Axes or None, default=None
+            Where to draw; ``None`` makes a new figure (with pyplot).
+        cmap : str or matplotlib Colormap, default="viridis"
+            Colour map of the cells.
+        colorbar : bool, default=True
+            Add a colour bar.
+        include_values : bool, default=True
+            Write each cell's value in it (turn off for many classes).
+        values_format : str or None, default=None
+            Format of those values; ``None``: ``".2f"`` normalised, ``"d"``
+            for counts.
+        xticks_rotation : {"vertical", "horizontal"} or float, default="vertical"
+            Rotation of the predicted labels.
+
+        Returns
+        -------
+        display : ConfusionMatrixDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from matplotlib.figure import Figure
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skfma.evaluation import ConfusionMatrixDisplay, evaluate_classifier
+        >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
+        >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
+        >>> report = evaluate_classifier(LogisticRegression().fit(X, y), X, y, top_k=())
+        >>> display = ConfusionMatrixDisplay.from_report(report, ax=Figure().subplots())
+        >>> display.im_.get_array().shape
+        (3, 3)
+        >>> display.figure_.savefig("confusion.png")  # doctest: +SKIP
+        """
+        check_report(report)
+        if "confusion" not in report:
+            raise ParameterError(
+                "report must come from evaluate_classifier: a confusion matrix needs a "
+                "classifier's report, not a tagger's."
+            )
+        _import_matplotlib("ConfusionMatrixDisplay.from_report")
+        check_bool("normalize", normalize)
+        if ax is not None:
+            _check_axes("ax", [ax])
+        matrix = report.confusion if normalize else report.confusion_counts
+        if values_format is None:
+            values_format = ".2f" if normalize else "d"
+        try:
+            format(matrix.to_numpy().flat[0], values_format)
+        except (TypeError, ValueError) as error:
+            raise ParameterError(
+                f"values_format must be a format spec for the matrix's "
+                f"{'fractions' if normalize else 'counts'}, such as "
+                f"{'.2f' if normalize else 'd'!r}; got {values_format!r} ({error})."
+            ) from None
+        display = cls(matrix.to_numpy(), display_labels=list(matrix.index))
+        return display.plot(
+            ax=ax,
+            cmap=cmap,
+            colorbar=colorbar,
+            include_values=include_values,
+            values_format=values_format,
+            xticks_rotation=xticks_rotation,
         )
-    _import_matplotlib("plot_confusion_matrix")
-    if not isinstance(normalize, bool | np.bool_):
-        raise ParameterError(f"normalize must be True or False; got {normalize!r}.")
-    if ax is not None:
-        _check_axes("ax", [ax])
-    matrix = report.confusion if normalize else report.confusion_counts
-    if values_format is None:
-        values_format = ".2f" if normalize else "d"
-    try:
-        format(matrix.to_numpy().flat[0], values_format)
-    except (TypeError, ValueError) as error:
-        raise ParameterError(
-            f"values_format must be a format spec for the matrix's "
-            f"{'fractions' if normalize else 'counts'}, such as "
-            f"{'.2f' if normalize else 'd'!r}; got {values_format!r} ({error})."
-        ) from None
-    display = ConfusionMatrixDisplay(matrix.to_numpy(), display_labels=list(matrix.index))
-    return display.plot(
-        ax=ax,
-        cmap=cmap,
-        colorbar=colorbar,
-        include_values=include_values,
-        values_format=values_format,
-        xticks_rotation=xticks_rotation,
-    )
 
 
 class PerClassDisplay:
     """Horizontal bars of one metric per class (or per tag).
 
-    Build it with :func:`plot_per_class` (or :meth:`from_report`), or from
-    any values indexed by class.
+    Build it with :meth:`from_report` or :meth:`from_estimator`, or from any
+    values indexed by class.
 
     Parameters
     ----------
@@ -180,7 +196,7 @@ class PerClassDisplay:
 
     See Also
     --------
-    plot_per_class
+    evaluate_classifier, evaluate_tagger, ConfusionMatrixDisplay
     """
 
     def __init__(self, values, *, metric):
@@ -253,6 +269,7 @@ class PerClassDisplay:
         return self
 
     @classmethod
+    @names_its_errors
     def from_report(cls, report, *, metric=None, ax=None, sort=False, show_mean=True, color=None):
         """Draw one column of a report's per-class (or per-tag) table.
 
@@ -271,6 +288,19 @@ class PerClassDisplay:
         Returns
         -------
         display : PerClassDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from matplotlib.figure import Figure
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skfma.evaluation import PerClassDisplay, evaluate_classifier
+        >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
+        >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
+        >>> report = evaluate_classifier(LogisticRegression().fit(X, y), X, y, top_k=())
+        >>> display = PerClassDisplay.from_report(report, metric="recall", ax=Figure().subplots())
+        >>> len(display.bars_)
+        3
         """
         check_report(report)
         table = report.per_class if "per_class" in report else report.per_tag
@@ -284,61 +314,58 @@ class PerClassDisplay:
         display = cls(table[metric], metric=metric)
         return display.plot(ax=ax, sort=sort, show_mean=show_mean, color=color)
 
+    @classmethod
+    @names_its_errors
+    def from_estimator(
+        cls, estimator, X, y, *, metric=None, ax=None, sort=False, show_mean=True, color=None
+    ):
+        """Evaluate a fitted classifier (or tagger) on ``X``, ``y`` and draw one metric per class.
 
-@names_its_errors
-def plot_per_class(report, *, metric=None, ax=None, sort=False, show_mean=True, color=None):
-    """Draw one metric per class (or per tag) of a report as horizontal bars.
+        Parameters
+        ----------
+        estimator : classifier
+            Fitted: a classifier (``y`` one label per clip, evaluated by
+            :func:`evaluate_classifier`) or a multi-label tagger (``y`` an
+            indicator matrix, evaluated by :func:`evaluate_tagger`).
+        X : array-like of shape (n_clips, ...)
+            What ``estimator.predict`` takes.
+        y : array-like of shape (n_clips,) or (n_clips, n_tags)
+            True labels, or the tags' indicator matrix.
+        metric, ax, sort, show_mean, color
+            As in :meth:`from_report`.
 
-    Parameters
-    ----------
-    report : sklearn.utils.Bunch
-        From :func:`evaluate_classifier` or :func:`evaluate_tagger`.
-    metric : str or None, default=None
-        A column of ``report.per_class`` (``"precision"``, ``"recall"``,
-        ``"f1"``, ``"accuracy"``, ``"support"``) or of ``report.per_tag``
-        (``"roc_auc"``, ``"pr_auc"``, ``"n_positive"``); ``None``: ``"f1"``
-        for a classifier, ``"roc_auc"`` for a tagger.
-    ax : matplotlib Axes or None, default=None
-        Where to draw; ``None`` makes a new figure (with pyplot).
-    sort : bool, default=False
-        Order the bars by value, the highest at the top.
-    show_mean : bool, default=True
-        Draw a dashed line at the mean over the classes (the macro average).
-    color : color or None, default=None
-        Colour of the bars.
+        Returns
+        -------
+        display : PerClassDisplay
 
-    Returns
-    -------
-    display : PerClassDisplay
-        With ``bars_`` (one bar per class, its width the value), ``ax_`` and
-        ``figure_``.
-
-    See Also
-    --------
-    evaluate_classifier, evaluate_tagger, plot_confusion_matrix
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from matplotlib.figure import Figure
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from skfma.evaluation import evaluate_classifier, plot_per_class
-    >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
-    >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
-    >>> report = evaluate_classifier(LogisticRegression().fit(X, y), X, y, top_k=())
-    >>> display = plot_per_class(report, metric="recall", ax=Figure().subplots())
-    >>> len(display.bars_)
-    3
-    """
-    return PerClassDisplay.from_report(
-        report, metric=metric, ax=ax, sort=sort, show_mean=show_mean, color=color
-    )
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from matplotlib.figure import Figure
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skfma.evaluation import PerClassDisplay
+        >>> y = np.array(["Folk", "Pop", "Rock"] * 10)
+        >>> X = np.random.default_rng(0).standard_normal((30, 3)) + (y[:, None] == np.unique(y))
+        >>> classifier = LogisticRegression().fit(X, y)
+        >>> display = PerClassDisplay.from_estimator(classifier, X, y, ax=Figure().subplots())
+        >>> display.ax_.get_xlabel()
+        'f1'
+        """
+        if np.ndim(y) == 2:
+            report = evaluate_tagger(estimator, X, y)
+        else:
+            report = evaluate_classifier(estimator, X, y, top_k=())
+        return cls.from_report(
+            report, metric=metric, ax=ax, sort=sort, show_mean=show_mean, color=color
+        )
 
 
 class TrainingHistoryDisplay:
     """Learning curves of a net: losses, and scores, per epoch.
 
-    Build it with :func:`plot_learning_curves` (or :meth:`from_history`).
+    Build it with :meth:`from_estimator` (a fitted net) or
+    :meth:`from_history` (a history), or from a :func:`training_history`
+    table.
 
     Parameters
     ----------
@@ -368,7 +395,7 @@ class TrainingHistoryDisplay:
 
     See Also
     --------
-    plot_learning_curves, training_history
+    training_history : The same numbers as a DataFrame.
     """
 
     def __init__(self, history, *, losses, scores):
@@ -433,17 +460,25 @@ class TrainingHistoryDisplay:
         return self
 
     @classmethod
-    def from_history(cls, net_or_history, *, scores=None, axes=None):
-        """Draw the losses and scores of a net's (or a history's) epochs.
+    @names_its_errors
+    def from_estimator(cls, estimator, *, scores=None, axes=None):
+        """Draw a fitted net's learning curves: losses and validation scores per epoch.
+
+        The first panel shows ``train_loss`` and ``valid_loss`` (the latter
+        when the net held clips out with ``train_split``); the second the
+        scores (``valid_acc`` by default for a skfma classifier,
+        ``valid_roc_auc`` for a tagger, and any ``EpochScoring``
+        callback's). An epoch that lacks a value (a score recorded on some
+        epochs only) is left out of that curve.
 
         Parameters
         ----------
-        net_or_history : skorch net, Pipeline, History, list of dict or DataFrame
-            As in :func:`training_history`.
+        estimator : skorch net, Pipeline or search
+            A fitted net, or a ``Pipeline`` or search ending in one: its
+            ``history_`` is drawn.
         scores : list of str or None, default=None
             Columns of the scores' panel; ``None``: every ``train_*`` and
-            ``valid_*`` number other than the losses and batch counts
-            (``valid_acc``, ``valid_roc_auc``, ``EpochScoring`` results);
+            ``valid_*`` number other than the losses and batch counts;
             ``()``: no scores' panel.
         axes : matplotlib Axes, sequence of them, or None, default=None
             As in :meth:`plot`.
@@ -451,8 +486,67 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the net has not been fitted.
+        ValueError
+            If the history holds no loss or score.
+
+        Examples
+        --------
+        With a net fitted with ``train_split=skorch.dataset.ValidSplit(5)``:
+        ``TrainingHistoryDisplay.from_estimator(net)``.
         """
-        history = training_history(net_or_history)
+        if is_history(estimator):
+            raise ParameterError(
+                f"estimator must be a fitted net (or a Pipeline or search ending in one); got "
+                f"a history ({type(estimator).__name__}): use from_history."
+            )
+        return cls._from_table(training_history(estimator), scores=scores, axes=axes)
+
+    @classmethod
+    @names_its_errors
+    def from_history(cls, history, *, scores=None, axes=None):
+        """Draw the losses and scores of a history's epochs.
+
+        Parameters
+        ----------
+        history : skorch History, list of dict or DataFrame
+            One mapping of numbers per epoch (a net's ``history_``, or one
+            loaded from disk), or a :func:`training_history` table.
+        scores, axes
+            As in :meth:`from_estimator`.
+
+        Returns
+        -------
+        display : TrainingHistoryDisplay
+
+        Examples
+        --------
+        >>> from matplotlib.figure import Figure
+        >>> from skfma.evaluation import TrainingHistoryDisplay
+        >>> history = [
+        ...     {"epoch": 1, "train_loss": 0.9, "valid_loss": 0.8, "valid_acc": 0.5},
+        ...     {"epoch": 2, "train_loss": 0.6, "valid_loss": 0.7, "valid_acc": 0.7},
+        ... ]
+        >>> display = TrainingHistoryDisplay.from_history(history, axes=Figure().subplots(1, 2))
+        >>> sorted(display.lines_)
+        ['train_loss', 'valid_acc', 'valid_loss']
+        >>> display.lines_["valid_acc"].get_ydata().tolist()
+        [0.5, 0.7]
+        """
+        if not is_history(history):
+            raise ParameterError(
+                "history must be a skorch History, a list of dicts or a DataFrame; got "
+                f"{type(history).__name__}: use from_estimator for a net."
+            )
+        return cls._from_table(training_history(history), scores=scores, axes=axes)
+
+    @classmethod
+    def _from_table(cls, history, *, scores, axes):
+        """Draw the losses and the ``scores`` (None: every score) of a training_history table."""
         present = [column for column in history.columns if history[column].notna().any()]
         losses = [column for column in LOSSES if column in present]
         if scores is None:
@@ -516,63 +610,3 @@ def _history_columns(name, columns, history):
             f"{list(history.columns)})."
         )
     return list(columns)
-
-
-@names_its_errors
-def plot_learning_curves(net_or_history, *, scores=None, axes=None):
-    """Draw a net's learning curves: losses and validation scores per epoch.
-
-    The first panel shows ``train_loss`` and ``valid_loss`` (the latter when
-    the net held clips out with ``train_split``); the second the scores
-    (``valid_acc`` by default for a skfma classifier, ``valid_roc_auc`` for
-    a tagger, and any ``EpochScoring`` callback's). An epoch that lacks a
-    value (a score recorded on some epochs only) is left out of that curve.
-
-    Parameters
-    ----------
-    net_or_history : skorch net, Pipeline, History, list of dict or DataFrame
-        A fitted net (its ``history_``), a ``Pipeline`` or search ending in
-        one, or a history itself (see :func:`training_history`).
-    scores : list of str or None, default=None
-        Columns of the scores' panel; ``None``: every ``train_*`` and
-        ``valid_*`` number other than the losses and batch counts; ``()``:
-        no scores' panel.
-    axes : matplotlib Axes, sequence of them, or None, default=None
-        One Axes per panel (losses, then scores, each when there are any);
-        ``None`` makes a new figure with the panels side by side.
-
-    Returns
-    -------
-    display : TrainingHistoryDisplay
-        With ``lines_`` (a dict of the curves by column), ``axes_`` and
-        ``figure_``.
-
-    Raises
-    ------
-    sklearn.exceptions.NotFittedError
-        If the net has not been fitted.
-    ValueError
-        If the history is empty or holds no loss or score.
-
-    See Also
-    --------
-    training_history : The same numbers as a DataFrame.
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> from skfma.evaluation import plot_learning_curves
-    >>> history = [
-    ...     {"epoch": 1, "train_loss": 0.9, "valid_loss": 0.8, "valid_acc": 0.5},
-    ...     {"epoch": 2, "train_loss": 0.6, "valid_loss": 0.7, "valid_acc": 0.7},
-    ... ]
-    >>> display = plot_learning_curves(history, axes=Figure().subplots(1, 2))
-    >>> sorted(display.lines_)
-    ['train_loss', 'valid_acc', 'valid_loss']
-    >>> display.lines_["valid_acc"].get_ydata().tolist()
-    [0.5, 0.7]
-
-    With a net fitted with ``train_split=skorch.dataset.ValidSplit(5)``:
-    ``plot_learning_curves(net)``.
-    """
-    return TrainingHistoryDisplay.from_history(net_or_history, scores=scores, axes=axes)

@@ -139,7 +139,7 @@ def evaluate_classifier(
     See Also
     --------
     evaluate_tagger : The report of a multi-label tagger.
-    plot_confusion_matrix, plot_per_class : Figures of a report.
+    ConfusionMatrixDisplay, PerClassDisplay : Figures of a report.
     report_to_markdown : The report's tables as markdown.
 
     Notes
@@ -332,7 +332,7 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
     See Also
     --------
     evaluate_classifier : The report of a single-label classifier.
-    plot_per_class : Bars of the per-tag scores.
+    PerClassDisplay : Bars of the per-tag scores.
     skfma.models.predict_tags : Each clip's top tags.
 
     Examples

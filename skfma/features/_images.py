@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._batching import map_batches
 from ..base import check_spectrograms
 from ..exceptions import ParameterError
-from ..utils import check_sizes, names_its_errors
+from ..utils import check_bool, check_sizes, names_its_errors
 
 __all__ = ["Resize", "SpectrogramScaler"]
 
@@ -161,8 +161,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         -------
         self : SpectrogramScaler
         """
-        if not isinstance(self.per_bin, bool | np.bool_):
-            raise ParameterError(f"per_bin must be True or False; got {self.per_bin!r}.")
+        check_bool("per_bin", self.per_bin)
         X = check_spectrograms(self, X, reset=True)
         axes = (0, 2) if self.per_bin else (0, 1, 2)
         count = X.size / (X.shape[1] if self.per_bin else 1)

@@ -14,10 +14,11 @@ from ..base import MAX_AMPLITUDE, WaveformTransformer
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import (
+    check_bool,
+    check_mel_range,
     check_positive,
     check_sample_rate,
     check_top_db,
-    is_finite_number,
     names_its_errors,
 )
 from ..utils._device import check_device
@@ -69,8 +70,8 @@ class _SpectralTransformer(WaveformTransformer):
         check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
         check_top_db(self.top_db)
         check_device(self.device)
-        if "db" in self.get_params() and not isinstance(self.db, bool | np.bool_):
-            raise ParameterError(f"db must be True or False; got {self.db!r}.")
+        if "db" in self.get_params():
+            check_bool("db", self.db)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -84,19 +85,7 @@ class _MelMixin:
     def _check_mel_params(self):
         check_sample_rate("sr", self.sr)
         check_positive("n_mels", self.n_mels, integer=True)
-        for name in ("fmin", "fmax"):
-            value = getattr(self, name)
-            if not (is_finite_number(value) or (name == "fmax" and value is None)):
-                raise ParameterError(
-                    f"{name} must be a finite number of Hz{' or None' * (name == 'fmax')}; "
-                    f"got {value!r}."
-                )
-        fmax = self.sr / 2 if self.fmax is None else self.fmax
-        if not 0 <= self.fmin < fmax <= self.sr / 2:
-            raise ParameterError(
-                f"Need 0 <= fmin < fmax <= sr / 2 = {self.sr / 2}; got fmin={self.fmin!r}, "
-                f"fmax={self.fmax!r}."
-            )
+        check_mel_range(self.sr, self.fmin, self.fmax)
 
     def _mel_power(self, batch, window):
         """Mel power spectrogram, as ``librosa.feature.melspectrogram(...)``."""

@@ -14,10 +14,10 @@ import torch
 from ..exceptions import ParameterError
 from ..utils import (
     check_int,
+    check_mel_range,
     check_positive,
     check_sample_rate,
     check_top_db,
-    is_finite_number,
     names_its_errors,
 )
 from ..utils._warnings import warn_user
@@ -256,9 +256,7 @@ def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, dtype=torch.fl
     check_sample_rate("sr", sr)
     check_int("n_fft", n_fft)
     check_int("n_mels", n_mels)
-    fmax = sr / 2.0 if fmax is None else fmax
-    if not (is_finite_number(fmin) and is_finite_number(fmax) and 0 <= fmin < fmax <= sr / 2):
-        raise ParameterError(f"need 0 <= fmin < fmax <= sr / 2 = {sr / 2}; got {fmin!r}, {fmax!r}.")
+    fmax = check_mel_range(sr, fmin, fmax)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ParameterError(f"dtype must be a torch floating dtype; got {dtype!r}.")
     f64 = torch.float64

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ..exceptions import ParameterError
-from ..utils import check_choice, check_int
+from ..utils import check_bool, check_choice, check_int
 from ._search import BaseOptunaSearchCV
 
 __all__ = ["BayesianSearchCV"]
@@ -178,8 +177,7 @@ class BayesianSearchCV(BaseOptunaSearchCV):
         check_int("n_trials", self.n_trials)
         check_choice("sampler", self.sampler, SAMPLERS)
         check_int("n_startup_trials", self.n_startup_trials, minimum=0)
-        if not isinstance(self.pruning, bool):
-            raise ParameterError(f"pruning must be True or False; got {self.pruning!r}.")
+        check_bool("pruning", self.pruning)
 
     def _trains_by_epochs(self):
         return self.pruning is True

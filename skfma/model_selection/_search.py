@@ -26,7 +26,7 @@ from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
-from ..utils import check_int, check_n_jobs, is_int, names_its_errors
+from ..utils import check_bool, check_int, check_n_jobs, is_int, names_its_errors
 from ..utils._random import torch_seed
 from ..utils._warnings import warn_user
 from ._fold import (
@@ -168,8 +168,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             ) from None
         check_n_jobs(self.n_jobs)
         check_int("verbose", self.verbose, minimum=0)
-        if not isinstance(self.refit, bool):
-            raise ParameterError(f"refit must be True or False; got {self.refit!r}.")
+        check_bool("refit", self.refit)
         error_score = self.error_score
         if not (
             error_score == "raise"

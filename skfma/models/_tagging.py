@@ -4,8 +4,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import ParameterError
-from ..utils import check_positive, names_its_errors
+from ..utils import check_bool, check_positive, names_its_errors
 
 __all__ = ["predict_tags"]
 
@@ -61,8 +60,7 @@ def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     (2, 1, True)
     """
     check_positive("top_k", top_k, integer=True)
-    if not isinstance(divide_by_prior, bool | np.bool_):
-        raise ParameterError(f"divide_by_prior must be True or False; got {divide_by_prior!r}.")
+    check_bool("divide_by_prior", divide_by_prior)
     classifier = getattr(estimator, "best_estimator_", estimator)
     if isinstance(classifier, Pipeline):
         classifier = classifier[-1]

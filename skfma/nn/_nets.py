@@ -17,7 +17,15 @@ import math
 from torch import nn
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_dropout, check_int, check_sizes, is_int, names_its_errors
+from ..utils import (
+    check_bool,
+    check_choice,
+    check_dropout,
+    check_int,
+    check_sizes,
+    is_int,
+    names_its_errors,
+)
 
 __all__ = ["DNNModule", "KostrzewaCNNModule", "UNetEncoderCNNModule"]
 
@@ -118,8 +126,7 @@ class DNNModule(nn.Module):
         hidden = check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
         dropout = check_dropout(dropout)
         check_choice("activation", activation, tuple(ACTIVATIONS))
-        if not isinstance(batch_norm, bool):
-            raise ParameterError(f"batch_norm must be True or False; got {batch_norm!r}.")
+        check_bool("batch_norm", batch_norm)
         n_features = math.prod(_image_shape(input_shape))
         self.input_shape = tuple(input_shape)
         self.n_features = n_features

@@ -29,7 +29,7 @@ from ..utils import (
 from ..utils._composition import BaseComposition
 from ..utils._fingerprint import describe
 from ._cache import ClipCache, file_identity
-from ._shared import SharedOutput, open_rows
+from ._outputs import allocate_output
 
 __all__ = ["AudioFeatures", "make_audio_features"]
 
@@ -214,38 +214,39 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         identities = [file_identity(path) for path in paths]
         folder = self._memory_folder()
         cache = None if folder is None else ClipCache(folder, self.steps)
-        # A cached 3-D output (log-mels for the nets) may exceed memory: a file, memory-mapped.
-        output = shared = None
-        if cache is not None and len(shape) == 2:
-            output = cache.output_file(identities, (len(paths), *shape), dtype)
-            out = output.array
-        else:
-            # Local worker processes write their rows into shared memory (when there is
-            # room) rather than sending them back through joblib.
-            shared = SharedOutput.create((len(paths), *shape), dtype, self.n_jobs)
-            out = np.empty((len(paths), *shape), dtype) if shared is None else shared.array
+        output = allocate_output(
+            (len(paths), *shape), dtype, n_jobs=self.n_jobs, cache=cache, identities=identities
+        )
         try:
-            failures = self._compute(steps, paths, identities, out, cache, shape, dtype, shared)
+            failures = self._compute(steps, paths, identities, output, cache)
         except BaseException:
-            if output is not None:
-                output.discard()
+            output.discard()
             raise
-        finally:
-            if shared is not None:
-                shared.release()
+        features = output.publish()
         self.failures_ = sorted(failures)
         warn_failures(self.failures_, len(paths))
-        if output is not None:
-            return output.publish()
-        return np.asarray(out)  # a plain ndarray (over shared memory, freed with it)
+        return features
 
-    def _compute(self, steps, paths, identities, out, cache, shape, dtype, shared=None):
-        """Fill ``out`` from the cache, then batch by batch in the workers; return the failures.
+    def _compute(self, steps, paths, identities, output, cache):
+        """Fill ``output`` from the cache, then batch by batch in the workers; return the failures.
 
-        With ``shared`` (a :class:`SharedOutput` whose array is ``out``), the
-        workers write their rows into it themselves.
+        Parameters
+        ----------
+        steps : list of (str, estimator)
+            The fitted steps.
+        paths : ndarray of str, shape (n_clips,)
+        identities : list
+            The files' :func:`~skfma.pipeline._cache.file_identity`.
+        output : skfma.pipeline._outputs.Output
+            Where the rows go (see :func:`~skfma.pipeline._outputs.allocate_output`).
+        cache : ClipCache or None
+
+        Returns
+        -------
+        failures : list of (int, str, str)
+            ``(row, path, reason)`` of every file that could not be decoded.
         """
-        todo = _fill_from_cache(out, cache, identities, shape, dtype)
+        todo = _fill_from_cache(output.array, cache, identities)
         if self.batch_size is None:
             sizes = guided_batch_sizes(len(todo), effective_n_jobs(self.n_jobs))
         else:
@@ -260,9 +261,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
                 [identities[row] for row in rows],
                 cache,
                 self.on_error,
-                shape,
-                dtype,
-                None if shared is None else shared.target(rows),
+                output.batch_rows(rows),
             )
             for rows in batches
         )
@@ -281,8 +280,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
                 jobs
             )
             for rows, (values, batch_failures) in zip(batches, results, strict=True):
-                if values is not None:  # else written into shared memory by the worker
-                    out[rows] = values
+                output.receive(rows, values)
                 failures += [(rows[index], path, reason) for index, path, reason in batch_failures]
                 bar.update(len(rows))
                 if failures:
@@ -490,7 +488,7 @@ def _worker_steps(steps):
     return settings, others
 
 
-def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=None):
+def _run_batch(steps, paths, identities, cache, on_error, rows):
     """Run the steps on a batch of files, one file at a time; store each clip's output.
 
     One file at a time: a worker holds one decoded clip, not a batch of them,
@@ -505,25 +503,21 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=N
         The batch's files and their :func:`~skfma.pipeline._cache.file_identity`.
     cache : ClipCache or None
     on_error : {"raise", "warn"}
-    shape, dtype
-        One clip's output, as the probe gave it.
-    target : tuple or None, default=None
-        :meth:`SharedOutput.target` of the batch's rows: write the values
-        there and return None in their place.
+    rows : ReturnedRows or SharedRows
+        Where the batch's rows go (:meth:`Output.batch_rows
+        <skfma.pipeline._outputs.Output.batch_rows>`).
 
     Returns
     -------
     values : ndarray, shape (len(paths), ...), or None
-        One row of ``shape`` per file, zeros in the rows of failed files;
-        None with ``target``.
+        What ``rows.finish()`` gives back for the parent's ``Output.receive``:
+        one row per file, zeros in the rows of failed files, or None where
+        the rows were written in place.
     failures : list of (int, str, str)
         ``(index in the batch, path, reason)``.
     """
     settings, others = steps
-    if target is None:
-        values, positions = np.empty((len(paths), *shape), dtype), range(len(paths))
-    else:  # each clip's row straight into shared memory: no batch buffer to fault in and copy
-        values, positions = open_rows(target)
+    rows.open()
     failures = []
     for index, (path, identity) in enumerate(zip(paths, identities, strict=True)):
         waveform = load_window(path, *settings)
@@ -531,28 +525,27 @@ def _run_batch(steps, paths, identities, cache, on_error, shape, dtype, target=N
             if on_error == "raise":
                 raise waveform
             failures.append((index, path, waveform.reason))
-            values[positions[index]] = 0
+            rows.write(index, 0)
             continue
         Xt = waveform[None]
         with config_context(transform_output="default"):  # arrays between the steps, always
             for _, step in others:
                 Xt = step.transform(Xt)
-        values[positions[index]] = np.asarray(Xt)[0]
+        row = rows.write(index, np.asarray(Xt)[0])
         if cache is not None and identity is not None:
-            cache.store(identity, values[positions[index]])
-    if target is not None:
-        values = None  # unmapped (its rows stay in shared memory), so not counted as resident
+            cache.store(identity, row)
+    values = rows.finish()
     release_free_heap()
     return values, failures
 
 
-def _fill_from_cache(out, cache, identities, shape, dtype):
+def _fill_from_cache(out, cache, identities):
     """Copy every cached clip into ``out``; return the rows still to compute."""
     if cache is None:
         return list(range(len(identities)))
     todo = []
     for row, identity in enumerate(identities):
-        stored = None if identity is None else cache.load(identity, shape, dtype)
+        stored = None if identity is None else cache.load(identity, out.shape[1:], out.dtype)
         if stored is None:
             todo.append(row)
         else:

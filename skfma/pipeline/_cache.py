@@ -4,7 +4,6 @@ import contextlib
 import errno
 import io
 import os
-import uuid
 import zlib
 from importlib.metadata import version
 
@@ -15,60 +14,15 @@ from .. import __version__
 from ..exceptions import CacheError
 from ..utils import write_atomically
 from ..utils._fingerprint import describe
-from ._leftovers import SEPARATOR, owner_tag, remove_orphans
+from ._outputs import CacheFileOutput
 
-__all__ = ["ClipCache", "OutputFile", "file_identity", "output_key"]
+__all__ = ["ClipCache", "file_identity", "output_key"]
 
 #: Parameters that change how a step runs, never what it returns.
 EXECUTION_PARAMS = frozenset({"n_jobs", "verbose", "batch_size", "device", "on_error"})
 
 #: Last bytes of every entry: the CRC-32 of the ``.npy`` bytes before them, little-endian.
 CRC_BYTES = 4
-
-
-class OutputFile:
-    """An output array written to a ``.npy`` file under a temporary name, then published.
-
-    The temporary name carries this process's host and id; creating an output
-    removes those that ended processes left in its folder (``kill -9``).
-
-    Parameters
-    ----------
-    path : str
-        Where the finished file goes.
-    shape : tuple of int
-    dtype : numpy dtype
-    writing : callable
-        Context manager factory turning an OSError into a CacheError, given the
-        temporary file to remove (``ClipCache._writing``).
-
-    Attributes
-    ----------
-    array : numpy.memmap
-        To fill.
-    """
-
-    def __init__(self, path, shape, dtype, writing):
-        self.path = path
-        self.temporary = f"{path}.tmp{owner_tag()}{uuid.uuid4().hex}"
-        self._writing = writing
-        with writing(self.temporary):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            # Outputs a killed run was writing (as large as the features), not those of live ones.
-            remove_orphans(os.path.join(os.path.dirname(path), f"*.npy.tmp{SEPARATOR}*"))
-            self.array = np.lib.format.open_memmap(self.temporary, "w+", dtype, shape)
-
-    def publish(self):
-        """Flush, rename into place and return the file mapped copy-on-write (``mode="c"``)."""
-        self.array.flush()
-        with self._writing(self.temporary):
-            os.replace(self.temporary, self.path)
-        return np.load(self.path, mmap_mode="c")
-
-    def discard(self):
-        """Remove the unfinished file (after an error)."""
-        with contextlib.suppress(OSError):
-            os.remove(self.temporary)
 
 
 def output_key(steps):
@@ -168,7 +122,7 @@ class ClipCache:
         return array
 
     def output_file(self, identities, shape, dtype):
-        """A whole output as a ``.npy`` memory map in the cache folder (see :class:`OutputFile`).
+        """A whole output as a ``.npy`` memory map in the cache folder.
 
         Parameters
         ----------
@@ -179,10 +133,10 @@ class ClipCache:
 
         Returns
         -------
-        output : OutputFile
+        output : skfma.pipeline._outputs.CacheFileOutput
         """
         path = os.path.join(self.root, "outputs", f"{joblib.hash(identities)}.npy")
-        return OutputFile(path, shape, dtype, self._writing)
+        return CacheFileOutput(path, shape, dtype, self._writing)
 
     def store(self, identity, array):
         """Write a clip's array atomically (temporary file, then rename).

@@ -16,6 +16,7 @@ from ..audio import AudioLoader
 from ..datasets import load_fma
 from ..exceptions import ParameterError
 from ..utils import (
+    check_bool,
     check_choice,
     check_sample_rate,
     expand_path,
@@ -170,7 +171,7 @@ def extract_fma(
     load_extracted : read a store back.
     """
     check_choice("features", features, tuple(FEATURE_SETS))
-    check_choice("overwrite", overwrite, (False, True))
+    check_bool("overwrite", overwrite)
     if sr is not None:
         check_sample_rate("sr", sr)
     out = expand_path("out", out)

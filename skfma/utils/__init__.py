@@ -7,9 +7,11 @@ scikit-learn and are imported from there, so that :mod:`skfma.nn` stays free of 
 
 from ._files import write_atomically
 from ._validation import (
+    check_bool,
     check_choice,
     check_dropout,
     check_int,
+    check_mel_range,
     check_n_jobs,
     check_paths,
     check_positive,
@@ -24,9 +26,11 @@ from ._validation import (
 )
 
 __all__ = [
+    "check_bool",
     "check_choice",
     "check_dropout",
     "check_int",
+    "check_mel_range",
     "check_n_jobs",
     "check_paths",
     "check_positive",

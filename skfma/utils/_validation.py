@@ -44,7 +44,8 @@ def names_its_errors(function):
     Parameters
     ----------
     function : callable
-        A method (whose first argument is the instance) or a plain function.
+        A method (whose first argument is the instance, or the class for a
+        class method: decorate it under ``@classmethod``) or a plain function.
 
     Returns
     -------
@@ -57,7 +58,10 @@ def names_its_errors(function):
         try:
             return function(*args, **kwargs)
         except ParameterError as error:
-            owner = type(args[0]).__name__ if is_method else function.__name__
+            if not is_method:
+                owner = function.__name__
+            else:  # a class method's first argument is the class
+                owner = args[0].__name__ if isinstance(args[0], type) else type(args[0]).__name__
             message = str(error)
             if not message.startswith(f"{owner}: "):
                 error.args = (f"{owner}: {message}",)
@@ -150,6 +154,22 @@ def ensure_writable_folder(path):
     os.makedirs(path, exist_ok=True)
     with tempfile.TemporaryFile(dir=path):
         pass
+
+
+def check_bool(name, value):
+    """Return ``value`` as a bool if it is one (Python's or NumPy's), else raise.
+
+    ``0`` and ``1`` are not booleans here, although they compare equal to
+    ``False`` and ``True``: a flag set to a number is a mistake to name.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``name``.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ParameterError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
 
 
 def check_choice(name, value, choices):
@@ -254,6 +274,42 @@ def check_sample_rate(name, value, *, allow_none=False, integer=False):
             f"{' or None' if allow_none else ''}; got {value!r}."
         )
     return value
+
+
+def check_mel_range(sr, fmin, fmax):
+    """Return the upper edge of a mel filterbank's range, checked against ``sr``.
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz (already checked).
+    fmin : float
+        Lowest edge in Hz.
+    fmax : float or None
+        Highest edge in Hz; ``None`` means ``sr / 2``.
+
+    Returns
+    -------
+    fmax : float
+        ``fmax``, or ``sr / 2`` for None.
+
+    Raises
+    ------
+    ParameterError
+        Unless both are finite numbers with ``0 <= fmin < fmax <= sr / 2``.
+    """
+    for name, value in (("fmin", fmin), ("fmax", fmax)):
+        if not (is_finite_number(value) or (name == "fmax" and value is None)):
+            raise ParameterError(
+                f"{name} must be a finite number of Hz{' or None' * (name == 'fmax')}; "
+                f"got {value!r}."
+            )
+    upper = sr / 2 if fmax is None else fmax
+    if not 0 <= fmin < upper <= sr / 2:
+        raise ParameterError(
+            f"need 0 <= fmin < fmax <= sr / 2 = {sr / 2}; got fmin={fmin!r}, fmax={fmax!r}."
+        )
+    return upper
 
 
 def check_n_jobs(n_jobs):

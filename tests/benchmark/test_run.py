@@ -164,6 +164,8 @@ def test_root_and_smoke_are_exclusive(out):
         run_benchmark(out / "smoke-data", smoke=True, out=out, pipelines=["fma-all-lr"])
     with pytest.raises(ParameterError, match="root is required"):
         run_benchmark(out=out, pipelines=["fma-all-lr"])
+    with pytest.raises(ParameterError, match="smoke must be True or False; got 1"):
+        run_benchmark(smoke=1, out=out, pipelines=["fma-all-lr"])
 
 
 def test_a_store_of_another_recipe_is_refused(out):

@@ -15,13 +15,11 @@ from sklearn.preprocessing import StandardScaler
 from skorch.dataset import ValidSplit
 
 from skfma.evaluation import (
+    ConfusionMatrixDisplay,
     PerClassDisplay,
     TrainingHistoryDisplay,
     evaluate_classifier,
     evaluate_tagger,
-    plot_confusion_matrix,
-    plot_learning_curves,
-    plot_per_class,
     training_history,
 )
 from skfma.exceptions import ParameterError
@@ -42,25 +40,35 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def report():
-    """A classifier's report on 100 test clips of four genres (string labels)."""
+def classifier():
+    """A classifier fitted on 100 clips of four genres (string labels), and 100 test clips."""
     X, codes = make_classification(
         n_samples=200, n_features=6, n_informative=4, n_classes=4, random_state=0
     )
     y = GENRES[codes]
-    clf = LogisticRegression(max_iter=1000).fit(X[:100], y[:100])
-    return evaluate_classifier(clf, X[100:], y[100:])
+    return LogisticRegression(max_iter=1000).fit(X[:100], y[:100]), X[100:], y[100:]
 
 
 @pytest.fixture(scope="module")
-def tag_report():
-    """A tagger's report whose third tag no test clip carries (NaN scores)."""
+def report(classifier):
+    """The classifier's report on its test clips."""
+    return evaluate_classifier(*classifier)
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    """A tagger, and 60 test clips whose third tag none carries (NaN scores)."""
     X, Y = make_multilabel_classification(n_samples=120, n_classes=3, random_state=0)
-    tagger = KNeighborsClassifier().fit(X[:60], Y[:60])
     Y_test = Y[60:].copy()
     Y_test[:, 2] = 0
+    return KNeighborsClassifier().fit(X[:60], Y[:60]), X[60:], Y_test
+
+
+@pytest.fixture(scope="module")
+def tag_report(tagger):
+    """The tagger's report on its test clips."""
     with pytest.warns(UserWarning, match="only one class"):
-        return evaluate_tagger(tagger, X[60:], Y_test, tag_names=["rock", "jazz", "live"])
+        return evaluate_tagger(*tagger, tag_names=["rock", "jazz", "live"])
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +103,7 @@ def tick_texts(labels):
 
 
 def test_confusion_matrix_draws_the_normalised_matrix(report, tmp_path):
-    display = plot_confusion_matrix(report)
+    display = ConfusionMatrixDisplay.from_report(report)
     display.figure_.canvas.draw()
     np.testing.assert_array_equal(display.im_.get_array(), report.confusion.to_numpy())
     labels = report.labels.tolist()
@@ -110,7 +118,7 @@ def test_confusion_matrix_draws_the_normalised_matrix(report, tmp_path):
 
 def test_confusion_matrix_counts_on_a_given_axes(report):
     figure, ax = plt.subplots()
-    display = plot_confusion_matrix(report, normalize=False, ax=ax, colorbar=False)
+    display = ConfusionMatrixDisplay.from_report(report, normalize=False, ax=ax, colorbar=False)
     figure.canvas.draw()
     assert display.ax_ is ax and display.figure_ is figure
     np.testing.assert_array_equal(display.im_.get_array(), report.confusion_counts.to_numpy())
@@ -119,9 +127,9 @@ def test_confusion_matrix_counts_on_a_given_axes(report):
 
 def test_confusion_matrix_needs_a_classifier_report(tag_report):
     with pytest.raises(ParameterError, match="needs a classifier's report"):
-        plot_confusion_matrix(tag_report)
+        ConfusionMatrixDisplay.from_report(tag_report)
     with pytest.raises(ParameterError, match="report must be the Bunch"):
-        plot_confusion_matrix(np.eye(3))
+        ConfusionMatrixDisplay.from_report(np.eye(3))
 
 
 @pytest.mark.parametrize("table", ["confusion", "confusion_counts", "per_class", "summary"])
@@ -130,9 +138,9 @@ def test_a_table_removed_from_a_report_is_named_when_plotted(report, table, norm
     damaged = copy.copy(report)
     del damaged[table]
     with pytest.raises(ParameterError, match=f"lacks its table\\(s\\) {table}"):
-        plot_confusion_matrix(damaged, normalize=normalize)
+        ConfusionMatrixDisplay.from_report(damaged, normalize=normalize)
     with pytest.raises(ParameterError, match=f"lacks its table\\(s\\) {table}"):
-        plot_per_class(damaged)
+        PerClassDisplay.from_report(damaged)
 
 
 def test_a_table_replaced_in_a_tagger_report_is_named(tag_report):
@@ -146,7 +154,7 @@ def test_a_table_replaced_in_a_tagger_report_is_named(tag_report):
 
 
 def test_per_class_bars(report, tmp_path):
-    display = plot_per_class(report)
+    display = PerClassDisplay.from_report(report)
     display.figure_.canvas.draw()
     assert isinstance(display, PerClassDisplay)
     f1 = report.per_class["f1"]
@@ -167,7 +175,9 @@ def test_per_class_bars(report, tmp_path):
 
 def test_per_class_sorted_support_on_a_given_axes(report):
     figure, ax = plt.subplots()
-    display = plot_per_class(report, metric="support", ax=ax, sort=True, show_mean=False)
+    display = PerClassDisplay.from_report(
+        report, metric="support", ax=ax, sort=True, show_mean=False
+    )
     figure.canvas.draw()
     assert display.ax_ is ax and display.mean_line_ is None
     expected = report.per_class["support"].sort_values(ascending=False, kind="stable")
@@ -177,7 +187,7 @@ def test_per_class_sorted_support_on_a_given_axes(report):
 
 
 def test_per_tag_bars_default_to_roc_auc_and_show_nan(tag_report, tmp_path):
-    display = plot_per_class(tag_report)
+    display = PerClassDisplay.from_report(tag_report)
     display.figure_.canvas.draw()
     assert display.ax_.get_xlabel() == "roc_auc"
     assert display.ax_.get_ylabel() == "tag"
@@ -200,18 +210,18 @@ def test_per_class_display_from_values():
 
 def test_per_class_bad_metric_lists_the_columns(report):
     with pytest.raises(ParameterError, match="metric must be one of 'precision', 'recall'"):
-        plot_per_class(report, metric="roc_auc")
+        PerClassDisplay.from_report(report, metric="roc_auc")
     with pytest.raises(ParameterError, match=r"metric must be one of .*got \['f1'\]"):
-        plot_per_class(report, metric=["f1"])
+        PerClassDisplay.from_report(report, metric=["f1"])
     with pytest.raises(ParameterError, match="report must be the Bunch"):
-        plot_per_class(report.per_class)
+        PerClassDisplay.from_report(report.per_class)
 
 
 # ----------------------------------------------------------------- learning curves
 
 
 def test_learning_curves_of_a_net(net, tmp_path):
-    display = plot_learning_curves(net)
+    display = TrainingHistoryDisplay.from_estimator(net)
     display.figure_.canvas.draw()
     assert isinstance(display, TrainingHistoryDisplay)
     assert list(display.lines_) == ["train_loss", "valid_loss", "valid_acc"]
@@ -233,7 +243,7 @@ def test_learning_curves_of_a_pipeline_without_validation(net):
     y = np.where(X[:, 0] > 0, "loud", "quiet")
     plain = DNNClassifier(module__hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
     pipe = make_pipeline(StandardScaler(), plain).fit(X, y)
-    display = plot_learning_curves(pipe)
+    display = TrainingHistoryDisplay.from_estimator(pipe)
     assert list(display.lines_) == ["train_loss"] and len(display.axes_) == 1
 
 
@@ -244,7 +254,7 @@ def test_learning_curves_skip_epochs_without_a_value():
         {"epoch": 3, "train_loss": 0.7, "valid_loss": 0.9, "valid_acc": 0.6, "train_f1": 0.5},
     ]
     figure, axes = plt.subplots(1, 2)
-    display = plot_learning_curves(history, axes=axes)
+    display = TrainingHistoryDisplay.from_history(history, axes=axes)
     figure.canvas.draw()
     assert display.figure_ is figure
     assert display.lines_["train_loss"].get_xdata().tolist() == [1, 2, 3]
@@ -254,55 +264,91 @@ def test_learning_curves_skip_epochs_without_a_value():
     assert display.lines_["train_f1"].get_xdata().tolist() == [3]
     assert "dur" not in display.lines_
     # Only the chosen scores, or none at all.
-    display = plot_learning_curves(history, scores=["valid_acc"])
+    display = TrainingHistoryDisplay.from_history(history, scores=["valid_acc"])
     assert list(display.lines_) == ["train_loss", "valid_loss", "valid_acc"]
-    display = plot_learning_curves(history, scores=())
+    display = TrainingHistoryDisplay.from_history(history, scores=())
     assert len(display.axes_) == 1
     # A history of scores only draws one panel, on a single Axes.
     _, ax = plt.subplots()
-    display = plot_learning_curves([{"epoch": 1, "valid_acc": 0.5}], axes=ax)
+    display = TrainingHistoryDisplay.from_history([{"epoch": 1, "valid_acc": 0.5}], axes=ax)
     assert display.axes_.tolist() == [ax] and display.lines_["valid_acc"].axes is ax
     assert ax.get_ylabel() == "score"
 
 
 def test_learning_curves_errors(net):
     with pytest.raises(NotFittedError, match="no training history"):
-        plot_learning_curves(DNNClassifier())
+        TrainingHistoryDisplay.from_estimator(DNNClassifier())
     with pytest.raises(ValueError, match="empty history"):
-        plot_learning_curves([])
+        TrainingHistoryDisplay.from_history([])
     with pytest.raises(TypeError, match="must be a skorch net"):
-        plot_learning_curves(LogisticRegression())
+        TrainingHistoryDisplay.from_estimator(LogisticRegression())
     with pytest.raises(ValueError, match="no train_loss, valid_loss or scores"):
-        plot_learning_curves([{"epoch": 1, "dur": 0.1}])
+        TrainingHistoryDisplay.from_history([{"epoch": 1, "dur": 0.1}])
     with pytest.raises(ParameterError, match=r"scores must name columns.*\['valid_f1'\]"):
-        plot_learning_curves(net, scores=["valid_f1"])
+        TrainingHistoryDisplay.from_estimator(net, scores=["valid_f1"])
     _, ax = plt.subplots()
     with pytest.raises(ParameterError, match=r"axes must hold 2 Axes \(loss and scores\); got 1"):
-        plot_learning_curves(net, axes=[ax])
+        TrainingHistoryDisplay.from_estimator(net, axes=[ax])
     with pytest.raises(ParameterError, match="axes must be a matplotlib Axes"):
-        plot_learning_curves(net, axes=[ax, None])
+        TrainingHistoryDisplay.from_estimator(net, axes=[ax, None])
+
+
+def test_a_history_and_a_net_each_have_their_constructor(net):
+    with pytest.raises(ParameterError, match="^TrainingHistoryDisplay: .*use from_history"):
+        TrainingHistoryDisplay.from_estimator(net.history_)
+    with pytest.raises(ParameterError, match="^TrainingHistoryDisplay: .*use from_estimator"):
+        TrainingHistoryDisplay.from_history(net)
+    from_net = TrainingHistoryDisplay.from_estimator(net)
+    from_history = TrainingHistoryDisplay.from_history(net.history_)
+    for name, line in from_net.lines_.items():
+        np.testing.assert_array_equal(line.get_ydata(), from_history.lines_[name].get_ydata())
+
+
+# ----------------------------------------------------------------- from an estimator
+
+
+def test_confusion_matrix_display_is_sklearns_with_a_report_constructor(report, classifier):
+    from sklearn import metrics
+
+    assert issubclass(ConfusionMatrixDisplay, metrics.ConfusionMatrixDisplay)
+    model, X, y = classifier
+    display = ConfusionMatrixDisplay.from_estimator(model, X, y, normalize="true")
+    assert type(display) is ConfusionMatrixDisplay
+    np.testing.assert_allclose(display.confusion_matrix, report.confusion.to_numpy())
+
+
+def test_per_class_bars_from_a_classifier_and_a_tagger(report, tag_report, classifier, tagger):
+    model, X, y = classifier
+    display = PerClassDisplay.from_estimator(model, X, y, metric="recall")
+    np.testing.assert_allclose(
+        [bar.get_width() for bar in display.bars_], report.per_class["recall"]
+    )
+    model, X, Y = tagger
+    with pytest.warns(UserWarning, match="only one class"):
+        display = PerClassDisplay.from_estimator(model, X, Y)
+    assert display.ax_.get_xlabel() == "roc_auc"
+    np.testing.assert_array_equal(
+        [bar.get_width() for bar in display.bars_], tag_report.per_tag["roc_auc"]
+    )
 
 
 @pytest.mark.parametrize("bad", ["x", 3, "figure"])
 def test_an_ax_that_is_not_an_axes_is_named(report, bad):
     ax = plt.figure() if bad == "figure" else bad
-    # plot_per_class draws with PerClassDisplay.plot, which names itself after the function.
-    for plot, drawer in ((plot_confusion_matrix, ""), (plot_per_class, "PerClassDisplay: ")):
-        with pytest.raises(
-            ParameterError, match=rf"^{plot.__name__}: {drawer}ax must be a matplotlib"
-        ):
-            plot(report, ax=ax)
+    for display in (ConfusionMatrixDisplay, PerClassDisplay):
+        with pytest.raises(ParameterError, match=rf"^{display.__name__}: ax must be a matplotlib"):
+            display.from_report(report, ax=ax)
 
 
 @pytest.mark.parametrize("values_format", ["d", "q"])
 def test_a_values_format_that_cannot_write_the_fractions_is_named(report, values_format):
     with pytest.raises(ParameterError, match="values_format must be a format spec"):
-        plot_confusion_matrix(report, values_format=values_format)
+        ConfusionMatrixDisplay.from_report(report, values_format=values_format)
 
 
 def test_confusion_matrix_normalize_is_a_bool(report):
     with pytest.raises(ParameterError, match="normalize must be True or False; got 'pred'"):
-        plot_confusion_matrix(report, normalize="pred")  # sklearn's value, not ours
+        ConfusionMatrixDisplay.from_report(report, normalize="pred")  # sklearn's value, not ours
 
 
 def test_training_history_table(net):
@@ -327,9 +373,9 @@ def test_figures_without_matplotlib_name_the_extra(report, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     history = [{"epoch": 1, "train_loss": 1.0}]
     for draw in (
-        lambda: plot_confusion_matrix(report),
-        lambda: plot_per_class(report),
-        lambda: plot_learning_curves(history),
+        lambda: ConfusionMatrixDisplay.from_report(report),
+        lambda: PerClassDisplay.from_report(report),
+        lambda: TrainingHistoryDisplay.from_history(history),
     ):
         with pytest.raises(ImportError, match=r"pip install 'skfma\[plot\]'"):
             draw()

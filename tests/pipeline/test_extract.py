@@ -130,6 +130,8 @@ def test_a_folder_holding_a_store_is_refused_unless_told_to_overwrite(fma_root, 
     with pytest.raises(ParameterError, match=r"out=.*store' already holds index.csv.*overwrite"):
         extract_fma(fma_root, out, features="logmel-stats")
     assert (out / "index.csv").read_text() == "a user's own index\n"
+    with pytest.raises(ParameterError, match="overwrite must be True or False; got 1"):
+        extract_fma(fma_root, out, features="logmel-stats", overwrite=1)
     assert main(["extract", str(fma_root), "--out", str(out), "--features", "logmel-stats"]) == 1
     assert "already holds index.csv" in capsys.readouterr().err
     X, _ = extract_fma(fma_root, out, features="logmel-stats", overwrite=True)

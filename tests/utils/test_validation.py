@@ -1,11 +1,14 @@
 """The argument checks shared by skfma's estimators and torch modules."""
 
+import re
+
 import numpy as np
 import pytest
 
 from skfma import MusicnnFeatures
 from skfma.exceptions import ParameterError
 from skfma.utils import (
+    check_bool,
     check_dropout,
     check_int,
     check_positive,
@@ -14,6 +17,19 @@ from skfma.utils import (
     check_top_db,
 )
 from skfma.utils._random import check_seed
+
+
+@pytest.mark.parametrize("value", [True, False, np.True_, np.False_])
+def test_check_bool_returns_a_python_bool(value):
+    checked = check_bool("flag", value)
+    assert checked is bool(value)
+
+
+@pytest.mark.parametrize("value", [0, 1, 1.0, "True", None, np.int64(1), [True]])
+def test_check_bool_refuses_what_only_compares_equal_to_a_bool(value):
+    message = f"flag must be True or False; got {value!r}."
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        check_bool("flag", value)
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.int32(3), np.uint8(3)])
