@@ -9,7 +9,13 @@ import soundfile as sf
 import soxr
 
 from ..exceptions import AudioDecodeError, ParameterError
-from ..utils import check_positive, check_sample_rate, is_finite_number, names_its_errors
+from ..utils import (
+    check_positive,
+    check_sample_rate,
+    expand_path,
+    is_finite_number,
+    names_its_errors,
+)
 
 __all__ = ["fit_length", "load_audio", "load_window", "open_audio", "read_frames", "resample"]
 
@@ -85,7 +91,7 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
             f"path must be one audio file's path (str or os.PathLike); got {type(path).__name__}"
             ". AudioLoader decodes a list of files."
         )
-    path = os.path.expanduser(os.fspath(path))
+    path = expand_path("path", path)
     check_sample_rate("sr", sr, allow_none=True)
     check_positive("duration", duration, allow_none=True)
     if not is_finite_number(offset) or offset < 0:
@@ -96,7 +102,7 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
         n_frames = -1 if duration is None else round(duration * native_sr)
         if n_frames == 0:
             raise ParameterError(
-                f"duration={duration!r} s is shorter than one sample of {os.fspath(path)!r} "
+                f"duration={duration!r} s is shorter than one sample of {path!r} "
                 f"at its {native_sr} Hz."
             )
         y = read_frames(audio, path, start=start, n_frames=n_frames, mono=mono)

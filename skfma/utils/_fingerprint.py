@@ -16,6 +16,7 @@ named, as its package's version stands for it.
 
 import functools
 import os
+import site
 import sys
 import sysconfig
 import types
@@ -25,15 +26,36 @@ from sklearn.base import BaseEstimator
 
 __all__ = ["describe"]
 
-#: Folders of installed code and skfma's own, whose functions and classes are named, not
-#: read: the versions of their packages (in the cache key) stand for them.
-_INSTALLED = tuple(
-    os.path.join(os.path.realpath(folder), "")
-    for folder in {
+#: Names of the folders that package installers fill (pip, conda, Debian's apt).
+_PACKAGE_FOLDERS = ("site-packages", "dist-packages")
+
+
+@functools.lru_cache(maxsize=8)
+def _installed_folders(search_path):
+    """Folders of installed code and skfma's own, each ending with a separator.
+
+    Their functions and classes are named, not read: the versions of their
+    packages (in the cache key) stand for them. They are the interpreter's
+    (standard library, site-packages, the user's site-packages) and every
+    ``site-packages`` or ``dist-packages`` folder on the search path (a
+    Debian system Python's, a virtual environment's put there by a ``.pth``
+    file or ``PYTHONPATH``): reading the code of scikit-learn or torch would
+    take seconds per key.
+
+    Parameters
+    ----------
+    search_path : tuple of str
+        ``sys.path`` as it is now (the cache's key).
+    """
+    folders = {
         *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
+        *site.getsitepackages(),
+        site.getusersitepackages(),
+        *(folder for folder in search_path if os.path.basename(folder) in _PACKAGE_FOLDERS),
         os.path.dirname(os.path.dirname(__file__)),
     }
-)
+    return tuple(os.path.join(os.path.realpath(folder), "") for folder in folders)
+
 
 #: Values that a function's description includes when it uses them (a global of its module
 #: or a variable of its closure): what it computes with, not state it keeps (a list it
@@ -67,7 +89,7 @@ def _is_user_code(obj):
         path = getattr(sys.modules.get(getattr(obj, "__module__", None) or ""), "__file__", None)
         if path is None:
             return True
-    return not os.path.realpath(path).startswith(_INSTALLED)
+    return not os.path.realpath(path).startswith(_installed_folders(tuple(sys.path)))
 
 
 def _named(obj):

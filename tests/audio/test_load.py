@@ -168,6 +168,13 @@ def test_a_path_that_is_not_one_path_is_named(path):
         load_audio(path)
 
 
+def test_an_empty_path_is_named_rather_than_read_as_the_working_folder():
+    with pytest.raises(
+        ParameterError, match="^load_audio: path must name a folder or file; got ''"
+    ):
+        load_audio("")
+
+
 def test_audio_paths_expand_the_home_folder(tone_file, monkeypatch):
     path = tone_file()
     monkeypatch.setenv("HOME", str(path.parent))

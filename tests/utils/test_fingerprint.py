@@ -2,6 +2,7 @@
 
 import functools
 import json
+import sys
 
 import joblib
 import numpy as np
@@ -94,6 +95,26 @@ def test_installed_code_is_named_not_read():
     assert describe(FunctionTransformer)[1] == (
         "sklearn.preprocessing._function_transformer.FunctionTransformer"
     )
+
+
+@pytest.mark.parametrize(
+    ("folder", "read"), [("site-packages", False), ("dist-packages", False), ("src", True)]
+)
+def test_packages_on_the_search_path_are_installed_code(tmp_path, monkeypatch, folder, read):
+    """A site-packages folder that only sys.path names (a .pth file, PYTHONPATH, Debian's).
+
+    Its code is named, as the interpreter's own site-packages' is; a project's
+    source folder is the user's code, and read.
+    """
+    package = tmp_path / folder / f"fake_{folder.replace('-', '_')}"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("def scale(X):\n    return X * 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path / folder))
+    module = __import__(package.name)
+    monkeypatch.delitem(sys.modules, package.name)
+    description = describe(module.scale)
+    assert description[:2] == ("function", f"{package.name}.scale")
+    assert (len(description) > 2) is read
 
 
 def test_a_function_redefined_under_its_name_does_not_find_the_old_features(tmp_path):
