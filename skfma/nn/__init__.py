@@ -1,4 +1,4 @@
-"""Plain torch modules: the published nets, a spectral front end and augmentation.
+"""Plain torch modules: the published nets, a spectral front end, augmentation and dropout.
 
 Naming rule: the module behind an estimator of :mod:`skfma.models` carries
 the estimator's name (less a ``Classifier`` suffix) followed by ``Module``,
@@ -13,6 +13,7 @@ processing the modules share with the feature transformers lives in
 
 from ._augment import SpecAugment
 from ._crnn import ChoiCRNNModule
+from ._dropout import Dropout
 from ._frontend import SpectrogramFrontEnd
 from ._musicnn import MusicnnModule, MusicnnVGGModule
 from ._nets import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
@@ -21,6 +22,7 @@ from ._resnet import ZhangResNetModule
 __all__ = [
     "ChoiCRNNModule",
     "DNNModule",
+    "Dropout",
     "KostrzewaCNNModule",
     "MusicnnModule",
     "MusicnnVGGModule",

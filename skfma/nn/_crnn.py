@@ -6,6 +6,7 @@ from torch import nn
 
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_dropout, check_int, check_sizes, is_int, names_its_errors
+from ._dropout import Dropout
 from ._nets import _as_image, _image_shape
 
 __all__ = ["ChoiCRNNModule"]
@@ -131,7 +132,7 @@ class ChoiCRNNModule(nn.Module):
                 nn.BatchNorm2d(n_out),
                 nn.ELU(),
                 nn.MaxPool2d(pool, ceil_mode=True),
-                nn.Dropout(dropout),
+                Dropout(dropout),
             ]
             channels = n_out
             height, width = math.ceil(height / pool[0]), math.ceil(width / pool[1])
@@ -139,7 +140,7 @@ class ChoiCRNNModule(nn.Module):
         #: Time steps the GRU runs over.
         self.time_steps = width
         self.gru = nn.GRU(channels, gru_units, num_layers=gru_layers, batch_first=True)
-        self.dropout = nn.Dropout(gru_dropout)
+        self.dropout = Dropout(gru_dropout)
         self.output = nn.Linear(gru_units, check_int("n_classes", n_classes))
 
     def forward(self, x):

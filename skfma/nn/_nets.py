@@ -26,6 +26,7 @@ from ..utils import (
     is_int,
     names_its_errors,
 )
+from ._dropout import Dropout
 
 __all__ = ["DNNModule", "KostrzewaCNNModule", "UNetEncoderCNNModule"]
 
@@ -141,7 +142,7 @@ class DNNModule(nn.Module):
                 else ACTIVATIONS[activation]()
             )
             if dropout:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
         layers.append(
             nn.Linear(hidden[-1] if hidden else n_features, check_int("n_classes", n_classes))
         )
@@ -261,7 +262,7 @@ class KostrzewaCNNModule(_SpectrogramCNN):
             ]
             channels = n_out
         layers += [
-            nn.Dropout(check_dropout(dropout)),
+            Dropout(check_dropout(dropout)),
             nn.Flatten(),
             nn.Linear(channels * height * width, check_int("n_classes", n_classes)),
         ]
@@ -327,7 +328,7 @@ class UNetEncoderCNNModule(_SpectrogramCNN):
                 nn.BatchNorm2d(n_out),
                 nn.ReLU(),
                 pool,
-                nn.Dropout(dropout),
+                Dropout(dropout),
             ]
             channels = n_out
         layers += [

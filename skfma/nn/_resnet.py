@@ -6,6 +6,7 @@ from torch import nn
 from ..exceptions import ParameterError
 from ..functional import n_frames
 from ..utils import check_choice, check_dropout, check_int, check_sizes, names_its_errors
+from ._dropout import Dropout
 from ._frontend import SpectrogramFrontEnd
 
 __all__ = ["ZhangResNetModule"]
@@ -179,15 +180,15 @@ class ZhangResNetModule(nn.Module):
             taps = n_fft + (0 if first_kernel_size is None else (first_kernel_size - 1) * hop)
             self.waveform_conv = nn.Conv1d(1, n_wave, taps, stride=hop)
         self.first_norm = nn.BatchNorm1d(filters)
-        self.first_dropout = nn.Dropout(conv_dropout)
+        self.first_dropout = Dropout(conv_dropout)
         self.conv2 = _conv_block(filters, filters, kernel_size)
-        self.conv2_dropout = nn.Dropout(conv_dropout)
+        self.conv2_dropout = Dropout(conv_dropout)
         self.conv3 = _conv_block(filters, filters, kernel_size)
-        self.conv3_dropout = nn.Dropout(conv_dropout)
+        self.conv3_dropout = Dropout(conv_dropout)
         self.elu = nn.ELU()
         layers = []
         for n_in, n_out in zip((2 * filters, *dense_units), dense_units, strict=False):
-            layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.ELU(), nn.Dropout(dropout)]
+            layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.ELU(), Dropout(dropout)]
         layers.append(nn.Linear(dense_units[-1], check_int("n_classes", n_classes)))
         self.dense = nn.Sequential(*layers)
 

@@ -1,5 +1,7 @@
 """NeuralClassifier(precision=...): autocast, gradient scaling, channels-last; compile=True."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -49,9 +51,13 @@ def test_bfloat16_learns_as_float32_does():
         precision: tiny_cnn(precision=precision).fit(X_train, y_train).score(X_test, y_test)
         for precision in ("float32", "bfloat16")
     }
-    assert scores["float32"] >= 0.8
-    # 3 of 150 test clips: bfloat16 keeps 8 bits of mantissa, the training still converges
-    assert abs(scores["bfloat16"] - scores["float32"]) <= 0.02
+    # Both learn; bfloat16 keeps 8 bits of mantissa, so its training takes another path
+    # (other rounding, so other dropout masks after the first step) to an accuracy that
+    # differs from float32's by the test set's sampling noise: within three standard errors
+    # of a difference of two accuracies on 150 clips.
+    assert min(scores.values()) >= 0.8
+    accuracy = scores["float32"]
+    assert abs(scores["bfloat16"] - accuracy) <= 3 * math.sqrt(2 * accuracy * (1 - accuracy) / 150)
 
 
 def second_convolution(module):
