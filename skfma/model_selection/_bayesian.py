@@ -180,7 +180,7 @@ class BayesianSearchCV(BaseOptunaSearchCV):
         check_bool("pruning", self.pruning)
 
     def _trains_by_epochs(self):
-        return self.pruning is True
+        return check_bool("pruning", self.pruning)  # True for np.True_ too
 
     def _make_sampler(self, optuna, seed):
         if self.sampler == "gp":

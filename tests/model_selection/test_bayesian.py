@@ -323,3 +323,10 @@ def test_choices_of_objects_are_stored_under_labels_that_do_not_change_between_r
     }
     assert labels["iterator_train__collate_fn"] <= {"0: function", "1: NoneType"}
     assert search.best_params_["iterator_train__collate_fn"] in (_identity_collate, None)
+
+
+def test_a_numpy_bool_turns_pruning_on_and_off():
+    """np.True_ passes as a bool (check_bool), so it must prune as True does."""
+    for flag in (True, np.True_, False, np.False_):
+        search = BayesianSearchCV(SVC(), {"C": [1, 10]}, pruning=flag)
+        assert search._trains_by_epochs() is bool(flag)
