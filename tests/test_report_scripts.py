@@ -160,3 +160,11 @@ def test_the_run_clock_counts_the_epochs_a_fit_resumed_from_its_checkpoint(commo
     assert clock.resumed["net"] == 3 and clock.done["net"] == 2
     assert clock.seconds_left() == 0
     assert clock.status().startswith("[run] 5 of about 5 epochs (3 resumed from checkpoints)")
+
+
+def test_the_run_clock_counts_epochs_a_script_restored_itself(common):
+    """Report 003 restores its net and history itself: 2 of 10 epochs done before."""
+    clock = common.RunClock({"CRNN": 10}, resumed={"CRNN": 2})
+    clock.epoch_done("CRNN", time.perf_counter() - 3.0)
+    assert clock.seconds_left() == pytest.approx(7 * 3.0, rel=0.1)
+    assert clock.status().startswith("[run] 3 of about 10 epochs (2 resumed from checkpoints)")

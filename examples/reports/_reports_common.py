@@ -234,6 +234,9 @@ class RunClock:
     ----------
     plan : dict of str to int
         Each part's name -> the epochs it is planned to train, in run order.
+    resumed : dict of str to int or None, default=None
+        Epochs of a part that a script restored itself from an earlier run
+        (a net fitted with ``checkpoint=`` counts its own, below).
 
     Attributes
     ----------
@@ -245,11 +248,11 @@ class RunClock:
 
     current = None
 
-    def __init__(self, plan):
+    def __init__(self, plan, resumed=None):
         RunClock.current = self
         self.plan = dict(plan)
         self.done = dict.fromkeys(self.plan, 0)
-        self.resumed = dict.fromkeys(self.plan, 0)
+        self.resumed = {**dict.fromkeys(self.plan, 0), **(resumed or {})}
         self.seconds = dict.fromkeys(self.plan, 0.0)
         self.last = dict.fromkeys(self.plan)
         self._nets = weakref.WeakSet()

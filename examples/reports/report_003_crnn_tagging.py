@@ -187,7 +187,7 @@ if saved is not None and saved.exists():
         sys.exit(f"{saved} holds another run (other clips, tags or chunks): give another folder.")
     net, history = state["net"], state["history"]
     print(f"resuming after epoch {len(history)} from {saved}")
-    clock = RunClock({"CRNN": (epochs - len(history)) * len(chunks)})
+    clock = RunClock({"CRNN": epochs * len(chunks)}, resumed={"CRNN": len(history) * len(chunks)})
 else:
     history = []
     clock = RunClock({"CRNN": epochs * len(chunks)})

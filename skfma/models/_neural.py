@@ -827,11 +827,18 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         memory. A module that cannot be built on the meta device is not
         checked.
 
+        Once the input shape is known, a training batch (``batch_size``
+        windows) is also run through the module on the meta device, and the
+        outputs of its layers counted (in the precision's bytes): autograd
+        keeps at least these activations for the backward pass, so their
+        bytes must fit too. Where the meta device cannot run the module (an
+        operator without a meta kernel), that part is not checked.
+
         Raises
         ------
         ParameterError
-            Naming the ``module__*`` parameters given, the number of weights
-            and the memory.
+            Naming the ``module__*`` parameters given (and ``batch_size``),
+            the number of weights or activations, and the memory.
         """
         try:
             with torch.device("meta"):
@@ -845,19 +852,34 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         needed = 2 * sum(tensor.numel() * tensor.element_size() for tensor in tensors)
         device = self._torch_device()
         memory = _device_memory(device)
-        if memory is None or needed <= memory:
+        if memory is None:
             return
         sizes = ", ".join(f"module__{key}={value!r}" for key, value in given.items())
         sizes = sizes or "its default sizes"
         if hasattr(self, "input_shape_"):
             sizes += f" for inputs of shape {self._window_shape()}"
-        raise ParameterError(
-            f"module {getattr(self.module, '__name__', self.module)!r} with "
-            f"{sizes} would hold "
-            f"{weights:,} weights: training them needs {needed / 2**30:,.1f} GiB (weights and "
-            f"gradients), more than the {memory / 2**30:,.1f} GiB of memory of device "
-            f"{str(device)!r}; lower the module's sizes."
-        )
+        name = getattr(self.module, "__name__", self.module)
+        if needed > memory:
+            raise ParameterError(
+                f"module {name!r} with {sizes} would hold {weights:,} weights: training them "
+                f"needs {needed / 2**30:,.1f} GiB (weights and gradients), more than the "
+                f"{memory / 2**30:,.1f} GiB of memory of device {str(device)!r}; lower the "
+                "module's sizes."
+            )
+        if not hasattr(self, "input_shape_") or self.batch_size == -1:
+            return
+        activations = _activation_bytes(probe, (self.batch_size, *self._window_shape()))
+        if activations is None:
+            return
+        activations = activations * PRECISION_BYTES[self.precision] // 4
+        if needed + activations > memory:
+            raise ParameterError(
+                f"module {name!r} with {sizes} and batch_size={self.batch_size} would keep "
+                f"{activations / 2**30:,.1f} GiB of activations for each training batch's "
+                f"backward pass ({self.precision}), which with its weights and gradients is more "
+                f"than the {memory / 2**30:,.1f} GiB of memory of device {str(device)!r}; lower "
+                "batch_size or the module's sizes."
+            )
 
     def _copy_augment(self):
         """A private copy of ``augment`` (or None), so that fits never share its state."""
@@ -1261,6 +1283,49 @@ def _as_logits(proba, *, multilabel):
         proba = proba.clamp(tiny, 1.0 - torch.finfo(proba.dtype).eps)
         return torch.log(proba) - torch.log1p(-proba)
     return torch.log((proba / proba.sum(dim=-1, keepdim=True)).clamp_min(tiny))
+
+
+#: Bytes of an activation in each precision (autocast keeps reduced-precision outputs).
+PRECISION_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+
+
+def _activation_bytes(module, batch_shape):
+    """Bytes of the outputs of ``module``'s layers for a float32 batch, or None if unknown.
+
+    The batch runs on the meta device (nothing is allocated); every leaf
+    module's output counts once (not an in-place layer's, which is its
+    input), what autograd keeps at least for the backward pass.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Built on the meta device.
+    batch_shape : tuple of int
+        ``(batch_size, *window_shape)``.
+
+    Returns
+    -------
+    int or None
+        None where the meta device cannot run the module.
+    """
+    total = [0]
+
+    def count(_, inputs, output):
+        for tensor in output if isinstance(output, tuple) else (output,):
+            # An in-place layer (ReLU(inplace=True)) returns its input: no new memory.
+            if isinstance(tensor, torch.Tensor) and not any(tensor is x for x in inputs):
+                total[0] += tensor.numel() * tensor.element_size()
+
+    leaves = [layer for layer in module.modules() if not list(layer.children())]
+    handles = [layer.register_forward_hook(count) for layer in leaves]
+    try:
+        module.train()(torch.empty(batch_shape, device="meta"))
+    except Exception:  # noqa: BLE001 - an operator without a meta kernel: not checked
+        return None
+    finally:
+        for handle in handles:
+            handle.remove()
+    return total[0]
 
 
 def _device_memory(device):

@@ -560,3 +560,35 @@ def test_layer_sizes_that_memory_cannot_hold_are_named_before_torch_allocates(ma
         match=rf"^{type(net).__name__}: module '\w+' with .*module__{name}=.*GiB of memory",
     ):
         net.fit(X, [0, 1] * 3)
+
+
+def test_activations_that_memory_cannot_hold_are_named_before_torch_allocates(monkeypatch):
+    """Weights that fit, but a training batch's activations (counted on torch's meta device)
+    that do not: refused naming batch_size, before anything is allocated."""
+    import skfma.models._neural as neural
+
+    monkeypatch.setattr(neural, "_device_memory", lambda device: 2**30)  # a 1 GiB device
+    X = RNG.standard_normal((6, 64, 64)).astype(np.float32)
+    # 16 windows x 8,192 maps of 64 x 64 in float32: 2 GiB for the first convolution alone.
+    wide = tiny_cnn(module__filters=(8192,), batch_size=16)
+    with pytest.raises(
+        ParameterError,
+        match=r"^NeuralClassifier: module '\w+' with module__filters=\(8192,\).* and "
+        r"batch_size=16 would keep [\d.]+ GiB of activations .*lower batch_size",
+    ):
+        wide.fit(X, [0, 1] * 3)
+    # One window a batch fits: 128 MiB for each of its first layers' outputs.
+    small = tiny_cnn(module__filters=(8192,), batch_size=1, max_epochs=0)
+    small.fit(X, [0, 1] * 3)
+
+
+def test_in_place_layers_add_no_activation_memory():
+    from skfma.models._neural import _activation_bytes
+
+    def built(inplace):
+        with torch.device("meta"):
+            return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(inplace=inplace))
+
+    linear = 4 * 16 * 4  # a batch of 4 rows of 16 float32 outputs
+    assert _activation_bytes(built(False), (4, 8)) == 2 * linear
+    assert _activation_bytes(built(True), (4, 8)) == linear
