@@ -11,11 +11,11 @@ MASK_BITS = 16
 
 
 class Dropout(nn.Dropout):
-    """``torch.nn.Dropout``, with a mask drawn about 3.5 times faster on a CPU.
+    """``torch.nn.Dropout``, with a mask drawn about 3.6 times faster on a CPU.
 
     torch's CPU dropout draws each element's Bernoulli variable on its own
-    (``bernoulli_``, about 9 ns an element on one core, as long as a
-    convolution layer's ELU, batch norm and pooling together in ChoiCRNN).
+    (``bernoulli_``, about 9 ns an element on one core: 7-13% of a training
+    step of ChoiCRNN or ZhangResNet; ``benchmarks/README.md``).
     Here one 64-bit draw from torch's generator gives four elements 16 bits
     each, compared with a threshold: the same inverted dropout (an element is
     zeroed with probability ``p``, the others scaled by ``1 / (1 - p)``), with
