@@ -142,7 +142,11 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         module whose batch norm would see one value per channel (after dense
         layers, say) cannot train on batches of one example: ``batch_size=1``,
         or a ``train_split`` leaving one training example, then raises a
-        :class:`~skfma.exceptions.ParameterError` naming it.
+        :class:`~skfma.exceptions.ParameterError` naming it. Before training,
+        a batch runs through the module on torch's ``meta`` device (nothing
+        allocated): if its layers' outputs, which the backward pass keeps,
+        with the weights and their gradients exceed the device's memory, a
+        ``ParameterError`` names ``batch_size`` and the ``module__*`` sizes.
     train_split : callable or None, default=None
         skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)`` to
         hold out 20% of the clips and report ``valid_loss`` and ``valid_acc``
