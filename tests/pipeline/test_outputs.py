@@ -158,7 +158,7 @@ def test_a_written_row_comes_back_as_stored_in_the_outputs_dtype():
 
 
 @needs_shm
-def test_shared_rows_write_in_place_and_give_back_nothing(tmp_path):
+def test_shared_rows_write_in_place_and_give_back_nothing():
     with joblib.parallel_config(backend="loky"):
         shared = SharedMemoryOutput.create((4, 2), np.int16, n_jobs=2)
     try:
