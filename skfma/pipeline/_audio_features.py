@@ -392,6 +392,20 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         self._probed = (key, Xt.shape[1:], Xt.dtype)
         return Xt.shape[1:], Xt.dtype
 
+    def __getstate__(self):
+        """The state to pickle, without what the probe remembered in this process.
+
+        Unpickled in another process, the first ``transform`` runs the steps
+        on silence again before its workers start: the first run of
+        librosa's numba functions then compiles them (and fills numba's
+        cache) once, in the parent, where workers compiling them at once
+        could crash on a fresh install.
+        """
+        state = super().__getstate__()
+        state.pop("_probed", None)
+        state.pop("_feature_names", None)
+        return state
+
     def __sklearn_tags__(self):
         return paths_input_tags(super().__sklearn_tags__())
 

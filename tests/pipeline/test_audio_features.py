@@ -294,3 +294,26 @@ def test_feature_names_follow_set_params_as_transform_does(clip_files, mel_steps
     assert features.transform(paths).shape == (len(paths), 7 * 8)  # pandas: names and columns
     features.set_params(stats=TemporalStatistics(statistics=("mean",)))
     assert list(features.get_feature_names_out()) == [f"mean_{i}" for i in range(8)]
+
+
+def test_an_unpickled_fit_runs_its_steps_once_in_the_parent_before_the_workers(
+    clip_files, mel_steps, monkeypatch
+):
+    """The probe's memory stays in its process: librosa's numba functions (FMAFeatures) then
+    compile in the parent, not in every worker at once (a crash on a fresh install)."""
+    paths, _ = clip_files
+    features = AudioFeatures(mel_steps(), n_jobs=2).fit(paths[:2])
+    assert hasattr(features, "_probed")
+    restored = pickle.loads(pickle.dumps(features))
+    assert not hasattr(restored, "_probed")
+    last = type(restored.steps[-1][1])
+    calls, transform = [], last.transform
+
+    def counted(self, X):
+        calls.append(len(X))
+        return transform(self, X)
+
+    monkeypatch.setattr(last, "transform", counted)
+    out = restored.transform(paths[:4])  # the clips in loky's workers, unpatched
+    assert calls == [1]  # one clip of silence, here
+    np.testing.assert_array_equal(out, AudioFeatures(mel_steps()).fit_transform(paths[:4]))
