@@ -6,7 +6,9 @@
   ``transfer``);
 - :func:`paths_input_tags`, :data:`ON_ERROR` and :func:`warn_failures`: the tags
   and the failure policy of the steps that take audio file paths (``audio``,
-  ``pipeline``).
+  ``pipeline``);
+- :func:`validate_parameters`: every estimator's parameters, checked in one place
+  against the table of checks its class declares (``_parameter_checks``).
 
 Like ``sklearn/base.py``, it is imported by the subpackages, never the other way:
 it sits on the lowest layers (``docs/contributing.rst``).
@@ -23,7 +25,10 @@ __all__ = [
     "ON_ERROR",
     "WaveformTransformer",
     "check_spectrograms",
+    "declared_checks",
     "paths_input_tags",
+    "validate_parameters",
+    "value_check",
     "warn_failures",
 ]
 
@@ -37,6 +42,85 @@ WAVEFORM_DTYPES = (np.float32, np.float64)
 #: or up to 32768 for integer PCM cast to float. Far above it, the squared magnitudes of
 #: float32 spectra (about (n_fft x amplitude)**2) leave float32's range (3.4e38).
 MAX_AMPLITUDE = 1e6
+
+
+def declared_checks(cls):
+    """The table of parameter checks that ``cls`` declares, its base classes' included.
+
+    Each class may declare ``_parameter_checks``: a dict mapping a parameter's
+    name to a check called as ``check(name, value)``, which raises a
+    :class:`~skfma.exceptions.ParameterError` naming the parameter (the
+    ``check_*`` functions of :mod:`skfma.utils`, or ``functools.partial`` of
+    them). A name ending in ``*`` covers every parameter it begins
+    (``"module__*"``). A subclass's entries add to and replace its bases'.
+
+    Parameters
+    ----------
+    cls : type
+
+    Returns
+    -------
+    dict of str to callable
+    """
+    table = {}
+    for klass in reversed(cls.__mro__):
+        table.update(vars(klass).get("_parameter_checks", {}))
+    return table
+
+
+def validate_parameters(estimator, names=None):
+    """Check each parameter of ``estimator`` (``get_params(deep=False)``) with its declared check.
+
+    The one place where an estimator's parameters are checked, each on its
+    own; what relates two parameters (``fmin < fmax``) is checked after it,
+    in the estimator's ``_check_params``. A parameter without a declared
+    check (one a user's subclass adds) is left to its class; skfma's own
+    estimators declare one for every parameter (``tests/test_common.py``).
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    names : sequence of str or None, default=None
+        Check only these parameters (those a fitted estimator still reads
+        when it transforms); None checks them all.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first parameter whose value its check refuses.
+    """
+    table = declared_checks(type(estimator))
+    prefixes = [(name[:-1], check) for name, check in table.items() if name.endswith("*")]
+    params = estimator.get_params(deep=False)
+    for name in params if names is None else names:
+        value = params[name]
+        check = table.get(name)
+        if check is None:
+            check = next((c for prefix, c in prefixes if name.startswith(prefix)), None)
+        if check is not None:
+            check(name, value)
+
+
+def value_check(check, **options):
+    """A table entry from a check that takes only the value and names the parameter itself.
+
+    Parameters
+    ----------
+    check : callable
+        Called as ``check(value, **options)`` (``check_n_jobs``, ``check_top_db``).
+    **options
+        Passed on.
+
+    Returns
+    -------
+    callable
+        ``entry(name, value)``.
+    """
+
+    def entry(name, value):
+        check(value, **options)
+
+    return entry
 
 
 class WaveformTransformer(TransformerMixin, BaseEstimator):

@@ -1,10 +1,15 @@
-"""The waveform transformers' shared checks: finite input gives finite output or a clear error."""
+"""skfma.base: the waveform transformers' shared checks, and the parameters' table of checks."""
+
+import functools
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
 
 from skfma import MFCC, FMAFeatures, MelSpectrogram, MusicnnFeatures, Spectrogram
-from skfma.base import MAX_AMPLITUDE
+from skfma.base import MAX_AMPLITUDE, declared_checks, validate_parameters, value_check
+from skfma.exceptions import ParameterError
+from skfma.utils import check_choice, check_int, check_n_jobs
 
 TRANSFORMERS = [
     Spectrogram(n_fft=256, hop_length=128),
@@ -35,3 +40,48 @@ def test_amplitudes_no_audio_reaches_are_refused(transformer, amplitude):
     fitted = transformer.fit(waveforms(1.0))
     with pytest.raises(ValueError, match="scale the waveforms"):
         fitted.transform(waveforms(amplitude))
+
+
+class _Base(BaseEstimator):
+    _parameter_checks = {"a": functools.partial(check_int, minimum=0)}
+
+    def __init__(self, a=0, b="x", opt__lr=0.1):
+        self.a, self.b, self.opt__lr = a, b, opt__lr
+
+
+class _Child(_Base):
+    _parameter_checks = {"b": functools.partial(check_choice, choices=("x", "y"))}
+
+
+def test_a_subclass_adds_to_and_replaces_its_bases_checks():
+    table = declared_checks(_Child)
+    assert set(table) == {"a", "b"}
+    assert declared_checks(_Base) == {"a": _Base._parameter_checks["a"]}
+
+
+def test_validate_parameters_names_the_first_refused_parameter():
+    validate_parameters(_Child(a=1, b="y"))
+    with pytest.raises(ParameterError, match="^a must be an int >= 0; got -1"):
+        validate_parameters(_Child(a=-1))
+    with pytest.raises(ParameterError, match="^b must be one of 'x', 'y'; got 'z'"):
+        validate_parameters(_Child(b="z"))
+    # Only the parameters named; one without a check (a user's own) is left alone.
+    validate_parameters(_Child(a=-1), names=("b",))
+    validate_parameters(_Base(b="anything"))
+
+
+def test_a_prefix_entry_checks_every_parameter_it_begins():
+    seen = []
+
+    class Prefixed(_Base):
+        _parameter_checks = {"opt__*": lambda name, value: seen.append((name, value))}
+
+    validate_parameters(Prefixed(opt__lr=0.5))
+    assert seen == [("opt__lr", 0.5)]
+
+
+def test_value_check_adapts_a_check_that_names_its_parameter_itself():
+    entry = value_check(check_n_jobs)
+    entry("n_jobs", 2)
+    with pytest.raises(ParameterError, match="n_jobs"):
+        entry("n_jobs", 0)

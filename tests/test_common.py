@@ -43,6 +43,7 @@ from skfma import (
     UNetEncoderCNN,
     ZhangResNet,
 )
+from skfma.base import declared_checks
 from skfma.exceptions import ParameterError
 from skfma.features import Resize
 from skfma.model_selection import BayesianSearchCV, HyperbandSearchCV
@@ -306,6 +307,20 @@ def test_parameter_errors_name_the_estimator_and_the_parameter(cls, tmp_path):
     X, y = _fit_input(estimator, tmp_path)
     with pytest.raises(ParameterError, match=rf"^{cls.__name__}: .*\b{name}\b"):
         estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("cls", public_estimator_classes(), ids=lambda cls: cls.__name__)
+def test_every_parameter_has_a_declared_check(cls):
+    """Each parameter's check is in the class's table (``_parameter_checks``), checked in one
+    place (``skfma.base.validate_parameters``); a skorch net's ``module__*`` and other prefixed
+    parameters by a prefix entry."""
+    estimator = INSTANCES[cls][0] if cls in INSTANCES else cls()
+    table = declared_checks(cls)
+    prefixes = tuple(name[:-1] for name in table if name.endswith("*"))
+    params = estimator.get_params(deep=False)
+    undeclared = [name for name in params if name not in table and not name.startswith(prefixes)]
+    assert undeclared == []
+    assert set(table) - set(params) <= {name for name in table if name.endswith("*")}
 
 
 class _Invalid:

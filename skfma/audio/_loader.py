@@ -1,11 +1,13 @@
 """The AudioLoader transformer: audio file paths to a fixed-size waveform matrix."""
 
+from functools import partial
+
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import ON_ERROR, paths_input_tags, warn_failures
+from ..base import ON_ERROR, paths_input_tags, validate_parameters, value_check, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -165,9 +167,18 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         """int : Number of samples in every output row, ``round(sr * duration)``."""
         return round(self.sr * self.duration)
 
+    _parameter_checks = {
+        "sr": check_sample_rate,
+        "duration": check_positive,
+        "crop": partial(check_choice, choices=CROPS),
+        "pad_mode": partial(check_choice, choices=PAD_MODES),
+        "on_error": partial(check_choice, choices=ON_ERROR),
+        "n_jobs": value_check(check_n_jobs),
+        "verbose": partial(check_int, minimum=0),
+    }
+
     def _check_params(self):
-        check_sample_rate("sr", self.sr)
-        check_positive("duration", self.duration)
+        validate_parameters(self)
         if self.n_samples_out == 0:
             raise ParameterError(
                 f"duration={self.duration!r} s is shorter than one sample at sr={self.sr!r} Hz: "
@@ -179,11 +190,6 @@ class AudioLoader(TransformerMixin, BaseEstimator):
                 f"sr={self.sr!r} Hz; a row holds at most 2**31 - 1 samples (8 GiB of float32 per "
                 f"clip), {MAX_INT / self.sr:,.0f} s at this rate."
             )
-        check_choice("crop", self.crop, CROPS)
-        check_choice("pad_mode", self.pad_mode, PAD_MODES)
-        check_choice("on_error", self.on_error, ON_ERROR)
-        check_n_jobs(self.n_jobs)
-        check_int("verbose", self.verbose, minimum=0)
 
     def __sklearn_tags__(self):
         return paths_input_tags(super().__sklearn_tags__())

@@ -1,5 +1,7 @@
 """FMAFeatures: the 518 handcrafted features of the FMA dataset, exact and fast."""
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
@@ -7,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._memory import release_free_heap
-from ..base import WaveformTransformer
+from ..base import WaveformTransformer, validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..utils import check_int, check_n_jobs, check_positive, check_sample_rate, names_its_errors
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
@@ -268,14 +270,18 @@ class FMAFeatures(WaveformTransformer):
         index = fma_feature_index(self.features)
         return np.asarray(["_".join(column) for column in index], dtype=object)
 
+    _parameter_checks = {
+        "features": lambda name, features: _check_features(features),
+        "sr": check_sample_rate,
+        "batch_size": partial(check_positive, integer=True),
+        "n_jobs": value_check(check_n_jobs),
+        "verbose": partial(check_int, minimum=0),
+    }
+
     def _check_params(self):
-        """Validate the parameters."""
-        groups = _check_features(self.features)
-        check_sample_rate("sr", self.sr)
-        check_positive("batch_size", self.batch_size, integer=True)
-        check_n_jobs(self.n_jobs)
-        check_int("verbose", self.verbose, minimum=0)
-        if CQT_FEATURES.intersection(groups):
+        """Validate the parameters, then the sample rate against the CQT's filters."""
+        validate_parameters(self)
+        if CQT_FEATURES.intersection(_check_features(self.features)):
             # The tuning estimate can raise every CQT filter by up to half a bin.
             cutoff = cqt_filter_cutoff(float(self.sr), 0.5)
             if cutoff > self.sr / 2:

@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
-from ..base import check_spectrograms
+from ..base import check_spectrograms, validate_parameters
 from ..exceptions import ParameterError
 from ..utils import check_bool, check_sizes, names_its_errors
 
@@ -91,11 +91,12 @@ class Resize(TransformerMixin, BaseEstimator):
 
         return map_batches(resize, X, out, batch_size=64, device=torch.device("cpu"))
 
+    _parameter_checks = {"shape": lambda name, shape: _check_shape(shape)}
+
     def _check_shape(self):
-        shape = check_sizes("shape", self.shape)
-        if len(shape) != 2:
-            raise ParameterError(f"shape must be (n_bins, n_frames); got {self.shape!r}.")
-        return shape
+        """Validate the parameters; the output shape as two ints."""
+        validate_parameters(self)
+        return _check_shape(self.shape)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -104,6 +105,14 @@ class Resize(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _check_shape(shape):
+    """Resize's ``shape``: two positive sizes."""
+    sizes = check_sizes("shape", shape)
+    if len(sizes) != 2:
+        raise ParameterError(f"shape must be (n_bins, n_frames); got {shape!r}.")
+    return sizes
 
 
 class SpectrogramScaler(TransformerMixin, BaseEstimator):
@@ -147,6 +156,8 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
     def __init__(self, *, per_bin=False):
         self.per_bin = per_bin
 
+    _parameter_checks = {"per_bin": check_bool}
+
     @names_its_errors
     def fit(self, X, y=None):
         """Learn the mean and standard deviation (in float64, chunk by chunk).
@@ -161,7 +172,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         -------
         self : SpectrogramScaler
         """
-        check_bool("per_bin", self.per_bin)
+        validate_parameters(self)
         X = check_spectrograms(self, X, reset=True)
         axes = (0, 2) if self.per_bin else (0, 1, 2)
         count = X.size / (X.shape[1] if self.per_bin else 1)

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import validate_parameters
 from ..exceptions import ParameterError
 from ..utils import names_its_errors
 
@@ -148,7 +149,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         -------
         self : TemporalStatistics
         """
-        self._check_statistics()
+        validate_parameters(self)
         X = _check_frames(validate_data(self, X, allow_nd=True, dtype=(np.float64, np.float32)))
         self.n_bins_ = 1 if X.ndim == 2 else X.shape[1]
         self.input_ndim_ = X.ndim
@@ -168,7 +169,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
             Same float dtype as ``X``; columns named by ``get_feature_names_out``.
         """
         check_is_fitted(self)
-        self._check_statistics()
+        validate_parameters(self)
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=(np.float64, np.float32))
         X = _check_frames(X)
         fitted_ndim = getattr(self, "input_ndim_", X.ndim)
@@ -202,16 +203,7 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         names = [f"{stat}_{name}" for stat in self.statistics for name in input_features]
         return np.asarray(names, dtype=object)
 
-    def _check_statistics(self):
-        statistics = self.statistics
-        if not isinstance(statistics, list | tuple) or len(statistics) == 0:
-            raise ParameterError(
-                f"statistics must be a non-empty list or tuple of names from {STATISTICS}; got "
-                f"{statistics!r}."
-            )
-        unknown = [name for name in statistics if name not in STATISTICS]
-        if unknown:
-            raise ParameterError(f"statistics: unknown {unknown}; choose from {STATISTICS}.")
+    _parameter_checks = {"statistics": lambda name, statistics: _check_statistics(statistics)}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -219,3 +211,14 @@ class TemporalStatistics(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _check_statistics(statistics):
+    if not isinstance(statistics, list | tuple) or len(statistics) == 0:
+        raise ParameterError(
+            f"statistics must be a non-empty list or tuple of names from {STATISTICS}; got "
+            f"{statistics!r}."
+        )
+    unknown = [name for name in statistics if name not in STATISTICS]
+    if unknown:
+        raise ParameterError(f"statistics: unknown {unknown}; choose from {STATISTICS}.")

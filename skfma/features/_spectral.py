@@ -10,11 +10,12 @@ import numpy as np
 import torch
 
 from .._batching import map_batches
-from ..base import MAX_AMPLITUDE, WaveformTransformer
+from ..base import MAX_AMPLITUDE, WaveformTransformer, validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import (
     check_bool,
+    check_frequency,
     check_mel_range,
     check_positive,
     check_sample_rate,
@@ -64,14 +65,16 @@ class _SpectralTransformer(WaveformTransformer):
             lambda batch: self._compute(batch, window), X, out, batch_size=batch_size, device=device
         )
 
+    _parameter_checks = {
+        "n_fft": functools.partial(check_positive, integer=True),
+        "hop_length": functools.partial(check_positive, integer=True),
+        "top_db": value_check(check_top_db),
+        "batch_size": functools.partial(check_positive, integer=True, allow_none=True),
+        "device": value_check(check_device),
+    }
+
     def _check_params(self):
-        for name in ("n_fft", "hop_length"):
-            check_positive(name, getattr(self, name), integer=True)
-        check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
-        check_top_db(self.top_db)
-        check_device(self.device)
-        if "db" in self.get_params():
-            check_bool("db", self.db)
+        validate_parameters(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -82,9 +85,15 @@ class _SpectralTransformer(WaveformTransformer):
 class _MelMixin:
     """Validation and filterbank of the mel-based transformers."""
 
+    _parameter_checks = {
+        "sr": check_sample_rate,
+        "n_mels": functools.partial(check_positive, integer=True),
+        "fmin": check_frequency,
+        "fmax": functools.partial(check_frequency, allow_none=True),
+    }
+
     def _check_mel_params(self):
-        check_sample_rate("sr", self.sr)
-        check_positive("n_mels", self.n_mels, integer=True)
+        """What relates the parameters: the mel range against the sample rate."""
         check_mel_range(self.sr, self.fmin, self.fmax)
 
     def _mel_power(self, batch, window):
@@ -177,9 +186,7 @@ class Spectrogram(_SpectralTransformer):
         self.batch_size = batch_size
         self.device = device
 
-    def _check_params(self):
-        super()._check_params()
-        check_positive("power", self.power)
+    _parameter_checks = {"power": check_positive, "db": check_bool}
 
     def _n_bins(self):
         return 1 + self.n_fft // 2
@@ -270,6 +277,8 @@ class MelSpectrogram(_MelMixin, _SpectralTransformer):
         self.top_db = top_db
         self.batch_size = batch_size
         self.device = device
+
+    _parameter_checks = {"db": check_bool}
 
     def _check_params(self):
         super()._check_params()
@@ -362,17 +371,17 @@ class MFCC(_MelMixin, _SpectralTransformer):
         self.batch_size = batch_size
         self.device = device
 
+    _parameter_checks = {
+        "n_mfcc": functools.partial(check_positive, integer=True),
+        "deltas": lambda name, deltas: _check_deltas(deltas),
+        "delta_width": lambda name, width: _check_delta_width(width),
+    }
+
     def _check_params(self):
         super()._check_params()
         self._check_mel_params()
-        check_positive("n_mfcc", self.n_mfcc, integer=True)
         if self.n_mfcc > self.n_mels:
             raise ParameterError(f"n_mfcc={self.n_mfcc} cannot exceed n_mels={self.n_mels}.")
-        if self.deltas not in (0, 1, 2) or isinstance(self.deltas, bool):
-            raise ParameterError(f"deltas must be 0, 1 or 2; got {self.deltas!r}.")
-        width = self.delta_width
-        if not isinstance(width, Integral) or width < 3 or width % 2 == 0:
-            raise ParameterError(f"delta_width must be an odd integer >= 3; got {width!r}.")
 
     def _n_bins(self):
         return self.n_mfcc * (1 + self.deltas)
@@ -395,3 +404,13 @@ class MFCC(_MelMixin, _SpectralTransformer):
             for order in range(1, self.deltas + 1)
         ]
         return torch.from_numpy(np.concatenate(orders, axis=-2))
+
+
+def _check_deltas(deltas):
+    if deltas not in (0, 1, 2) or isinstance(deltas, bool):
+        raise ParameterError(f"deltas must be 0, 1 or 2; got {deltas!r}.")
+
+
+def _check_delta_width(width):
+    if not isinstance(width, Integral) or width < 3 or width % 2 == 0:
+        raise ParameterError(f"delta_width must be an odd integer >= 3; got {width!r}.")

@@ -1,5 +1,7 @@
 """Bayesian optimisation (TPE or a Gaussian process) of cross-validated scores."""
 
+import functools
+
 import numpy as np
 
 from ..utils import check_bool, check_choice, check_int
@@ -173,11 +175,12 @@ class BayesianSearchCV(BaseOptunaSearchCV):
         self.verbose = verbose
         self.error_score = error_score
 
-    def _check_own_params(self):
-        check_int("n_trials", self.n_trials)
-        check_choice("sampler", self.sampler, SAMPLERS)
-        check_int("n_startup_trials", self.n_startup_trials, minimum=0)
-        check_bool("pruning", self.pruning)
+    _parameter_checks = {
+        "n_trials": check_int,
+        "sampler": functools.partial(check_choice, choices=SAMPLERS),
+        "n_startup_trials": functools.partial(check_int, minimum=0),
+        "pruning": check_bool,
+    }
 
     def _trains_by_epochs(self):
         return check_bool("pruning", self.pruning)  # True for np.True_ too

@@ -1,5 +1,6 @@
 """Hyperband over epochs: random configurations, stopped early in brackets of successive halving."""
 
+import functools
 import math
 
 import numpy as np
@@ -225,8 +226,7 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
         self.verbose = verbose
         self.error_score = error_score
 
-    def _check_own_params(self):
-        check_int("n_trials", self.n_trials, allow_none=True)
+    _parameter_checks = {"n_trials": functools.partial(check_int, allow_none=True)}
 
     def _trains_by_epochs(self):
         return True

@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..utils import check_bool, check_int, check_n_jobs, is_int, names_its_errors
 from ..utils._random import torch_seed
@@ -108,7 +109,8 @@ class _if_best_estimator_has:  # noqa: N801 (a decorator, named as scikit-learn'
 class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     """Base of the searches: one Optuna study, trials run one after another.
 
-    Subclasses store their parameters in ``__init__`` and say how trials are
+    Subclasses store their parameters in ``__init__`` (declaring the checks of their
+    own in ``_parameter_checks``) and say how trials are
     proposed and whether they train by epochs through :meth:`_make_sampler`,
     :meth:`_trains_by_epochs` and :meth:`_n_trials`; trials that train by
     epochs are stopped by Optuna's Hyperband pruner (:meth:`_make_pruner`).
@@ -140,61 +142,25 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _n_trials(self, max_epochs):
         return self.n_trials
 
-    def _check_own_params(self):
-        """Check the subclass's parameters (raise ParameterError)."""
-
     # ------------------------------------------------------------------------ fitting
 
+    _parameter_checks = {
+        "estimator": lambda name, estimator: _check_estimator_instance(estimator),
+        "param_distributions": lambda name, space: SearchSpace(space),
+        "max_epochs": functools.partial(check_int, allow_none=True),
+        "min_epochs": check_int,
+        "reduction_factor": functools.partial(check_int, minimum=2),
+        "scoring": lambda name, scoring: _check_one_metric(scoring),
+        "cv": lambda name, cv: _check_cv_value(cv),
+        "refit": check_bool,
+        "n_jobs": value_check(check_n_jobs),
+        "random_state": lambda name, seed: _check_random_state(seed),
+        "verbose": functools.partial(check_int, minimum=0),
+        "error_score": lambda name, error_score: _check_error_score(error_score),
+    }
+
     def _check_params(self):
-        estimator = self.estimator
-        if isinstance(estimator, type) or not (
-            hasattr(estimator, "fit") and hasattr(estimator, "get_params")
-        ):
-            what = (
-                f"the class {estimator.__name__}"
-                if isinstance(estimator, type)
-                else repr(estimator)
-            )
-            raise ParameterError(
-                "estimator must be a scikit-learn estimator instance, such as DNNClassifier(); "
-                f"got {what}."
-            )
-        try:
-            check_random_state(self.random_state)
-        except (ValueError, TypeError) as error:
-            raise ParameterError(
-                f"random_state must be None, an int from 0 to 2**32 - 1 or a RandomState; got "
-                f"{self.random_state!r} ({error})."
-            ) from None
-        check_n_jobs(self.n_jobs)
-        check_int("verbose", self.verbose, minimum=0)
-        check_bool("refit", self.refit)
-        error_score = self.error_score
-        if not (
-            error_score == "raise"
-            if isinstance(error_score, str)
-            else isinstance(error_score, Real)
-            and not isinstance(error_score, bool)
-            and not math.isinf(error_score)
-        ):
-            raise ParameterError(
-                f"error_score must be 'raise', a finite number or nan; got {error_score!r}."
-            )
-        cv = self.cv
-        if isinstance(cv, Real) and not (is_int(cv) and cv >= 2):
-            raise ParameterError(
-                "cv must be None, an int >= 2 (folds), a splitter or an iterable of "
-                f"(train, test) splits; got {cv!r}."
-            )
-        if isinstance(self.scoring, list | tuple | set | dict):
-            raise ParameterError(
-                "scoring must be one metric (None, a scorer name or a callable): the search "
-                f"optimises one number; got {self.scoring!r}."
-            )
-        check_int("max_epochs", self.max_epochs, allow_none=True)
-        check_int("min_epochs", self.min_epochs)
-        check_int("reduction_factor", self.reduction_factor, minimum=2)
-        self._check_own_params()
+        validate_parameters(self)
 
     def _check_estimator(self, space):
         """Check the estimator (and the space's names against it); return the epoch budget.
@@ -664,3 +630,56 @@ def _fit_epochs(estimator, X, y, n_epochs, fit_params):
 
 def _no_score(estimator, X, y):
     return np.nan
+
+
+def _check_estimator_instance(estimator):
+    """``estimator`` of a search: an estimator instance, not a class."""
+    if isinstance(estimator, type) or not (
+        hasattr(estimator, "fit") and hasattr(estimator, "get_params")
+    ):
+        what = f"the class {estimator.__name__}" if isinstance(estimator, type) else repr(estimator)
+        raise ParameterError(
+            "estimator must be a scikit-learn estimator instance, such as DNNClassifier(); "
+            f"got {what}."
+        )
+
+
+def _check_random_state(random_state):
+    try:
+        check_random_state(random_state)
+    except (ValueError, TypeError) as error:
+        raise ParameterError(
+            f"random_state must be None, an int from 0 to 2**32 - 1 or a RandomState; got "
+            f"{random_state!r} ({error})."
+        ) from None
+
+
+def _check_error_score(error_score):
+    if not (
+        error_score == "raise"
+        if isinstance(error_score, str)
+        else isinstance(error_score, Real)
+        and not isinstance(error_score, bool)
+        and not math.isinf(error_score)
+    ):
+        raise ParameterError(
+            f"error_score must be 'raise', a finite number or nan; got {error_score!r}."
+        )
+
+
+def _check_cv_value(cv):
+    """A number of folds is an int >= 2 (splitters and iterables are checked with the data)."""
+    if isinstance(cv, Real) and not (is_int(cv) and cv >= 2):
+        raise ParameterError(
+            "cv must be None, an int >= 2 (folds), a splitter or an iterable of "
+            f"(train, test) splits; got {cv!r}."
+        )
+
+
+def _check_one_metric(scoring):
+    """One metric (its name or callable is checked against the estimator when fitting)."""
+    if isinstance(scoring, list | tuple | set | dict):
+        raise ParameterError(
+            "scoring must be one metric (None, a scorer name or a callable): the search "
+            f"optimises one number; got {scoring!r}."
+        )

@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import functools
 import inspect
 import itertools
 import os
@@ -22,9 +23,10 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset, unpack_data
 
 from .._memory import reuse_freed_memory
+from ..base import validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..functional import PRECISIONS, autocast
-from ..utils import check_choice, check_int, check_positive, names_its_errors
+from ..utils import check_choice, check_int, check_positive, expand_path, names_its_errors
 from ..utils._device import check_device
 from ..utils._random import check_seed, torch_seed
 from ..utils._warnings import warn_user
@@ -42,7 +44,7 @@ from ._segments import (
     probability_aggregate,
     window_starts,
 )
-from ._skorch_params import check_skorch_params
+from ._skorch_params import SKORCH_PARAMETER_CHECKS
 
 __all__ = ["NeuralClassifier"]
 
@@ -600,42 +602,33 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if method_name == "on_epoch_end" and getattr(self, "_checkpoint_file", None) is not None:
             self._save_checkpoint()
 
+    _parameter_checks = {
+        **SKORCH_PARAMETER_CHECKS,
+        "lr": functools.partial(check_positive, maximum=MAX_LR),
+        "max_epochs": functools.partial(check_int, minimum=0),
+        "batch_size": lambda name, size: size == -1 or check_int(name, size),
+        "verbose": functools.partial(check_int, minimum=0),
+        "device": value_check(check_device, allow_none=True),
+        "use_caching": lambda name, caching: _check_no_caching(caching),
+        "precision": functools.partial(check_choice, choices=tuple(PRECISIONS)),
+        "random_state": value_check(check_seed),
+        "segment_length": functools.partial(check_positive, allow_none=True, integer=True),
+        "segment_hop": functools.partial(check_positive, allow_none=True, integer=True),
+        "n_segments": functools.partial(check_positive, allow_none=True, integer=True),
+        "segment_aggregate": functools.partial(check_choice, choices=AGGREGATES),
+        "augment": lambda name, augment: _check_augment(augment),
+        "augment_copies": lambda name, copies: _check_augment_copies(copies),
+        "checkpoint": lambda name, folder: folder is None or expand_path(name, folder),
+    }
+
     def _check_params(self):
         if self.module is None:
             raise ParameterError("module is required (a torch module class or instance); got None.")
-        check_choice("precision", self.precision, tuple(PRECISIONS))
-        check_device(self.device, allow_none=True)
-        check_seed(self.random_state)
-        check_skorch_params(self)
-        check_positive("segment_length", self.segment_length, allow_none=True, integer=True)
-        check_positive("segment_hop", self.segment_hop, allow_none=True, integer=True)
-        check_positive("n_segments", self.n_segments, allow_none=True, integer=True)
+        validate_parameters(self)
         if self.n_segments is not None and self.segment_hop is not None:
             raise ParameterError(
                 f"give segment_hop or n_segments, not both; got segment_hop={self.segment_hop!r} "
                 f"and n_segments={self.n_segments!r}."
-            )
-        check_choice("segment_aggregate", self.segment_aggregate, AGGREGATES)
-        check_positive("lr", self.lr, maximum=MAX_LR)
-        check_int("max_epochs", self.max_epochs, minimum=0)
-        if self.batch_size != -1:
-            check_int("batch_size", self.batch_size)
-        check_int("verbose", self.verbose, minimum=0)
-        if self.use_caching is not False:
-            raise ParameterError(
-                "use_caching must be False: scoring callbacks score each clip's prediction, "
-                "which skorch's cache (outputs of the training pass) does not hold; got "
-                f"{self.use_caching!r}."
-            )
-        if self.augment is not None and not callable(self.augment):
-            raise ParameterError(
-                f"augment must be None or a torch module such as SpecAugment; got {self.augment!r}."
-            )
-        check_positive("augment_copies", self.augment_copies, allow_none=True, integer=True)
-        if self.augment_copies is not None and self.augment_copies > MAX_AUGMENT_COPIES:
-            raise ParameterError(
-                f"augment_copies must be at most {MAX_AUGMENT_COPIES} (each copy adds an epoch's "
-                f"worth of training on the whole set); got {self.augment_copies!r}."
             )
         if self.augment_copies is not None and self.augment is None:
             raise ParameterError(
@@ -1287,6 +1280,31 @@ def _as_logits(proba, *, multilabel):
         proba = proba.clamp(tiny, 1.0 - torch.finfo(proba.dtype).eps)
         return torch.log(proba) - torch.log1p(-proba)
     return torch.log((proba / proba.sum(dim=-1, keepdim=True)).clamp_min(tiny))
+
+
+def _check_no_caching(use_caching):
+    if use_caching is not False:
+        raise ParameterError(
+            "use_caching must be False: scoring callbacks score each clip's prediction, "
+            "which skorch's cache (outputs of the training pass) does not hold; got "
+            f"{use_caching!r}."
+        )
+
+
+def _check_augment(augment):
+    if augment is not None and not callable(augment):
+        raise ParameterError(
+            f"augment must be None or a torch module such as SpecAugment; got {augment!r}."
+        )
+
+
+def _check_augment_copies(copies):
+    check_positive("augment_copies", copies, allow_none=True, integer=True)
+    if copies is not None and copies > MAX_AUGMENT_COPIES:
+        raise ParameterError(
+            f"augment_copies must be at most {MAX_AUGMENT_COPIES} (each copy adds an epoch's "
+            f"worth of training on the whole set); got {copies!r}."
+        )
 
 
 #: Bytes of an activation in each precision (autocast keeps reduced-precision outputs).

@@ -3,6 +3,7 @@
 import itertools
 import math
 import os
+from functools import partial
 
 import numpy as np
 from joblib import Memory, Parallel, delayed, effective_n_jobs
@@ -16,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._memory import release_free_heap
 from .._progress import progress_bar
 from ..audio import AudioLoader, load_window
-from ..base import ON_ERROR, paths_input_tags, warn_failures
+from ..base import ON_ERROR, paths_input_tags, validate_parameters, value_check, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -319,52 +320,22 @@ class AudioFeatures(TransformerMixin, BaseComposition):
             known = self._feature_names = (key, steps[-1][1].get_feature_names_out())
         return known[1].copy()
 
+    _parameter_checks = {
+        "steps": lambda name, steps: _check_steps(steps),
+        "n_jobs": value_check(check_n_jobs),
+        "batch_size": partial(check_int, allow_none=True),
+        "memory": lambda name, memory: _memory_folder(memory),
+        "on_error": partial(check_choice, choices=ON_ERROR),
+        "verbose": partial(check_int, minimum=0),
+    }
+
     def _check_params(self):
-        check_int("batch_size", self.batch_size, allow_none=True)
-        check_choice("on_error", self.on_error, ON_ERROR)
-        check_n_jobs(self.n_jobs)
-        check_int("verbose", self.verbose, minimum=0)
-        self._memory_folder()  # a folder, a joblib.Memory or None
-        if not isinstance(self.steps, list | tuple) or not self.steps:
-            raise ParameterError(
-                f"steps must be a non-empty list of (name, estimator); got {self.steps!r}."
-            )
-        try:
-            names, estimators = zip(*self.steps, strict=True)
-        except (TypeError, ValueError):
-            raise ParameterError(
-                f"steps must be a list of (name, estimator) pairs; got {self.steps!r}."
-            ) from None
-        self._validate_names(names)
-        if not isinstance(estimators[0], AudioLoader):
-            raise ParameterError(
-                f"the first step must be an AudioLoader (it decodes the paths); got {names[0]!r} "
-                f"({type(estimators[0]).__name__})."
-            )
-        for name, step in zip(names[1:], estimators[1:], strict=True):
-            if isinstance(step, AudioLoader) or not hasattr(step, "transform"):
-                raise ParameterError(
-                    f"step {name!r} ({type(step).__name__}) must be a transformer of the "
-                    "previous step's output."
-                )
-        for name, step in zip(names, estimators, strict=True):
-            if get_tags(step).requires_fit:
-                raise ParameterError(
-                    f"step {name!r} ({type(step).__name__}) learns from the data in fit; "
-                    "AudioFeatures runs only stateless steps, clip by clip. Put it after "
-                    "AudioFeatures in a Pipeline."
-                )
+        validate_parameters(self)
+        # Unique, without "__", and none named as a parameter of this transformer.
+        self._validate_names([name for name, _ in self.steps])
 
     def _memory_folder(self):
-        if self.memory is None:
-            return None
-        if isinstance(self.memory, Memory):
-            return self.memory.location
-        if isinstance(self.memory, str | os.PathLike):
-            return expand_path("memory", self.memory)
-        raise ParameterError(
-            f"memory must be None, a folder or a joblib.Memory; got {self.memory!r}."
-        )
+        return _memory_folder(self.memory)
 
     def _probe(self, steps):
         """Fit ``steps`` on one clip of silence; the shape and dtype of a row of their output.
@@ -408,6 +379,47 @@ class AudioFeatures(TransformerMixin, BaseComposition):
 
     def __sklearn_tags__(self):
         return paths_input_tags(super().__sklearn_tags__())
+
+
+def _check_steps(steps):
+    """Raise a ParameterError unless ``steps`` is an AudioLoader then stateless transformers."""
+    if not isinstance(steps, list | tuple) or not steps:
+        raise ParameterError(f"steps must be a non-empty list of (name, estimator); got {steps!r}.")
+    try:
+        names, estimators = zip(*steps, strict=True)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"steps must be a list of (name, estimator) pairs; got {steps!r}."
+        ) from None
+    if not isinstance(estimators[0], AudioLoader):
+        raise ParameterError(
+            f"the first step must be an AudioLoader (it decodes the paths); got {names[0]!r} "
+            f"({type(estimators[0]).__name__})."
+        )
+    for name, step in zip(names[1:], estimators[1:], strict=True):
+        if isinstance(step, AudioLoader) or not hasattr(step, "transform"):
+            raise ParameterError(
+                f"step {name!r} ({type(step).__name__}) must be a transformer of the "
+                "previous step's output."
+            )
+    for name, step in zip(names, estimators, strict=True):
+        if get_tags(step).requires_fit:
+            raise ParameterError(
+                f"step {name!r} ({type(step).__name__}) learns from the data in fit; "
+                "AudioFeatures runs only stateless steps, clip by clip. Put it after "
+                "AudioFeatures in a Pipeline."
+            )
+
+
+def _memory_folder(memory):
+    """The cache folder ``memory`` names (a path or a joblib.Memory), or None for no cache."""
+    if memory is None:
+        return None
+    if isinstance(memory, Memory):
+        return memory.location
+    if isinstance(memory, str | os.PathLike):
+        return expand_path("memory", memory)
+    raise ParameterError(f"memory must be None, a folder or a joblib.Memory; got {memory!r}.")
 
 
 def make_audio_features(*steps, **kwargs):

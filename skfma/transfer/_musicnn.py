@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..audio import resample
-from ..base import WaveformTransformer
+from ..base import WaveformTransformer, validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
@@ -206,6 +206,21 @@ def log_mel_windows(waveforms):
     log_mel = torch.log10(mel.mul_(10000.0).add_(1.0))
     n_clips = waveforms.shape[0]
     return log_mel.view(n_clips, N_MELS, n_windows, WINDOW_FRAMES).transpose(1, 2)
+
+
+def _check_layer_names(layers):
+    """MusicnnFeatures' ``layer``: a name, or a non-empty list of distinct names."""
+    if isinstance(layers, str):
+        return
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ParameterError(
+            f"layer must be a layer name or a non-empty list of them; got {layers!r}."
+        )
+    if not all(isinstance(layer, str) for layer in layers):
+        bad = next(layer for layer in layers if not isinstance(layer, str))
+        raise ParameterError(f"layer names must be strings; got {bad!r}.")
+    if len(set(layers)) != len(layers):
+        raise ParameterError(f"layer names a layer twice: {list(layers)!r}.")
 
 
 class MusicnnFeatures(WaveformTransformer):
@@ -442,28 +457,22 @@ class MusicnnFeatures(WaveformTransformer):
         """``layer`` as a tuple of layer names."""
         return (self.layer,) if isinstance(self.layer, str) else tuple(self.layer)
 
+    _parameter_checks = {
+        "model": functools.partial(check_choice, choices=tuple(MUSICNN_LAYERS)),
+        "layer": lambda name, layer: _check_layer_names(layer),
+        "pooling": functools.partial(check_choice, choices=tuple(POOLINGS)),
+        "sr": check_sample_rate,
+        "batch_size": functools.partial(check_positive, integer=True, allow_none=True),
+        "device": value_check(check_device),
+        "precision": functools.partial(check_choice, choices=MusicnnModule.precisions),
+    }
+
     def _check_params(self):
-        check_choice("model", self.model, tuple(MUSICNN_LAYERS))
-        layers = self.layer
-        if not isinstance(layers, str):
-            if not isinstance(layers, (list, tuple)) or not layers:
-                raise ParameterError(
-                    f"layer must be a layer name or a non-empty list of them; got {layers!r}."
-                )
-            if len(set(layers)) != len(layers):
-                raise ParameterError(f"layer names a layer twice: {list(layers)!r}.")
-            layers = list(layers)
-        for layer in [layers] if isinstance(layers, str) else layers:
-            if not isinstance(layer, str):
-                raise ParameterError(f"layer names must be strings; got {layer!r}.")
+        validate_parameters(self)
+        for layer in self._layers():  # the model's own layers
             check_choice(
                 f"layer (of model={self.model!r})", layer, tuple(MUSICNN_LAYERS[self.model])
             )
-        check_choice("pooling", self.pooling, tuple(POOLINGS))
-        check_sample_rate("sr", self.sr)
-        check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
-        check_device(self.device)
-        check_choice("precision", self.precision, MusicnnModule.precisions)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

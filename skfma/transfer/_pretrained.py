@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
-from ..base import check_spectrograms
+from ..base import check_spectrograms, validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_positive, expand_path, names_its_errors
 from ..utils._device import check_device
@@ -20,6 +20,25 @@ from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
 from ._images import spectrograms_to_images
 
 __all__ = ["PretrainedCNNFeatures"]
+
+
+#: Every cut layer of every backbone: what ``layer`` may name (the backbone's own, checked
+#: with it).
+ALL_LAYERS = tuple(dict.fromkeys(layer for layers in CUT_LAYERS.values() for layer in layers))
+
+
+def _check_weights(weights):
+    """Return ``weights`` as ``"imagenet"``, None or a path str; raise if it is none of them."""
+    if weights is None or (isinstance(weights, str) and weights == "imagenet"):
+        return weights
+    if isinstance(weights, str | os.PathLike):
+        path = expand_path("weights", weights)
+        if os.path.isfile(path):
+            return path
+        raise ParameterError(f"weights: no state dict file at {path!r}.")
+    raise ParameterError(
+        f"weights must be 'imagenet', None or the path of a saved state dict; got {weights!r}."
+    )
 
 
 class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
@@ -226,33 +245,27 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
             ]
         return np.asarray(names, dtype=object)
 
-    def _check_weights(self):
-        """Return ``weights`` as ``"imagenet"``, None or a path str; raise if it is none of them."""
-        if self.weights is None or (isinstance(self.weights, str) and self.weights == "imagenet"):
-            return self.weights
-        if isinstance(self.weights, str | os.PathLike):
-            path = expand_path("weights", self.weights)
-            if os.path.isfile(path):
-                return path
-            raise ParameterError(f"weights: no state dict file at {path!r}.")
-        raise ParameterError(
-            f"weights must be 'imagenet', None or the path of a saved state dict; "
-            f"got {self.weights!r}."
-        )
+    _parameter_checks = {
+        "backbone": functools.partial(check_choice, choices=tuple(CUT_LAYERS)),
+        "layer": lambda name, layer: layer is None or check_choice(name, layer, ALL_LAYERS),
+        "weights": lambda name, weights: _check_weights(weights),
+        "batch_size": functools.partial(check_positive, integer=True, allow_none=True),
+        "device": value_check(check_device),
+        "random_state": value_check(check_seed),
+    }
 
     def _check_runtime_params(self):
-        check_positive("batch_size", self.batch_size, integer=True, allow_none=True)
-        check_device(self.device)
+        """The parameters that a fitted extractor still reads when it transforms."""
+        validate_parameters(self, ("batch_size", "device"))
 
     def _check_model(self):
         """The backbone, the cut layer and the weights recipe ``(weights, seed, sha256)``."""
-        check_seed(self.random_state)
-        check_choice("backbone", self.backbone, tuple(CUT_LAYERS))
+        validate_parameters(self)
         layer = DEFAULT_LAYERS[self.backbone] if self.layer is None else self.layer
         check_choice(
             f"layer (of backbone={self.backbone!r})", layer, tuple(CUT_LAYERS[self.backbone])
         )
-        weights = self._check_weights()
+        weights = _check_weights(self.weights)
         sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
         return self.backbone, layer, (weights, torch_seed(self.random_state), sha256)
 

@@ -276,6 +276,22 @@ def check_sample_rate(name, value, *, allow_none=False, integer=False):
     return value
 
 
+def check_frequency(name, value, *, allow_none=False):
+    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is a finite number of Hz.
+
+    Parameters
+    ----------
+    name : str
+    value : object
+    allow_none : bool, default=False
+        Accept None (for "the default edge").
+    """
+    if not (is_finite_number(value) or (allow_none and value is None)):
+        raise ParameterError(
+            f"{name} must be a finite number of Hz{' or None' * allow_none}; got {value!r}."
+        )
+
+
 def check_mel_range(sr, fmin, fmax):
     """Return the upper edge of a mel filterbank's range, checked against ``sr``.
 
@@ -298,12 +314,8 @@ def check_mel_range(sr, fmin, fmax):
     ParameterError
         Unless both are finite numbers with ``0 <= fmin < fmax <= sr / 2``.
     """
-    for name, value in (("fmin", fmin), ("fmax", fmax)):
-        if not (is_finite_number(value) or (name == "fmax" and value is None)):
-            raise ParameterError(
-                f"{name} must be a finite number of Hz{' or None' * (name == 'fmax')}; "
-                f"got {value!r}."
-            )
+    check_frequency("fmin", fmin)
+    check_frequency("fmax", fmax, allow_none=True)
     upper = sr / 2 if fmax is None else fmax
     if not 0 <= fmin < upper <= sr / 2:
         raise ParameterError(
