@@ -6,7 +6,7 @@ import tempfile
 import time
 
 from .exceptions import ParameterError
-from .utils import check_int, check_n_jobs, check_positive, is_int, names_its_errors
+from .utils import check_int, check_n_jobs, check_positive, expand_path, is_int, names_its_errors
 
 __all__ = ["run_demo"]
 
@@ -83,6 +83,9 @@ def run_demo(
     ParameterError
         If a size is outside the ranges above, naming the parameter.
     """
+    output_dir = expand_path("output_dir", output_dir)
+    if not callable(print_fn):
+        raise ParameterError(f"print_fn must be a callable such as print; got {print_fn!r}.")
     _check_sizes(n_clips, n_genres, duration)
     check_n_jobs(n_jobs)
     if not is_int(random_state) or not 0 <= random_state < 2**32:

@@ -10,6 +10,10 @@ import soxr
 
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
+    check_array_like,
+    check_bool,
+    check_choice,
+    check_int,
     check_positive,
     check_sample_rate,
     expand_path,
@@ -18,6 +22,11 @@ from ..utils import (
 )
 
 __all__ = ["fit_length", "load_audio", "load_window", "open_audio", "read_frames", "resample"]
+
+#: Where ``load_window`` (and AudioLoader) keeps a clip's window: its start or its centre.
+CROPS = ("start", "center")
+#: How a clip shorter than the window is completed: zeros, or the clip repeated.
+PAD_MODES = ("constant", "wrap")
 
 #: soxr quality used for every resampling; librosa's default ``res_type="soxr_hq"``.
 RESAMPLE_QUALITY = "HQ"
@@ -92,6 +101,7 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
             ". AudioLoader decodes a list of files."
         )
     path = expand_path("path", path)
+    check_bool("mono", mono)
     check_sample_rate("sr", sr, allow_none=True)
     check_positive("duration", duration, allow_none=True)
     if not is_finite_number(offset) or offset < 0:
@@ -130,7 +140,7 @@ def open_audio(path):
     AudioDecodeError
         If the file is missing, a directory, empty, not audio, or has no frames.
     """
-    path = os.fspath(path)
+    path = expand_path("path", path)
     if not os.path.exists(path):
         raise AudioDecodeError(path, "file not found")
     if os.path.isdir(path):
@@ -243,6 +253,10 @@ def resample(y, orig_sr, target_sr, *, mono=True):
     y : ndarray of float32, shape (m,) if mono else (n_channels, m)
         ``m = ceil(n * target_sr / orig_sr)``.
     """
+    check_array_like("y", y)
+    check_sample_rate("orig_sr", orig_sr)
+    check_sample_rate("target_sr", target_sr)
+    check_bool("mono", mono)
     if y.shape[0] == 0:
         n_channels = () if mono else (y.shape[1],)
         return np.zeros((*n_channels, 0), dtype=np.float32)
@@ -260,7 +274,18 @@ def load_window(path, sr, n_samples, crop, pad_mode):
     the matching part of the whole resampled clip. A window without a single
     decoded frame (a truncated file whose data end before it) is a failure,
     never a row of padding.
+
+    Raises
+    ------
+    ParameterError
+        If a setting is invalid, naming it (a file that cannot be decoded is
+        returned, not raised).
     """
+    path = expand_path("path", path)
+    check_sample_rate("sr", sr)
+    check_int("n_samples", n_samples)
+    check_choice("crop", crop, CROPS)
+    check_choice("pad_mode", pad_mode, PAD_MODES)
     try:
         with open_audio(path) as audio:
             native_sr = audio.samplerate

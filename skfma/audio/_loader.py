@@ -19,12 +19,9 @@ from ..utils import (
     names_its_errors,
 )
 from ..utils._validation import MAX_INT
-from ._load import load_window
+from ._load import CROPS, PAD_MODES, load_window
 
 __all__ = ["AudioLoader"]
-
-CROPS = ("start", "center")
-PAD_MODES = ("constant", "wrap")
 
 
 class AudioLoader(TransformerMixin, BaseEstimator):

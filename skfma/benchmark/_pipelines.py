@@ -8,6 +8,7 @@ from sklearn.base import clone
 
 from ..exceptions import ParameterError
 from ..pipeline import FEATURE_SETS
+from ..utils import check_bool
 from ._published import PUBLISHED
 
 __all__ = ["BenchmarkPipeline", "list_pipelines", "register_pipeline", "resolve_pipelines"]
@@ -258,6 +259,7 @@ def register_pipeline(name, estimator, *, features, replace=False, **settings):
     BenchmarkPipeline(estimator=RandomForestClassifier(), features=('fma',), ...)
     """
     _check_name(name)
+    check_bool("replace", replace)
     if not replace and name in all_pipelines():
         raise ParameterError(
             f"a benchmark pipeline named {name!r} exists already: pass replace=True to "

@@ -126,6 +126,8 @@ def run_benchmark(
         root = _smoke_data(out)
     elif root is None:
         raise ParameterError("root is required (the FMA folder), unless smoke=True.")
+    else:
+        root = expand_path("root", root)
     log = _Log(verbose)
     names = list(dict.fromkeys(name for spec in chosen.values() for name in spec.features))
     data = _load_data(root, out, subset, names, n_jobs, verbose, log)

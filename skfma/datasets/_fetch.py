@@ -6,7 +6,14 @@ import shutil
 from datetime import UTC, datetime
 
 from ..exceptions import DownloadError, ParameterError
-from ..utils import check_choice, check_int, check_positive, expand_path, names_its_errors
+from ..utils import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    expand_path,
+    names_its_errors,
+)
 from ._archive import extract_zip, verify_checksums
 from ._download import download_file, file_sha1
 
@@ -134,6 +141,12 @@ def fetch_fma(
     >>> fma = load_fma(get_data_home(), subset="small")  # doctest: +SKIP
     """
     check_choice("subset", subset, tuple(FMA_SHA1))
+    if not isinstance(base_url, str) or not base_url:
+        raise ParameterError(f"base_url must be the URL of the archives' folder; got {base_url!r}.")
+    check_bool("verify_files", verify_files)
+    check_bool("keep_archive", keep_archive)
+    if progress is not None:
+        check_bool("progress", progress)
     check_positive("timeout", timeout)
     check_int("n_retries", n_retries, minimum=0)
     if sha1 is not None and not (isinstance(sha1, str) and re.fullmatch(r"[0-9a-fA-F]{40}", sha1)):

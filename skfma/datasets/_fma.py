@@ -8,7 +8,14 @@ from sklearn.utils import Bunch
 
 from ..audio import open_audio
 from ..exceptions import AudioDecodeError, MetadataError, ParameterError
-from ..utils import check_bool, check_choice, check_int, check_positive, names_its_errors
+from ..utils import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    expand_path,
+    names_its_errors,
+)
 from ..utils._warnings import warn_user
 from ._metadata import (
     SPLIT_COLUMN,
@@ -54,7 +61,8 @@ def fma_audio_path(directory, track_id, extension="mp3"):
     if not isinstance(extension, str) or not extension.lstrip("."):
         raise ParameterError(f"extension must be a non-empty str such as 'mp3'; got {extension!r}.")
     tid = f"{track_id:06d}"
-    return os.path.join(os.fspath(directory), tid[:3], f"{tid}.{extension.lstrip('.')}")
+    directory = expand_path("directory", directory)
+    return os.path.join(directory, tid[:3], f"{tid}.{extension.lstrip('.')}")
 
 
 @names_its_errors
@@ -226,11 +234,19 @@ shape (n_clips, n_labels)
     if root is None and (metadata_dir is None or audio_dir is None):
         raise ParameterError("root may only be None when metadata_dir and audio_dir are given.")
     if root is not None:
-        root = os.path.expanduser(os.fspath(root))
-    metadata_dir = find_metadata_dir(os.path.expanduser(metadata_dir or root))
+        root = expand_path("root", root)
+    check_bool("keep_short_clips", keep_short_clips)
+    check_bool("check_files", check_files)
     check_positive("min_duration", min_duration, allow_none=True)
     check_bool("features", features)
-    audio_dir = os.path.expanduser(os.fspath(audio_dir or os.path.join(root, f"fma_{subset}")))
+    metadata_dir = find_metadata_dir(
+        root if metadata_dir is None else expand_path("metadata_dir", metadata_dir)
+    )
+    audio_dir = (
+        os.path.join(root, f"fma_{subset}")
+        if audio_dir is None
+        else expand_path("audio_dir", audio_dir)
+    )
     if not os.path.isdir(audio_dir):
         if not features or check_files or min_duration is not None:
             raise FileNotFoundError(
@@ -346,6 +362,10 @@ def _check_split(split):
     """The splits to keep, as a list; every split for ``None``."""
     if split is None:
         return list(SPLITS)
+    if not isinstance(split, str | list | tuple | set | frozenset | np.ndarray):
+        raise ParameterError(
+            f"split must be None, a split's name or a list of them; got {split!r}."
+        )
     splits = [split] if isinstance(split, str) else list(split)
     if not splits:
         raise ParameterError("split must name at least one split, or be None for all.")

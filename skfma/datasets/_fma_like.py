@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
 from ..utils import check_positive, expand_path, is_int, names_its_errors
+from ..utils._random import check_seed
 from ._download import file_sha1
 from ._fma import fma_audio_path
 from ._synthetic import make_genre_clips
@@ -123,7 +124,7 @@ def make_fma_like(
     clips, genres = make_genre_clips(
         n_clips, n_genres=n_genres, duration=duration, sr=sr, random_state=random_state
     )
-    rng = check_random_state(random_state)
+    rng = check_random_state(check_seed(random_state))
     track_ids = np.sort(rng.choice(np.arange(1, 20 * n_clips), n_clips, replace=False))
     artists, splits = _artists_and_splits(genres, tracks_per_artist, rng)
     audio_dir = os.path.join(root, "fma_small")

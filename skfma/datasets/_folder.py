@@ -5,7 +5,8 @@ import os
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils import names_its_errors
+from ..exceptions import ParameterError
+from ..utils import expand_path, names_its_errors
 
 __all__ = ["load_audio_folder", "AUDIO_EXTENSIONS"]
 
@@ -64,7 +65,13 @@ def load_audio_folder(root, *, extensions=AUDIO_EXTENSIONS):
     >>> gtzan.target_names  # doctest: +SKIP
     array(['blues', 'classical', ...], dtype=object)
     """
-    root = os.path.expanduser(os.fspath(root))
+    root = expand_path("root", root)
+    if isinstance(extensions, str) or not (
+        isinstance(extensions, list | tuple) and all(isinstance(e, str) for e in extensions)
+    ):
+        raise ParameterError(
+            f"extensions must be a list or tuple of file name endings (str); got {extensions!r}."
+        )
     if not os.path.isdir(root):
         raise FileNotFoundError(f"audio folder not found: {root!r}")
     endings = tuple(extension.lower() for extension in extensions)

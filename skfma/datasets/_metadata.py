@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..exceptions import MetadataError, ParameterError
-from ..utils import check_choice, is_int, names_its_errors
+from ..utils import check_choice, expand_path, is_int, names_its_errors
 from ..utils._warnings import warn_user
 
 __all__ = ["load_fma_metadata", "find_metadata_dir"]
@@ -168,7 +168,7 @@ default=("tracks", "genres")
     >>> small = tracks[tracks["set", "subset"] <= "small"]  # doctest: +SKIP
     >>> small["track", "genre_top"].value_counts().head(2)  # doctest: +SKIP
     """
-    path = os.path.expanduser(os.fspath(root_or_file))
+    path = expand_path("root_or_file", root_or_file)
     if not os.path.isdir(path):
         if kind is not None:
             check_choice("kind", kind, TABLES)
@@ -192,6 +192,10 @@ default=("tracks", "genres")
         raise ParameterError(f"kind is only for a file; {path!r} is a folder (use tables=).")
     if isinstance(tables, str):
         tables = (tables,)
+    if isinstance(tables, str) or not isinstance(tables, list | tuple | set | frozenset):
+        raise ParameterError(
+            f"tables must be a list of table names from {', '.join(TABLES)}; got {tables!r}."
+        )
     for table in tables:
         check_choice("tables", table, TABLES)
     directory = find_metadata_dir(path)

@@ -9,7 +9,8 @@ import soundfile as sf
 from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, check_sample_rate, names_its_errors
+from ..utils import check_choice, check_positive, check_sample_rate, expand_path, names_its_errors
+from ..utils._random import check_seed
 from ._fma import fma_audio_path
 
 __all__ = ["make_genre_clips", "GENRE_STYLES"]
@@ -128,7 +129,9 @@ shape (n_clips,)
         raise ParameterError(
             f"n_genres must be an int from 1 to {len(GENRE_STYLES)}; got {n_genres!r}."
         )
-    rng = check_random_state(random_state)
+    if directory is not None:
+        directory = expand_path("directory", directory)
+    rng = check_random_state(check_seed(random_state))
     names = list(GENRE_STYLES)[:n_genres]
     y = np.array([names[i % n_genres] for i in range(n_clips)], dtype=object)
     y = y[rng.permutation(n_clips)]

@@ -4,6 +4,9 @@ import contextlib
 
 import torch
 
+from ..exceptions import ParameterError
+from ..utils import check_choice
+
 __all__ = ["PRECISIONS", "autocast"]
 
 #: Each ``precision`` of skfma's nets and embeddings -> the dtype of its products' operands.
@@ -34,7 +37,14 @@ def autocast(precision, device):
     ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
     torch.bfloat16
     """
+    check_choice("precision", precision, tuple(PRECISIONS))
+    try:  # where the block will run, whether or not this machine has one (tested without GPU)
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ParameterError(
+            f"device must be a torch device or its name, such as 'cpu' or 'cuda'; got {device!r}."
+        ) from None
     dtype = PRECISIONS[precision]
     if dtype == torch.float32:
         return contextlib.nullcontext()
-    return torch.autocast(torch.device(device).type, dtype=dtype)
+    return torch.autocast(device.type, dtype=dtype)

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import check_bool, check_positive, names_its_errors
+from ..utils import check_array_like, check_bool, check_positive, names_its_errors
 
 __all__ = ["predict_tags"]
 
@@ -59,6 +59,7 @@ def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     >>> len(tags), len(tags[0]), tags[0][0][0] in ("rock", "guitar")
     (2, 1, True)
     """
+    check_array_like("X", X)
     check_positive("top_k", top_k, integer=True)
     check_bool("divide_by_prior", divide_by_prior)
     classifier = getattr(estimator, "best_estimator_", estimator)

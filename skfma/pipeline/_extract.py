@@ -174,6 +174,7 @@ def extract_fma(
     check_bool("overwrite", overwrite)
     if sr is not None:
         check_sample_rate("sr", sr)
+    root = expand_path("root", root)
     out = expand_path("out", out)
     present = [name for name in STORE_FILES if os.path.exists(os.path.join(out, name))]
     if present and not overwrite:

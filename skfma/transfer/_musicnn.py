@@ -14,7 +14,13 @@ from ..base import WaveformTransformer, validate_parameters, value_check
 from ..exceptions import ParameterError
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
-from ..utils import check_choice, check_positive, check_sample_rate, names_its_errors
+from ..utils import (
+    check_array_like,
+    check_choice,
+    check_positive,
+    check_sample_rate,
+    names_its_errors,
+)
 from ..utils._device import check_device
 
 __all__ = ["MUSICNN_LAYERS", "MUSICNN_TAGS", "MusicnnFeatures", "predict_musicnn_tags"]
@@ -550,6 +556,7 @@ def predict_musicnn_tags(
     >>> len(tags), len(tags[0]), all(0 <= p <= 1 for _, p in tags[0])
     (2, 3, True)
     """
+    check_array_like("X", X)
     top_k = check_positive("top_k", top_k, integer=True)
     check_choice("model", model, tuple(MUSICNN_TAGS))
     check_choice("precision", precision, MusicnnModule.precisions)

@@ -7,6 +7,7 @@ scikit-learn and are imported from there, so that :mod:`skfma.nn` stays free of 
 
 from ._files import write_atomically
 from ._validation import (
+    check_array_like,
     check_bool,
     check_choice,
     check_dropout,
@@ -27,6 +28,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "check_array_like",
     "check_bool",
     "check_choice",
     "check_dropout",

@@ -172,6 +172,22 @@ def check_bool(name, value):
     return bool(value)
 
 
+def check_array_like(name, value):
+    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` holds data as an array.
+
+    An ndarray (a memory map included), a torch tensor, a list or tuple, a
+    pandas object, or anything NumPy converts through ``__array__``; its
+    contents are checked where they are used.
+    """
+    if not (
+        isinstance(value, list | tuple) or hasattr(value, "__array__") or hasattr(value, "shape")
+    ):
+        raise ParameterError(
+            f"{name} must be an array (NumPy, torch, pandas or a list); got "
+            f"{type(value).__name__}: {value!r}."
+        )
+
+
 def check_choice(name, value, choices):
     """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is in ``choices``."""
     if value not in choices:
