@@ -271,7 +271,7 @@ class FMAFeatures(WaveformTransformer):
         return np.asarray(["_".join(column) for column in index], dtype=object)
 
     _parameter_checks = {
-        "features": lambda name, features: _check_features(features),
+        "features": value_check(_check_features),
         "sr": check_sample_rate,
         "batch_size": partial(check_positive, integer=True),
         "n_jobs": value_check(check_n_jobs),

@@ -51,15 +51,12 @@ class Dropout(nn.Dropout):
         -------
         Tensor, the shape and memory format of ``x``
         """
-        dense = x.is_contiguous() or (
-            x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
-        )
         if (
             not self.training
             or self.inplace
             or x.device.type != "cpu"
-            or not dense
             or self.p in (0, 1)
+            or not _is_dense(x)
         ):
             return super().forward(x)
         levels = 2**MASK_BITS
@@ -68,3 +65,10 @@ class Dropout(nn.Dropout):
         lanes = words.view(torch.int16)[: x.numel()].as_strided(x.shape, x.stride())
         keep = lanes >= round(self.p * levels) - levels // 2
         return torch.where(keep, x, 0.0).mul_(1.0 / (1.0 - self.p))
+
+
+def _is_dense(x):
+    """Whether ``x`` fills its storage in row-major or channels-last order (as_strided-safe)."""
+    return x.is_contiguous() or (
+        x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+    )
