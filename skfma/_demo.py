@@ -6,7 +6,15 @@ import tempfile
 import time
 
 from .exceptions import ParameterError
-from .utils import check_int, check_n_jobs, check_positive, expand_path, is_int, names_its_errors
+from .utils import (
+    check_int,
+    check_n_jobs,
+    check_positive,
+    expand_path,
+    is_int,
+    validate_arguments,
+    value_check,
+)
 
 __all__ = ["run_demo"]
 
@@ -27,7 +35,47 @@ N_FOLDS = 3
 MIN_CLIPS_PER_GENRE = 7
 
 
-@names_its_errors
+def _check_n_genres(name, value):
+    from .datasets import GENRE_STYLES
+
+    if not is_int(value) or not 2 <= value <= len(GENRE_STYLES):
+        raise ParameterError(f"{name} must be an int from 2 to {len(GENRE_STYLES)}; got {value!r}.")
+    return value
+
+
+def _check_duration(name, value):
+    check_positive(name, value)
+    if value < N_FFT / SR:
+        raise ParameterError(
+            f"{name} must be at least {N_FFT / SR:.4f} s (one {N_FFT}-sample STFT window at "
+            f"{SR} Hz); got {value!r}."
+        )
+    return value
+
+
+def _check_seed(name, value):
+    if not is_int(value) or not 0 <= value < 2**32:
+        raise ParameterError(f"{name} must be an int from 0 to 2**32 - 1; got {value!r}.")
+    return value
+
+
+def _check_callable(name, value):
+    if not callable(value):
+        raise ParameterError(f"{name} must be a callable such as print; got {value!r}.")
+    return value
+
+
+@validate_arguments(
+    {
+        "output_dir": expand_path,
+        "n_clips": check_int,
+        "n_genres": _check_n_genres,
+        "duration": _check_duration,
+        "n_jobs": value_check(check_n_jobs),
+        "random_state": _check_seed,
+        "print_fn": _check_callable,
+    }
+)
 def run_demo(
     output_dir="skfma_demo",
     *,
@@ -83,14 +131,12 @@ def run_demo(
     ParameterError
         If a size is outside the ranges above, naming the parameter.
     """
-    output_dir = expand_path("output_dir", output_dir)
-    if not callable(print_fn):
-        raise ParameterError(f"print_fn must be a callable such as print; got {print_fn!r}.")
-    _check_sizes(n_clips, n_genres, duration)
-    check_n_jobs(n_jobs)
-    if not is_int(random_state) or not 0 <= random_state < 2**32:
+    if n_clips < MIN_CLIPS_PER_GENRE * n_genres:
         raise ParameterError(
-            f"random_state must be an int from 0 to 2**32 - 1; got {random_state!r}."
+            f"n_clips must be at least {MIN_CLIPS_PER_GENRE} per genre "
+            f"({MIN_CLIPS_PER_GENRE * n_genres} for n_genres={n_genres}), so that every genre "
+            f"has a validation, a test and two training artists for the {N_FOLDS} "
+            f"artist-grouped folds; got {n_clips!r}."
         )
     import pandas as pd
     from sklearn.metrics import accuracy_score, confusion_matrix
@@ -170,30 +216,6 @@ def run_demo(
         "confusion_matrix": matrix,
         "figure_path": figure_path,
     }
-
-
-def _check_sizes(n_clips, n_genres, duration):
-    """Refuse sizes whose splits or cross-validation folds the demo cannot use."""
-    from .datasets import GENRE_STYLES
-
-    if not is_int(n_genres) or not 2 <= n_genres <= len(GENRE_STYLES):
-        raise ParameterError(
-            f"n_genres must be an int from 2 to {len(GENRE_STYLES)}; got {n_genres!r}."
-        )
-    check_int("n_clips", n_clips)
-    if n_clips < MIN_CLIPS_PER_GENRE * n_genres:
-        raise ParameterError(
-            f"n_clips must be at least {MIN_CLIPS_PER_GENRE} per genre "
-            f"({MIN_CLIPS_PER_GENRE * n_genres} for n_genres={n_genres}), so that every genre "
-            f"has a validation, a test and two training artists for the {N_FOLDS} "
-            f"artist-grouped folds; got {n_clips!r}."
-        )
-    check_positive("duration", duration)
-    if duration < N_FFT / SR:
-        raise ParameterError(
-            f"duration must be at least {N_FFT / SR:.4f} s (one {N_FFT}-sample STFT window at "
-            f"{SR} Hz); got {duration!r}."
-        )
 
 
 def _make_or_reuse_dataset(root, n_clips, n_genres, duration, random_state, print_fn):

@@ -28,7 +28,6 @@ __all__ = [
     "declared_checks",
     "paths_input_tags",
     "validate_parameters",
-    "value_check",
     "warn_failures",
 ]
 
@@ -99,28 +98,6 @@ def validate_parameters(estimator, names=None):
             check = next((c for prefix, c in prefixes if name.startswith(prefix)), None)
         if check is not None:
             check(name, value)
-
-
-def value_check(check, **options):
-    """A table entry from a check that takes only the value and names the parameter itself.
-
-    Parameters
-    ----------
-    check : callable
-        Called as ``check(value, **options)`` (``check_n_jobs``, ``check_top_db``).
-    **options
-        Passed on.
-
-    Returns
-    -------
-    callable
-        ``entry(name, value)``.
-    """
-
-    def entry(name, value):
-        check(value, **options)
-
-    return entry
 
 
 class WaveformTransformer(TransformerMixin, BaseEstimator):

@@ -7,9 +7,9 @@ import pytest
 from sklearn.base import BaseEstimator
 
 from skfma import MFCC, FMAFeatures, MelSpectrogram, MusicnnFeatures, Spectrogram
-from skfma.base import MAX_AMPLITUDE, declared_checks, validate_parameters, value_check
+from skfma.base import MAX_AMPLITUDE, declared_checks, validate_parameters
 from skfma.exceptions import ParameterError
-from skfma.utils import check_choice, check_int, check_n_jobs
+from skfma.utils import check_choice, check_int
 
 TRANSFORMERS = [
     Spectrogram(n_fft=256, hop_length=128),
@@ -78,10 +78,3 @@ def test_a_prefix_entry_checks_every_parameter_it_begins():
 
     validate_parameters(Prefixed(opt__lr=0.5))
     assert seen == [("opt__lr", 0.5)]
-
-
-def test_value_check_adapts_a_check_that_names_its_parameter_itself():
-    entry = value_check(check_n_jobs)
-    entry("n_jobs", 2)
-    with pytest.raises(ParameterError, match="n_jobs"):
-        entry("n_jobs", 0)

@@ -192,7 +192,9 @@ def test_freed_memory_is_kept_in_the_block_and_given_back_on_exit(libc, reset_de
     given_back = kept - (_memory._resident_bytes() - before)
     assert kept > 0.9 * BLOCK
     assert given_back > 0.9 * BLOCK
-    assert _memory._resident_after_trim == _memory._resident_bytes()
+    # The record is of the memory just after the trim: reading /proc and other threads
+    # (pytest-xdist's) may touch a page or two since, a tiny fraction of the block.
+    assert abs(_memory._resident_after_trim - _memory._resident_bytes()) < 0.1 * BLOCK
 
 
 @pytest.fixture

@@ -164,6 +164,22 @@ def valid(tmp_path_factory):
     }
 
 
+@pytest.mark.parametrize(
+    "function", [f for _, f in public_functions()], ids=[q for q, _ in public_functions()]
+)
+def test_every_parameter_has_a_declared_check(function):
+    """Each public function declares its checks with ``skfma.utils.validate_arguments``, which
+    refuses, when it decorates, a table that misses a parameter or names one the function lacks."""
+    table = getattr(function, "_parameter_checks", None)
+    assert table is not None, f"decorate {function.__name__} with validate_arguments"
+    named = [
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+    assert sorted(table) == sorted(named)
+
+
 def _parameters():
     for qualified, function in public_functions():
         for name, parameter in inspect.signature(function).parameters.items():

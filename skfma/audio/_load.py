@@ -1,6 +1,7 @@
 """Decoding, downmixing and resampling of audio files."""
 
 import contextlib
+import functools
 import math
 import os
 
@@ -18,7 +19,7 @@ from ..utils import (
     check_sample_rate,
     expand_path,
     is_finite_number,
-    names_its_errors,
+    validate_arguments,
 )
 
 __all__ = ["fit_length", "load_audio", "load_window", "open_audio", "read_frames", "resample"]
@@ -34,7 +35,31 @@ RESAMPLE_QUALITY = "HQ"
 RESAMPLE_MARGIN = 1024
 
 
-@names_its_errors
+def _check_one_path(name, value):
+    """``value`` as a path with ``~`` expanded; a list gets a pointer to AudioLoader."""
+    if not isinstance(value, str | os.PathLike):
+        raise ParameterError(
+            f"{name} must be one audio file's path (str or os.PathLike); got "
+            f"{type(value).__name__}. AudioLoader decodes a list of files."
+        )
+    return expand_path(name, value)
+
+
+def _check_offset(name, value):
+    if not is_finite_number(value) or value < 0:
+        raise ParameterError(f"{name} must be a finite number >= 0 seconds; got {value!r}.")
+    return value
+
+
+@validate_arguments(
+    {
+        "path": _check_one_path,
+        "sr": functools.partial(check_sample_rate, allow_none=True),
+        "mono": check_bool,
+        "offset": _check_offset,
+        "duration": functools.partial(check_positive, allow_none=True),
+    }
+)
 def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     """Decode an audio file to float32 samples.
 
@@ -95,17 +120,6 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
     >>> y.dtype, y.ndim  # doctest: +SKIP
     (dtype('float32'), 1)
     """
-    if not isinstance(path, str | os.PathLike):
-        raise ParameterError(
-            f"path must be one audio file's path (str or os.PathLike); got {type(path).__name__}"
-            ". AudioLoader decodes a list of files."
-        )
-    path = expand_path("path", path)
-    check_bool("mono", mono)
-    check_sample_rate("sr", sr, allow_none=True)
-    check_positive("duration", duration, allow_none=True)
-    if not is_finite_number(offset) or offset < 0:
-        raise ParameterError(f"offset must be a finite number >= 0 seconds; got {offset!r}.")
     with open_audio(path) as audio:
         native_sr = audio.samplerate
         start = round(offset * native_sr)
@@ -122,6 +136,7 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
 
 
 @contextlib.contextmanager
+@validate_arguments({"path": expand_path})
 def open_audio(path):
     """Open an audio file with soundfile, turning every failure into AudioDecodeError.
 
@@ -140,7 +155,6 @@ def open_audio(path):
     AudioDecodeError
         If the file is missing, a directory, empty, not audio, or has no frames.
     """
-    path = expand_path("path", path)
     if not os.path.exists(path):
         raise AudioDecodeError(path, "file not found")
     if os.path.isdir(path):
@@ -237,6 +251,14 @@ def downmix(data):
     return y
 
 
+@validate_arguments(
+    {
+        "y": check_array_like,
+        "orig_sr": check_sample_rate,
+        "target_sr": check_sample_rate,
+        "mono": check_bool,
+    }
+)
 def resample(y, orig_sr, target_sr, *, mono=True):
     """Resample with soxr (high quality), as ``librosa.resample(res_type="soxr_hq")``.
 
@@ -253,10 +275,6 @@ def resample(y, orig_sr, target_sr, *, mono=True):
     y : ndarray of float32, shape (m,) if mono else (n_channels, m)
         ``m = ceil(n * target_sr / orig_sr)``.
     """
-    check_array_like("y", y)
-    check_sample_rate("orig_sr", orig_sr)
-    check_sample_rate("target_sr", target_sr)
-    check_bool("mono", mono)
     if y.shape[0] == 0:
         n_channels = () if mono else (y.shape[1],)
         return np.zeros((*n_channels, 0), dtype=np.float32)
@@ -264,6 +282,15 @@ def resample(y, orig_sr, target_sr, *, mono=True):
     return out if mono else np.ascontiguousarray(out.T)
 
 
+@validate_arguments(
+    {
+        "path": expand_path,
+        "sr": check_sample_rate,
+        "n_samples": check_int,
+        "crop": functools.partial(check_choice, choices=CROPS),
+        "pad_mode": functools.partial(check_choice, choices=PAD_MODES),
+    }
+)
 def load_window(path, sr, n_samples, crop, pad_mode):
     """Decode the ``n_samples``-long window of one file, or return its AudioDecodeError.
 
@@ -281,11 +308,6 @@ def load_window(path, sr, n_samples, crop, pad_mode):
         If a setting is invalid, naming it (a file that cannot be decoded is
         returned, not raised).
     """
-    path = expand_path("path", path)
-    check_sample_rate("sr", sr)
-    check_int("n_samples", n_samples)
-    check_choice("crop", crop, CROPS)
-    check_choice("pad_mode", pad_mode, PAD_MODES)
     try:
         with open_audio(path) as audio:
             native_sr = audio.samplerate

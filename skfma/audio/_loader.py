@@ -7,7 +7,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import ON_ERROR, paths_input_tags, validate_parameters, value_check, warn_failures
+from ..base import ON_ERROR, paths_input_tags, validate_parameters, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -17,6 +17,7 @@ from ..utils import (
     check_positive,
     check_sample_rate,
     names_its_errors,
+    value_check,
 )
 from ..utils._validation import MAX_INT
 from ._load import CROPS, PAD_MODES, load_window

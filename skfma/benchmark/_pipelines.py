@@ -8,7 +8,7 @@ from sklearn.base import clone
 
 from ..exceptions import ParameterError
 from ..pipeline import FEATURE_SETS
-from ..utils import check_bool
+from ..utils import check_bool, validate_arguments
 from ._published import PUBLISHED
 
 __all__ = ["BenchmarkPipeline", "list_pipelines", "register_pipeline", "resolve_pipelines"]
@@ -63,23 +63,8 @@ class BenchmarkPipeline:
     description: str = ""
 
     def __post_init__(self):
-        features = (self.features,) if isinstance(self.features, str) else self.features
-        try:
-            features = tuple(features)
-        except TypeError:
-            features = ()
-        unknown = [name for name in features if name not in FEATURE_SETS]
-        if not features or unknown:
-            raise ParameterError(
-                f"features must name at least one feature set of {', '.join(FEATURE_SETS)}; "
-                f"got {self.features!r}."
-            )
-        object.__setattr__(self, "features", features)
-        if not all(hasattr(self.estimator, name) for name in ("fit", "predict", "get_params")):
-            raise ParameterError(
-                f"estimator must be an unfitted scikit-learn classifier (fit, predict, "
-                f"get_params); got {self.estimator!r}."
-            )
+        object.__setattr__(self, "features", _check_feature_sets("features", self.features))
+        _check_classifier("estimator", self.estimator)
         if self.published is not None and not (
             isinstance(self.published, tuple)
             and len(self.published) == 2
@@ -228,6 +213,49 @@ def _builtins():
 _REGISTERED = {}
 
 
+def _check_feature_sets(name, value):
+    """The names of feature sets of ``FEATURE_SETS``, a str as a one-item tuple."""
+    features = (value,) if isinstance(value, str) else value
+    try:
+        features = tuple(features)
+    except TypeError:
+        features = ()
+    unknown = [feature for feature in features if feature not in FEATURE_SETS]
+    if not features or unknown:
+        raise ParameterError(
+            f"{name} must name at least one feature set of {', '.join(FEATURE_SETS)}; "
+            f"got {value!r}."
+        )
+    return features
+
+
+def _check_classifier(name, value):
+    if not all(hasattr(value, method) for method in ("fit", "predict", "get_params")):
+        raise ParameterError(
+            f"{name} must be an unfitted scikit-learn classifier (fit, predict, get_params); "
+            f"got {value!r}."
+        )
+    return value
+
+
+def _check_name(name, value):
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.")
+    if not isinstance(value, str) or not value or not set(value) <= allowed or value[0] == ".":
+        raise ParameterError(
+            f"a benchmark pipeline's {name} must be a non-empty string of letters, digits and "
+            f"'-_+.' (it names a file of results), not starting with '.'; got {value!r}."
+        )
+    return value
+
+
+@validate_arguments(
+    {
+        "name": _check_name,
+        "estimator": _check_classifier,
+        "features": _check_feature_sets,
+        "replace": check_bool,
+    }
+)
 def register_pipeline(name, estimator, *, features, replace=False, **settings):
     """Add a pipeline to those :func:`~skfma.benchmark.run_benchmark` knows by name.
 
@@ -258,8 +286,6 @@ def register_pipeline(name, estimator, *, features, replace=False, **settings):
     ... # doctest: +ELLIPSIS
     BenchmarkPipeline(estimator=RandomForestClassifier(), features=('fma',), ...)
     """
-    _check_name(name)
-    check_bool("replace", replace)
     if not replace and name in all_pipelines():
         raise ParameterError(
             f"a benchmark pipeline named {name!r} exists already: pass replace=True to "
@@ -268,15 +294,6 @@ def register_pipeline(name, estimator, *, features, replace=False, **settings):
     pipeline = BenchmarkPipeline(estimator, features, **settings)
     _REGISTERED[name] = pipeline
     return pipeline
-
-
-def _check_name(name):
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.")
-    if not isinstance(name, str) or not name or not set(name) <= allowed or name[0] == ".":
-        raise ParameterError(
-            f"a benchmark pipeline's name must be a non-empty string of letters, digits and "
-            f"'-_+.' (it names a file of results), not starting with '.'; got {name!r}."
-        )
 
 
 def all_pipelines():
@@ -299,7 +316,7 @@ def resolve_pipelines(pipelines):
     if isinstance(pipelines, dict):
         chosen = {}
         for name, pipeline in pipelines.items():
-            _check_name(name)
+            _check_name("name", name)
             if pipeline is None:
                 chosen.update(resolve_pipelines([name]))
             elif isinstance(pipeline, BenchmarkPipeline):

@@ -1,6 +1,7 @@
 """Run the benchmark: extract each feature set once, fit every pipeline, write the table."""
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -22,10 +23,10 @@ from ..exceptions import ParameterError, SkfmaError
 from ..pipeline import FEATURE_SETS, extract_fma, load_extracted
 from ..utils import (
     check_bool,
-    check_choice,
-    check_n_jobs,
     ensure_writable_folder,
     expand_path,
+    validate_arguments,
+    value_check,
     write_atomically,
 )
 from ..utils._fingerprint import describe
@@ -41,6 +42,26 @@ FEATURES_DIR = "features"
 SMOKE_DATA = {"n_clips": 48, "n_genres": 4, "duration": 3.0, "random_state": 0}
 
 
+def _check_device(name, value):
+    """Refuse a device torch cannot use; the value is kept as given (it is in the results' keys)."""
+    from ..utils._device import check_device  # torch, only when a device is named
+
+    check_device(value, allow_none=True)
+    return value
+
+
+@validate_arguments(
+    {
+        "root": functools.partial(expand_path, allow_none=True),
+        "subset": extract_fma._parameter_checks["subset"],
+        "pipelines": value_check(resolve_pipelines),
+        "out": expand_path,
+        "n_jobs": extract_fma._parameter_checks["n_jobs"],
+        "device": _check_device,
+        "smoke": check_bool,
+        "verbose": extract_fma._parameter_checks["verbose"],
+    }
+)
 def run_benchmark(
     root=None,
     *,
@@ -110,15 +131,7 @@ def run_benchmark(
     --------
     skfma.pipeline.extract_fma, skfma.evaluation.evaluate_classifier
     """
-    check_choice("subset", subset, ("small", "medium", "large", "full"))
-    check_bool("smoke", smoke)
-    check_n_jobs(n_jobs)
-    if device is not None:
-        from ..utils._device import check_device
-
-        check_device(device)
-    chosen = resolve_pipelines(pipelines)
-    out = expand_path("out", out)
+    chosen = pipelines
     ensure_writable_folder(os.path.join(out, RESULTS_DIR))
     if smoke:
         if root is not None:
@@ -126,8 +139,6 @@ def run_benchmark(
         root = _smoke_data(out)
     elif root is None:
         raise ParameterError("root is required (the FMA folder), unless smoke=True.")
-    else:
-        root = expand_path("root", root)
     log = _Log(verbose)
     names = list(dict.fromkeys(name for spec in chosen.values() for name in spec.features))
     data = _load_data(root, out, subset, names, n_jobs, verbose, log)

@@ -1,5 +1,6 @@
 """Downloading and unpacking the FMA into a data home."""
 
+import functools
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ from ..utils import (
     check_int,
     check_positive,
     expand_path,
-    names_its_errors,
+    validate_arguments,
 )
 from ._archive import extract_zip, verify_checksums
 from ._download import download_file, file_sha1
@@ -35,6 +36,7 @@ FMA_SHA1 = {
 COMPLETE_MARKER = ".skfma_complete"
 
 
+@validate_arguments({"data_home": functools.partial(expand_path, allow_none=True)})
 def get_data_home(data_home=None):
     """The folder where :func:`fetch_fma` puts its downloads, created if needed.
 
@@ -49,15 +51,40 @@ def get_data_home(data_home=None):
     data_home : str
     """
     if data_home is None:
-        data_home = os.environ.get("SKFMA_DATA", os.path.join("~", "skfma_data"))
-    data_home = expand_path("data_home", data_home)
+        data_home = expand_path("SKFMA_DATA", os.environ.get("SKFMA_DATA", "~/skfma_data"))
     if os.path.exists(data_home) and not os.path.isdir(data_home):
         raise ParameterError(f"data_home {data_home!r} is a file, not a folder.")
     os.makedirs(data_home, exist_ok=True)
     return data_home
 
 
-@names_its_errors
+def _check_url(name, value):
+    if not isinstance(value, str) or not value:
+        raise ParameterError(f"{name} must be the URL of the archives' folder; got {value!r}.")
+    return value
+
+
+def _check_sha1(name, value):
+    if value is not None and not (
+        isinstance(value, str) and re.fullmatch(r"[0-9a-fA-F]{40}", value)
+    ):
+        raise ParameterError(f"{name} must be 40 hexadecimal digits or None; got {value!r}.")
+    return value
+
+
+@validate_arguments(
+    {
+        "subset": functools.partial(check_choice, choices=tuple(FMA_SHA1)),
+        "data_home": functools.partial(expand_path, allow_none=True),
+        "base_url": _check_url,
+        "sha1": _check_sha1,
+        "verify_files": check_bool,
+        "keep_archive": check_bool,
+        "n_retries": functools.partial(check_int, minimum=0),
+        "timeout": check_positive,
+        "progress": functools.partial(check_bool, allow_none=True),
+    }
+)
 def fetch_fma(
     subset="metadata",
     *,
@@ -140,17 +167,6 @@ def fetch_fma(
     '/home/me/skfma_data/fma_small'
     >>> fma = load_fma(get_data_home(), subset="small")  # doctest: +SKIP
     """
-    check_choice("subset", subset, tuple(FMA_SHA1))
-    if not isinstance(base_url, str) or not base_url:
-        raise ParameterError(f"base_url must be the URL of the archives' folder; got {base_url!r}.")
-    check_bool("verify_files", verify_files)
-    check_bool("keep_archive", keep_archive)
-    if progress is not None:
-        check_bool("progress", progress)
-    check_positive("timeout", timeout)
-    check_int("n_retries", n_retries, minimum=0)
-    if sha1 is not None and not (isinstance(sha1, str) and re.fullmatch(r"[0-9a-fA-F]{40}", sha1)):
-        raise ParameterError(f"sha1 must be 40 hexadecimal digits or None; got {sha1!r}.")
     data_home = get_data_home(data_home)
     name = f"fma_{subset}"
     folder = os.path.join(data_home, name)

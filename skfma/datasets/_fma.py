@@ -1,5 +1,6 @@
 """The FMA as a dataset: audio paths, labels, artist groups and splits of one subset."""
 
+import functools
 import os
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..utils import (
     check_int,
     check_positive,
     expand_path,
-    names_its_errors,
+    validate_arguments,
 )
 from ..utils._warnings import warn_user
 from ._metadata import (
@@ -47,7 +48,19 @@ NO_AUDIO_CLIPS = (99134, 108925, 133297)
 SHORT_CLIPS = (98565, 98567, 98569)
 
 
-@names_its_errors
+def _check_extension(name, value):
+    if not isinstance(value, str) or not value.lstrip("."):
+        raise ParameterError(f"{name} must be a non-empty str such as 'mp3'; got {value!r}.")
+    return value.lstrip(".")
+
+
+@validate_arguments(
+    {
+        "directory": expand_path,
+        "track_id": functools.partial(check_int, minimum=0),
+        "extension": _check_extension,
+    }
+)
 def fma_audio_path(directory, track_id, extension="mp3"):
     """The FMA location of a track: ``DIRECTORY/NNN/NNNNNN.ext`` (folder = first 3 digits).
 
@@ -57,15 +70,41 @@ def fma_audio_path(directory, track_id, extension="mp3"):
         If ``track_id`` is not one non-negative integer (a float is not
         truncated), or ``extension`` is not a non-empty string.
     """
-    track_id = check_int("track_id", track_id, minimum=0)
-    if not isinstance(extension, str) or not extension.lstrip("."):
-        raise ParameterError(f"extension must be a non-empty str such as 'mp3'; got {extension!r}.")
     tid = f"{track_id:06d}"
-    directory = expand_path("directory", directory)
-    return os.path.join(directory, tid[:3], f"{tid}.{extension.lstrip('.')}")
+    return os.path.join(directory, tid[:3], f"{tid}.{extension}")
 
 
-@names_its_errors
+def _check_split(name, value):
+    """The splits to keep, as a list; every split for ``None``."""
+    if value is None:
+        return list(SPLITS)
+    if not isinstance(value, str | list | tuple | set | frozenset | np.ndarray):
+        raise ParameterError(
+            f"{name} must be None, a split's name or a list of them; got {value!r}."
+        )
+    splits = [value] if isinstance(value, str) else list(value)
+    if not splits:
+        raise ParameterError(f"{name} must name at least one split, or be None for all.")
+    for split in splits:
+        check_choice(name, split, SPLITS)
+    return splits
+
+
+@validate_arguments(
+    {
+        "root": functools.partial(expand_path, allow_none=True),
+        "subset": functools.partial(check_choice, choices=AUDIO_SUBSETS),
+        "split": _check_split,
+        "target": functools.partial(check_choice, choices=TARGETS),
+        "n_top_genres": functools.partial(check_int, allow_none=True),
+        "keep_short_clips": check_bool,
+        "check_files": check_bool,
+        "min_duration": functools.partial(check_positive, allow_none=True),
+        "features": check_bool,
+        "metadata_dir": functools.partial(expand_path, allow_none=True),
+        "audio_dir": functools.partial(expand_path, allow_none=True),
+    }
+)
 def load_fma(
     root,
     *,
@@ -227,26 +266,10 @@ shape (n_clips, n_labels)
     >>> fma.filenames[0], fma.target[0]  # doctest: +SKIP
     ('/home/me/skfma_data/fma_small/000/000002.mp3', 'Hip-Hop')
     """
-    check_choice("subset", subset, AUDIO_SUBSETS)
-    check_choice("target", target, TARGETS)
-    splits = _check_split(split)
-    check_int("n_top_genres", n_top_genres, allow_none=True)
     if root is None and (metadata_dir is None or audio_dir is None):
         raise ParameterError("root may only be None when metadata_dir and audio_dir are given.")
-    if root is not None:
-        root = expand_path("root", root)
-    check_bool("keep_short_clips", keep_short_clips)
-    check_bool("check_files", check_files)
-    check_positive("min_duration", min_duration, allow_none=True)
-    check_bool("features", features)
-    metadata_dir = find_metadata_dir(
-        root if metadata_dir is None else expand_path("metadata_dir", metadata_dir)
-    )
-    audio_dir = (
-        os.path.join(root, f"fma_{subset}")
-        if audio_dir is None
-        else expand_path("audio_dir", audio_dir)
-    )
+    metadata_dir = find_metadata_dir(root if metadata_dir is None else metadata_dir)
+    audio_dir = os.path.join(root, f"fma_{subset}") if audio_dir is None else audio_dir
     if not os.path.isdir(audio_dir):
         if not features or check_files or min_duration is not None:
             raise FileNotFoundError(
@@ -277,7 +300,7 @@ shape (n_clips, n_labels)
     )
 
     split_of = tracks[SPLIT_COLUMN]
-    selected = (split_of.isin(splits) | split_of.isna()).to_numpy()
+    selected = (split_of.isin(split) | split_of.isna()).to_numpy()
     excluded = {int(tid): reasons[tid] for tid in tracks.index[selected] if tid in reasons}
     keep = selected & ~tracks.index.isin(list(reasons))
     tracks, labels = tracks[keep], labels[keep]
@@ -356,22 +379,6 @@ def _complete_feature_rows(table, track_ids, excluded):
             UserWarning,
         )
     return complete
-
-
-def _check_split(split):
-    """The splits to keep, as a list; every split for ``None``."""
-    if split is None:
-        return list(SPLITS)
-    if not isinstance(split, str | list | tuple | set | frozenset | np.ndarray):
-        raise ParameterError(
-            f"split must be None, a split's name or a list of them; got {split!r}."
-        )
-    splits = [split] if isinstance(split, str) else list(split)
-    if not splits:
-        raise ParameterError("split must name at least one split, or be None for all.")
-    for name in splits:
-        check_choice("split", name, SPLITS)
-    return splits
 
 
 def _artist_groups(tracks):

@@ -1,6 +1,7 @@
 """A small synthetic dataset in the FMA layout, read by :func:`load_fma` like the real one."""
 
 import csv
+import functools
 import os
 from datetime import datetime, timedelta
 
@@ -9,11 +10,10 @@ import soundfile as sf
 from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
-from ..utils import check_positive, expand_path, is_int, names_its_errors
-from ..utils._random import check_seed
+from ..utils import check_positive, expand_path, validate_arguments
 from ._download import file_sha1
 from ._fma import fma_audio_path
-from ._synthetic import make_genre_clips
+from ._synthetic import CLIP_CHECKS, make_genre_clips
 
 __all__ = ["make_fma_like"]
 
@@ -49,7 +49,13 @@ TRACKS_COLUMNS = {
 }
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "directory": expand_path,
+        **CLIP_CHECKS,
+        "tracks_per_artist": functools.partial(check_positive, integer=True),
+    }
+)
 def make_fma_like(
     directory,
     *,
@@ -115,19 +121,17 @@ def make_fma_like(
     >>> fma.filenames[0], fma.target[0]  # doctest: +SKIP
     ('fma_like/fma_small/000/000016.mp3', 'Electronic')
     """
-    check_positive("tracks_per_artist", tracks_per_artist, integer=True)
-    root = expand_path("directory", directory)
-    if is_int(n_clips) and is_int(n_genres) and n_clips < n_genres:
+    if n_clips < n_genres:
         raise ParameterError(
             f"n_clips={n_clips} cannot give each of the n_genres={n_genres} genres a clip."
         )
     clips, genres = make_genre_clips(
         n_clips, n_genres=n_genres, duration=duration, sr=sr, random_state=random_state
     )
-    rng = check_random_state(check_seed(random_state))
+    rng = check_random_state(random_state)
     track_ids = np.sort(rng.choice(np.arange(1, 20 * n_clips), n_clips, replace=False))
     artists, splits = _artists_and_splits(genres, tracks_per_artist, rng)
-    audio_dir = os.path.join(root, "fma_small")
+    audio_dir = os.path.join(directory, "fma_small")
     paths = [fma_audio_path(audio_dir, track_id) for track_id in track_ids]
     for path, clip in zip(paths, clips, strict=True):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -148,11 +152,11 @@ def make_fma_like(
         )
     for row in rows.values():
         row["album", "tracks"] = numbers[row["album", "id"]]
-    metadata_dir = os.path.join(root, "fma_metadata")
+    metadata_dir = os.path.join(directory, "fma_metadata")
     os.makedirs(metadata_dir, exist_ok=True)
     _write_tracks(os.path.join(metadata_dir, "tracks.csv"), rows)
     _write_genres(os.path.join(metadata_dir, "genres.csv"), rows)
-    return root
+    return directory
 
 
 def _artists_and_splits(genres, tracks_per_artist, rng):

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..exceptions import ParameterError
-from ..utils import expand_path, names_its_errors
+from ..utils import expand_path, validate_arguments
 
 __all__ = ["load_audio_folder", "AUDIO_EXTENSIONS"]
 
@@ -14,7 +14,17 @@ __all__ = ["load_audio_folder", "AUDIO_EXTENSIONS"]
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".aif", ".aiff", ".au")
 
 
-@names_its_errors
+def _check_extensions(name, value):
+    if isinstance(value, str) or not (
+        isinstance(value, list | tuple) and all(isinstance(e, str) for e in value)
+    ):
+        raise ParameterError(
+            f"{name} must be a list or tuple of file name endings (str); got {value!r}."
+        )
+    return value
+
+
+@validate_arguments({"root": expand_path, "extensions": _check_extensions})
 def load_audio_folder(root, *, extensions=AUDIO_EXTENSIONS):
     """Index a dataset stored as one sub-folder of audio files per label.
 
@@ -65,13 +75,6 @@ def load_audio_folder(root, *, extensions=AUDIO_EXTENSIONS):
     >>> gtzan.target_names  # doctest: +SKIP
     array(['blues', 'classical', ...], dtype=object)
     """
-    root = expand_path("root", root)
-    if isinstance(extensions, str) or not (
-        isinstance(extensions, list | tuple) and all(isinstance(e, str) for e in extensions)
-    ):
-        raise ParameterError(
-            f"extensions must be a list or tuple of file name endings (str); got {extensions!r}."
-        )
     if not os.path.isdir(root):
         raise FileNotFoundError(f"audio folder not found: {root!r}")
     endings = tuple(extension.lower() for extension in extensions)

@@ -1,6 +1,7 @@
 """Reading the FMA metadata tables (``tracks.csv``, ``genres.csv``, ``features.csv``, ...)."""
 
 import ast
+import functools
 import lzma
 import os
 import zipfile
@@ -11,7 +12,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..exceptions import MetadataError, ParameterError
-from ..utils import check_choice, expand_path, is_int, names_its_errors
+from ..utils import check_choice, expand_path, is_int, validate_arguments
 from ..utils._warnings import warn_user
 
 __all__ = ["load_fma_metadata", "find_metadata_dir"]
@@ -85,7 +86,26 @@ GENRES_HEADER = (1, "genre_id", "one header row 'genre_id,#tracks,parent,title,t
 THREE_HEADERS = (3, "track_id", "three header rows then a 'track_id,,,...' row")
 
 
-@names_its_errors
+def _check_tables(name, value):
+    """The table names, a str as a one-item tuple."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise ParameterError(
+            f"{name} must be a list of table names from {', '.join(TABLES)}; got {value!r}."
+        )
+    for table in value:
+        check_choice(name, table, TABLES)
+    return tuple(value)
+
+
+@validate_arguments(
+    {
+        "root_or_file": expand_path,
+        "tables": _check_tables,
+        "kind": functools.partial(check_choice, choices=(*TABLES, None)),
+    }
+)
 def load_fma_metadata(root_or_file, *, tables=("tracks", "genres"), kind=None):
     """Read FMA metadata tables as the FMA reference ``utils.load`` does, checking them.
 
@@ -168,11 +188,9 @@ default=("tracks", "genres")
     >>> small = tracks[tracks["set", "subset"] <= "small"]  # doctest: +SKIP
     >>> small["track", "genre_top"].value_counts().head(2)  # doctest: +SKIP
     """
-    path = expand_path("root_or_file", root_or_file)
+    path = root_or_file
     if not os.path.isdir(path):
-        if kind is not None:
-            check_choice("kind", kind, TABLES)
-        elif not os.path.exists(path) and "." not in os.path.basename(path):
+        if kind is None and not os.path.exists(path) and "." not in os.path.basename(path):
             # No file extension: a folder as likely as a file.
             raise FileNotFoundError(
                 f"no such file or folder: {path!r}. load_fma_metadata reads the fma_metadata "
@@ -180,7 +198,7 @@ default=("tracks", "genres")
                 "folder that contains it, or one of those files; fetch_fma('metadata') "
                 "downloads them."
             )
-        else:
+        if kind is None:
             kind = _infer_table(path)
         if not os.path.exists(path):
             raise FileNotFoundError(
@@ -190,14 +208,6 @@ default=("tracks", "genres")
         return _READERS[kind](path)
     if kind is not None:
         raise ParameterError(f"kind is only for a file; {path!r} is a folder (use tables=).")
-    if isinstance(tables, str):
-        tables = (tables,)
-    if isinstance(tables, str) or not isinstance(tables, list | tuple | set | frozenset):
-        raise ParameterError(
-            f"tables must be a list of table names from {', '.join(TABLES)}; got {tables!r}."
-        )
-    for table in tables:
-        check_choice("tables", table, TABLES)
     directory = find_metadata_dir(path)
     metadata = Bunch(directory=directory)
     for table in tables:

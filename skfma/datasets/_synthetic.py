@@ -1,6 +1,7 @@
 """Deterministic synthetic music clips in a few genres, as arrays or FMA-layout files."""
 
 import csv
+import functools
 import os
 from dataclasses import dataclass
 
@@ -9,7 +10,14 @@ import soundfile as sf
 from sklearn.utils import check_random_state
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, check_sample_rate, expand_path, names_its_errors
+from ..utils import (
+    check_choice,
+    check_positive,
+    check_sample_rate,
+    expand_path,
+    validate_arguments,
+    value_check,
+)
 from ..utils._random import check_seed
 from ._fma import fma_audio_path
 
@@ -68,7 +76,30 @@ GENRE_STYLES = {
 AUDIO_FORMATS = ("mp3", "ogg", "flac", "wav")
 
 
-@names_its_errors
+def check_n_genres(name, value):
+    """Return ``value`` if it is a number of genres that ``GENRE_STYLES`` has, else raise."""
+    if not (isinstance(value, int) and 1 <= value <= len(GENRE_STYLES)):
+        raise ParameterError(f"{name} must be an int from 1 to {len(GENRE_STYLES)}; got {value!r}.")
+    return value
+
+
+#: The checks of the synthetic clips' settings, shared with ``make_fma_like``.
+CLIP_CHECKS = {
+    "n_clips": functools.partial(check_positive, integer=True),
+    "n_genres": check_n_genres,
+    "duration": check_positive,
+    "sr": functools.partial(check_sample_rate, integer=True),
+    "random_state": value_check(check_seed),
+}
+
+
+@validate_arguments(
+    {
+        **CLIP_CHECKS,
+        "directory": functools.partial(expand_path, allow_none=True),
+        "audio_format": functools.partial(check_choice, choices=AUDIO_FORMATS),
+    }
+)
 def make_genre_clips(
     n_clips=40,
     *,
@@ -121,17 +152,7 @@ shape (n_clips,)
     >>> X.shape, sorted(set(y))
     ((8, 22050), ['Classical', 'Electronic'])
     """
-    check_positive("n_clips", n_clips, integer=True)
-    check_positive("duration", duration)
-    check_sample_rate("sr", sr, integer=True)
-    check_choice("audio_format", audio_format, AUDIO_FORMATS)
-    if not (isinstance(n_genres, int) and 1 <= n_genres <= len(GENRE_STYLES)):
-        raise ParameterError(
-            f"n_genres must be an int from 1 to {len(GENRE_STYLES)}; got {n_genres!r}."
-        )
-    if directory is not None:
-        directory = expand_path("directory", directory)
-    rng = check_random_state(check_seed(random_state))
+    rng = check_random_state(random_state)
     names = list(GENRE_STYLES)[:n_genres]
     y = np.array([names[i % n_genres] for i in range(n_clips)], dtype=object)
     y = y[rng.permutation(n_clips)]

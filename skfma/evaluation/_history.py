@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 
 from ..exceptions import ParameterError
-from ..utils import names_its_errors
+from ..utils import validate_arguments
 from ._report import _final_estimator
 
 __all__ = ["is_history", "training_history"]
@@ -18,7 +18,17 @@ __all__ = ["is_history", "training_history"]
 LOSSES = ("train_loss", "valid_loss")
 
 
-@names_its_errors
+def _check_net_or_history(name, value):
+    """Raise a TypeError unless ``value`` is a history or an estimator ending in a net."""
+    if not is_history(value) and not hasattr(_final_estimator(value), "history_"):
+        raise TypeError(
+            f"{name} must be a skorch net (with history_), a Pipeline or search ending in one, "
+            f"a skorch History, a list of dicts or a DataFrame; got {type(value).__name__}."
+        )
+    return value
+
+
+@validate_arguments({"net_or_history": _check_net_or_history})
 def training_history(net_or_history):
     """The numbers a net recorded each epoch, one row per epoch.
 
@@ -135,12 +145,6 @@ def _history_of(net_or_history):
             raise ValueError("net_or_history is an empty history: no epoch to show.")
         return history
     net = _final_estimator(net_or_history)
-    if not hasattr(net, "history_"):
-        raise TypeError(
-            "net_or_history must be a skorch net (with history_), a Pipeline or search ending "
-            f"in one, a skorch History, a list of dicts or a DataFrame; got "
-            f"{type(net_or_history).__name__}."
-        )
     history = net.history_
     if history is None or len(history) == 0:
         raise NotFittedError(

@@ -4,6 +4,7 @@ Every number comes from :mod:`sklearn.metrics`; this module only calls the
 estimator once per method, times it, and lays the results out in tables.
 """
 
+import functools
 import time
 import warnings
 
@@ -26,7 +27,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_int, names_its_errors
+from ..utils import check_array_like, check_choice, check_int, validate_arguments
 from ..utils._warnings import warn_user
 
 __all__ = ["evaluate_classifier", "evaluate_tagger", "report_to_markdown"]
@@ -34,7 +35,109 @@ __all__ = ["evaluate_classifier", "evaluate_tagger", "report_to_markdown"]
 RESPONSE_METHODS = ("auto", "predict_proba", "decision_function")
 
 
-@names_its_errors
+def _check_fitted(name, value):
+    """A fitted estimator with ``predict``."""
+    if not hasattr(value, "predict"):
+        raise ParameterError(
+            f"{name} must be a fitted classifier with a predict method; got {type(value).__name__}."
+        )
+    check_is_fitted(value)
+    return value
+
+
+def _check_top_k(name, value):
+    """The ks of the top-k accuracies as a tuple of distinct positive ints."""
+    values = (value,) if np.ndim(value) == 0 or isinstance(value, str) else tuple(value)
+    ks = tuple(check_int(name, k) for k in values)
+    if len(set(ks)) != len(ks):
+        raise ParameterError(f"{name} must not repeat a value; got {value!r}.")
+    return ks
+
+
+def _check_zero_division(name, value):
+    if not (value == "warn" or value in (0.0, 1.0) or _is_nan(value)):
+        raise ParameterError(f"{name} must be 'warn', 0.0, 1.0 or np.nan; got {value!r}.")
+    return value
+
+
+def _check_labels(name, value):
+    """The true labels as a 1-D array; a tag matrix is refused, naming evaluate_tagger."""
+    check_array_like(name, value)
+    y = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 2 and type_of_target(y) == "multilabel-indicator":
+        raise ValueError(
+            f"{name} is a multi-label indicator matrix of shape {y.shape}; evaluate_classifier "
+            "takes one label per clip: use evaluate_tagger for tags."
+        )
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, one label per clip; got shape {y.shape}.")
+    # NaN is the one label unequal to itself.
+    if any(label is None or label != label for label in y.tolist()):
+        raise ValueError(
+            f"{name} contains missing labels (None or NaN): every clip needs its label."
+        )
+    _check_label_types(name, y, ValueError)
+    target = type_of_target(y, input_name=name)
+    if target not in ("binary", "multiclass"):
+        raise ValueError(f"{name} must hold class labels; got a {target!r} target.")
+    return y
+
+
+def _check_label_list(name, value):
+    """None, or the labels of the report's rows as a non-empty 1-D array without repeats."""
+    if value is None:
+        return None
+    labels = np.asarray(value)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ParameterError(f"{name} must be a non-empty 1-D array-like; got {value!r}.")
+    if len(set(labels.tolist())) != labels.size:
+        raise ParameterError(f"{name} must not repeat a label; got {labels.tolist()!r}.")
+    _check_label_types(name, labels, ParameterError)
+    return labels
+
+
+def _check_indicator(name, value):
+    """Raise unless ``value`` is a 2-D 0/1 indicator matrix; returned as given (a
+    DataFrame's columns name the tags)."""
+    check_array_like(name, value)
+    Y = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    if Y.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D 0/1 indicator matrix (n_clips, n_tags); got shape {Y.shape}. "
+            "For one label per clip, use evaluate_classifier."
+        )
+    if Y.dtype.kind not in "biuf" or not np.isin(Y, (0, 1)).all():
+        raise ValueError(
+            f"{name} must be a 0/1 (or boolean) indicator matrix; it holds other values."
+        )
+    return value
+
+
+def _check_tag_names(name, value):
+    """None, or the tags' names as a 1-D array without repeats (their number is checked later)."""
+    if value is None:
+        return None
+    names = np.asarray(value)
+    if names.ndim != 1:
+        raise ParameterError(f"{name} must be a 1-D array-like of names; got {value!r}.")
+    if len(set(names.tolist())) != len(names):
+        raise ParameterError(f"{name} must not repeat a name; got {names.tolist()!r}.")
+    return names
+
+
+@validate_arguments(
+    {
+        "estimator": _check_fitted,
+        "X": check_array_like,
+        "y": _check_labels,
+        "top_k": _check_top_k,
+        "labels": _check_label_list,
+        "response_method": functools.partial(check_choice, choices=RESPONSE_METHODS),
+        "zero_division": _check_zero_division,
+    }
+)
 def evaluate_classifier(
     estimator, X, y, *, top_k=(1, 3), labels=None, response_method="auto", zero_division="warn"
 ):
@@ -109,7 +212,7 @@ def evaluate_classifier(
             The same, in clips.
         labels : ndarray, shape (n_labels,)
             The labels of those tables.
-        y_true, y_pred : ndarray, shape (n_clips,)
+        y, y_pred : ndarray, shape (n_clips,)
             True and predicted labels.
         y_score : ndarray of shape (n_clips, n_classes) or (n_clips,), or None
             Scores of the top-k accuracies (``None`` without them); the
@@ -165,13 +268,6 @@ def evaluate_classifier(
     >>> report.confusion.sum(axis=1).round(6).tolist()
     [1.0, 1.0, 1.0]
     """
-    ks = _check_top_k(top_k)
-    check_choice("response_method", response_method, RESPONSE_METHODS)
-    if not (zero_division == "warn" or zero_division in (0.0, 1.0) or _is_nan(zero_division)):
-        raise ParameterError(
-            f"zero_division must be 'warn', 0.0, 1.0 or np.nan; got {zero_division!r}."
-        )
-    _check_fitted(estimator)
     final = _final_estimator(estimator)
     if getattr(final, "multilabel_", False):
         raise ValueError(
@@ -179,8 +275,7 @@ def evaluate_classifier(
             "use evaluate_tagger to evaluate a tagger."
         )
     classes = _classes(estimator)
-    y_true = _check_labels(y)
-    n_clips = _check_lengths(X, y_true.shape[0], "y")
+    n_clips = _check_lengths(X, y.shape[0], "y")
 
     timings = {}
     predictor, X = _transform_front(estimator, X, timings)
@@ -191,11 +286,11 @@ def evaluate_classifier(
             f"evaluate_classifier needs one label per clip ({n_clips},). For tags, use "
             "evaluate_tagger."
         )
-    labels = _report_labels(labels, classes, y_true, y_pred)
+    labels = _report_labels(labels, classes, y, y_pred)
 
     skipped = {}
     y_score, method = None, None
-    if ks:
+    if top_k:
         method, reason = _score_method(predictor, response_method)
         if method is None:
             warn_user(f"top-k accuracies not computed: {reason}", UserWarning)
@@ -203,24 +298,24 @@ def evaluate_classifier(
             y_score = np.asarray(_timed(getattr(predictor, method), X, timings))
             reason = _check_scores(y_score, n_clips, classes, method)
         if reason is not None:
-            skipped.update({f"top_{k}_accuracy": reason for k in ks})
+            skipped.update({f"top_{k}_accuracy": reason for k in top_k})
 
     summary = {
-        "accuracy": accuracy_score(y_true, y_pred),
-        "balanced_accuracy": _balanced_accuracy(y_true, y_pred),
+        "accuracy": accuracy_score(y, y_pred),
+        "balanced_accuracy": _balanced_accuracy(y, y_pred),
     }
-    for k in ks:
+    for k in top_k:
         name = f"top_{k}_accuracy"
-        summary[name] = np.nan if name in skipped else _top_k(y_true, y_score, k, classes)
+        summary[name] = np.nan if name in skipped else _top_k(y, y_score, k, classes)
     # Per class first: the only call that may warn about zero divisions (once, not thrice).
     precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=zero_division
+        y, y_pred, labels=labels, average=None, zero_division=zero_division
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         for average in ("macro", "weighted"):
             mean_precision, mean_recall, mean_f1, _ = precision_recall_fscore_support(
-                y_true, y_pred, labels=labels, average=average, zero_division=zero_division
+                y, y_pred, labels=labels, average=average, zero_division=zero_division
             )
             if average == "macro":
                 summary.update(precision_macro=mean_precision, recall_macro=mean_recall)
@@ -231,8 +326,8 @@ def evaluate_classifier(
         inference_seconds_per_clip=(timings.get("transform", 0.0) + timings["predict"]) / n_clips,
     )
 
-    counts = confusion_matrix(y_true, y_pred, labels=labels)
-    normalised = confusion_matrix(y_true, y_pred, labels=labels, normalize="true")
+    counts = confusion_matrix(y, y_pred, labels=labels)
+    normalised = confusion_matrix(y, y_pred, labels=labels, normalize="true")
     index = pd.Index(labels, name="class")
     per_class = pd.DataFrame(
         {
@@ -252,7 +347,7 @@ def evaluate_classifier(
         confusion=pd.DataFrame(normalised, index=true, columns=predicted),
         confusion_counts=pd.DataFrame(counts, index=true, columns=predicted),
         labels=labels,
-        y_true=y_true,
+        y_true=y,
         y_pred=y_pred,
         y_score=y_score,
         response_method=method,
@@ -261,7 +356,14 @@ def evaluate_classifier(
     )
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "estimator": _check_fitted,
+        "X": check_array_like,
+        "Y": _check_indicator,
+        "tag_names": _check_tag_names,
+    }
+)
 def evaluate_tagger(estimator, X, Y, *, tag_names=None):
     """Evaluate a fitted multi-label tagger on a test set: ROC-AUC and PR-AUC per tag.
 
@@ -350,8 +452,8 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
     >>> bool(0 <= report.summary["roc_auc_macro"] <= 1)
     True
     """
-    _check_fitted(estimator)
-    Y_true, columns = _check_indicator(Y)
+    columns = getattr(Y, "columns", None)
+    Y_true = np.asarray(getattr(Y, "to_numpy", lambda: Y)()).astype(np.int64)
     n_clips = _check_lengths(X, Y_true.shape[0], "Y")
     n_tags = Y_true.shape[1]
     names = _tag_names(tag_names, estimator, columns, n_tags)
@@ -406,7 +508,24 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
     )
 
 
-@names_its_errors
+def _check_report_or_table(name, value):
+    if not isinstance(value, pd.DataFrame):
+        check_report(value, alternative=", or a DataFrame")
+    return value
+
+
+def _check_float_format(name, value):
+    message = f"{name} must be a str.format pattern such as '{{:.3f}}'; got {value!r}."
+    try:
+        formatted = value.format(0.5)
+    except (AttributeError, ValueError, IndexError, KeyError) as error:
+        raise ParameterError(message) from error
+    if formatted == value.format(0.25):  # "%.3f" or "": no field, every value alike
+        raise ParameterError(message)
+    return value
+
+
+@validate_arguments({"report": _check_report_or_table, "float_format": _check_float_format})
 def report_to_markdown(report, *, float_format="{:.3f}"):
     """The tables of a report as markdown text (GitHub-flavoured pipe tables).
 
@@ -453,16 +572,8 @@ def report_to_markdown(report, *, float_format="{:.3f}"):
     | Pop | 0.000 | 0.000 | 0.000 | 0.000 | 1 |
     | Rock | 0.750 | 1.000 | 0.857 | 1.000 | 3 |
     """
-    message = f"float_format must be a str.format pattern such as '{{:.3f}}'; got {float_format!r}."
-    try:
-        formatted = float_format.format(0.5)
-    except (AttributeError, ValueError, IndexError, KeyError) as error:
-        raise ParameterError(message) from error
-    if formatted == float_format.format(0.25):  # "%.3f" or "": no field, every value alike
-        raise ParameterError(message)
     if isinstance(report, pd.DataFrame):
         return _markdown_table(report, float_format)
-    check_report(report, alternative=", or a DataFrame")
     summary = report.summary.rename_axis("metric").to_frame("value")
     seconds = "inference_seconds_per_clip"
     if seconds in summary.index:  # often well under a millisecond: three significant digits
@@ -493,15 +604,6 @@ def _final_estimator(estimator):
     return estimator
 
 
-def _check_fitted(estimator):
-    if not hasattr(estimator, "predict"):
-        raise ParameterError(
-            f"estimator must be a fitted classifier with a predict method; got "
-            f"{type(estimator).__name__}."
-        )
-    check_is_fitted(estimator)
-
-
 def _classes(estimator):
     """The fitted ``classes_`` (the columns of ``predict_proba``) of a fitted estimator."""
     try:
@@ -512,14 +614,6 @@ def _classes(estimator):
             f"{type(estimator).__name__} is fitted but has no classes_."
         ) from error
     return np.asarray(classes)
-
-
-def _check_top_k(top_k):
-    values = (top_k,) if np.ndim(top_k) == 0 or isinstance(top_k, str) else tuple(top_k)
-    ks = tuple(check_int("top_k", value) for value in values)
-    if len(set(ks)) != len(ks):
-        raise ParameterError(f"top_k must not repeat a value; got {top_k!r}.")
-    return ks
 
 
 def _n_clips(X):
@@ -543,53 +637,13 @@ def _check_lengths(X, n_targets, name):
     return n_clips
 
 
-def _check_labels(y):
-    """The true labels as a 1-D array; a tag matrix is refused, naming evaluate_tagger."""
-    y = np.asarray(getattr(y, "to_numpy", lambda: y)())
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim == 2 and type_of_target(y) == "multilabel-indicator":
-        raise ValueError(
-            f"y is a multi-label indicator matrix of shape {y.shape}; evaluate_classifier takes "
-            "one label per clip: use evaluate_tagger for tags."
-        )
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, one label per clip; got shape {y.shape}.")
-    # NaN is the one label unequal to itself.
-    if any(label is None or label != label for label in y.tolist()):
-        raise ValueError("y contains missing labels (None or NaN): every clip needs its label.")
-    _check_label_types("y", y, ValueError)
-    target = type_of_target(y, input_name="y")
-    if target not in ("binary", "multiclass"):
-        raise ValueError(f"y must hold class labels; got a {target!r} target.")
-    return y
-
-
-def _check_indicator(Y):
-    """The true tags as a 2-D int array, and the DataFrame's column names (or None)."""
-    columns = getattr(Y, "columns", None)
-    Y = np.asarray(getattr(Y, "to_numpy", lambda: Y)())
-    if Y.ndim != 2:
-        raise ValueError(
-            f"Y must be a 2-D 0/1 indicator matrix (n_clips, n_tags); got shape {Y.shape}. For "
-            "one label per clip, use evaluate_classifier."
-        )
-    if Y.dtype.kind not in "biuf" or not np.isin(Y, (0, 1)).all():
-        raise ValueError("Y must be a 0/1 (or boolean) indicator matrix; it holds other values.")
-    return Y.astype(np.int64), None if columns is None else np.asarray(columns)
-
-
 def _tag_names(tag_names, estimator, columns, n_tags):
     if tag_names is not None:
-        names = np.asarray(tag_names)
-        if names.ndim != 1 or len(names) != n_tags:
+        if len(tag_names) != n_tags:
             raise ParameterError(
-                f"tag_names must name the {n_tags} tags of Y (a 1-D array-like); got shape "
-                f"{names.shape}."
+                f"tag_names must name the {n_tags} tags of Y; got {len(tag_names)} names."
             )
-        if len(set(names.tolist())) != n_tags:
-            raise ParameterError(f"tag_names must not repeat a name; got {names.tolist()!r}.")
-        return names
+        return tag_names
     fitted = getattr(_final_estimator(estimator), "tag_names_", None)
     for names in (fitted, columns):
         if names is not None and len(names) == n_tags:
@@ -691,12 +745,6 @@ def _balanced_accuracy(y_true, y_pred):
 
 def _report_labels(labels, classes, y_true, y_pred):
     if labels is not None:
-        labels = np.asarray(labels)
-        if labels.ndim != 1 or labels.size == 0:
-            raise ParameterError(f"labels must be a non-empty 1-D array-like; got {labels!r}.")
-        if len(set(labels.tolist())) != labels.size:
-            raise ParameterError(f"labels must not repeat a label; got {labels.tolist()!r}.")
-        _check_label_types("labels", labels, ParameterError)
         present = set(unique_labels(y_true, y_pred).tolist())
         if not present & set(labels.tolist()):
             raise ParameterError(

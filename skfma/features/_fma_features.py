@@ -9,9 +9,17 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._memory import release_free_heap
-from ..base import WaveformTransformer, validate_parameters, value_check
+from ..base import WaveformTransformer, validate_parameters
 from ..exceptions import ParameterError
-from ..utils import check_int, check_n_jobs, check_positive, check_sample_rate, names_its_errors
+from ..utils import (
+    check_int,
+    check_n_jobs,
+    check_positive,
+    check_sample_rate,
+    names_its_errors,
+    validate_arguments,
+    value_check,
+)
 from ._fma_dsp import CQT_FEATURES, FEATURE_SIZES, clip_features, cqt_filter_cutoff
 from ._pooling import STATISTICS, temporal_statistics
 
@@ -40,7 +48,7 @@ def _check_features(features):
     return tuple(sorted(set(names)))
 
 
-@names_its_errors
+@validate_arguments({"features": value_check(_check_features)})
 def fma_feature_index(features=None):
     """The columns of the released FMA ``features.csv`` as a pandas MultiIndex.
 
@@ -70,7 +78,7 @@ def fma_feature_index(features=None):
     """
     tuples = [
         (name, statistic, f"{number:02d}")
-        for name in _check_features(features)
+        for name in features
         for statistic in sorted(STATISTICS)
         for number in range(1, FEATURE_SIZES[name] + 1)
     ]

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .._batching import map_batches
-from ..base import MAX_AMPLITUDE, WaveformTransformer, validate_parameters, value_check
+from ..base import MAX_AMPLITUDE, WaveformTransformer, validate_parameters
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import (
@@ -21,6 +21,7 @@ from ..utils import (
     check_sample_rate,
     check_top_db,
     names_its_errors,
+    value_check,
 )
 from ..utils._device import check_device
 

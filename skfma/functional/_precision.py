@@ -1,11 +1,12 @@
 """The arithmetic of a computation, by name: ``"float32"``, ``"bfloat16"``, ``"float16"``."""
 
 import contextlib
+import functools
 
 import torch
 
 from ..exceptions import ParameterError
-from ..utils import check_choice
+from ..utils import check_choice, validate_arguments
 
 __all__ = ["PRECISIONS", "autocast"]
 
@@ -13,6 +14,22 @@ __all__ = ["PRECISIONS", "autocast"]
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
+def _check_torch_device(name, value):
+    """``value`` as a ``torch.device``, which need not exist on this machine."""
+    try:
+        return torch.device(value)
+    except (RuntimeError, TypeError):
+        raise ParameterError(
+            f"{name} must be a torch device or its name, such as 'cpu' or 'cuda'; got {value!r}."
+        ) from None
+
+
+@validate_arguments(
+    {
+        "precision": functools.partial(check_choice, choices=tuple(PRECISIONS)),
+        "device": _check_torch_device,
+    }
+)
 def autocast(precision, device):
     """The autocast context of ``precision`` on ``device`` (a no-op for float32).
 
@@ -37,13 +54,6 @@ def autocast(precision, device):
     ...     (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
     torch.bfloat16
     """
-    check_choice("precision", precision, tuple(PRECISIONS))
-    try:  # where the block will run, whether or not this machine has one (tested without GPU)
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ParameterError(
-            f"device must be a torch device or its name, such as 'cpu' or 'cuda'; got {device!r}."
-        ) from None
     dtype = PRECISIONS[precision]
     if dtype == torch.float32:
         return contextlib.nullcontext()

@@ -7,18 +7,21 @@ results match ``librosa.feature`` within float32 round-off. They work on
 batches and on any device.
 """
 
+import functools
 import math
 
 import torch
 
 from ..exceptions import ParameterError
 from ..utils import (
+    check_frequency,
     check_int,
     check_mel_range,
     check_positive,
     check_sample_rate,
     check_top_db,
-    names_its_errors,
+    validate_arguments,
+    value_check,
 )
 from ..utils._warnings import warn_user
 
@@ -33,7 +36,46 @@ __all__ = [
 ]
 
 
-@names_its_errors
+def _check_tensor(name, value, *, ndim):
+    """Raise a ParameterError unless ``value`` is a floating tensor of ``ndim`` dimensions."""
+    ndims = ndim if isinstance(ndim, tuple) else (ndim,)
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        raise ParameterError(
+            f"{name} must be a floating torch.Tensor (torch.from_numpy(...) converts an "
+            f"array); got {type(value).__name__}"
+            f"{' of ' + str(value.dtype) if isinstance(value, torch.Tensor) else ''}."
+        )
+    if value.dim() not in ndims:
+        raise ParameterError(
+            f"{name} must have {' or '.join(map(str, ndims))} dimensions; got shape "
+            f"{tuple(value.shape)}."
+        )
+
+
+def _check_filterbank(name, value):
+    """Raise a ParameterError unless ``value`` is a 2-D tensor (dense or sparse CSR)."""
+    if not isinstance(value, torch.Tensor) or value.dim() != 2:
+        raise ParameterError(
+            f"{name} must be a 2-D torch.Tensor (n_filters, n_freqs); got {type(value).__name__}."
+        )
+
+
+def _check_float_dtype(name, value):
+    if not isinstance(value, torch.dtype) or not value.is_floating_point:
+        raise ParameterError(f"{name} must be a torch floating dtype; got {value!r}.")
+
+
+_WAVEFORMS = functools.partial(_check_tensor, ndim=2)
+_WINDOW = functools.partial(_check_tensor, ndim=1)
+
+
+@validate_arguments(
+    {
+        "n_samples": functools.partial(check_int, minimum=0),
+        "n_fft": check_int,
+        "hop_length": check_int,
+    }
+)
 def n_frames(n_samples, *, n_fft, hop_length):
     """Number of centred STFT frames of a signal, as ``librosa.stft(center=True)`` makes.
 
@@ -59,13 +101,18 @@ def n_frames(n_samples, *, n_fft, hop_length):
     >>> n_frames(22050, n_fft=2048, hop_length=512), n_frames(10, n_fft=7, hop_length=2)
     (44, 5)
     """
-    check_int("n_samples", n_samples, minimum=0)
-    check_int("n_fft", n_fft)
-    check_int("hop_length", hop_length)
     return 1 + (n_samples + 2 * (n_fft // 2) - n_fft) // hop_length
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "waveforms": _WAVEFORMS,
+        "n_fft": check_int,
+        "hop_length": check_int,
+        "window": _WINDOW,
+        "power": check_positive,
+    }
+)
 def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
     """Magnitude spectrogram raised to ``power``, framed as in ``librosa.stft``.
 
@@ -90,8 +137,7 @@ def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
     spectrogram : Tensor, shape (n_clips, 1 + n_fft // 2, n_frames)
         ``n_frames(n_samples, n_fft=n_fft, hop_length=hop_length)`` frames.
     """
-    _check_signal(waveforms, n_fft, hop_length, window)
-    check_positive("power", power)
+    _check_window(window, n_fft)
     spectrum = torch.stft(
         waveforms,
         n_fft,
@@ -109,7 +155,9 @@ def stft_power(waveforms, *, n_fft, hop_length, window, power=2.0):
     return squared.pow_(power / 2.0)
 
 
-@names_its_errors
+@validate_arguments(
+    {"spectrogram": functools.partial(_check_tensor, ndim=3), "filterbank": _check_filterbank}
+)
 def apply_filterbank(spectrogram, filterbank):
     """Project every clip's spectrogram onto a filterbank: ``filterbank @ spectrogram``.
 
@@ -124,8 +172,7 @@ def apply_filterbank(spectrogram, filterbank):
     -------
     filtered : Tensor, shape (n_clips, n_filters, n_frames)
     """
-    _check_tensor("spectrogram", spectrogram, ndim=3)
-    _check_filterbank(filterbank, spectrogram.shape[-2], spectrogram.dtype)
+    _match_filterbank(filterbank, spectrogram.shape[-2], spectrogram.dtype)
     if filterbank.layout == torch.sparse_csr:
         return torch.stack([torch.sparse.mm(filterbank, clip) for clip in spectrogram])
     return torch.matmul(filterbank, spectrogram)
@@ -151,7 +198,16 @@ def _squared_magnitude(spectrum):
     return torch.add(parts[..., 0], parts[..., 1])
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "waveforms": _WAVEFORMS,
+        "n_fft": check_int,
+        "hop_length": check_int,
+        "window": _WINDOW,
+        "filterbank": _check_filterbank,
+        "frames_per_chunk": check_int,
+    }
+)
 def mel_power(waveforms, *, n_fft, hop_length, window, filterbank, frames_per_chunk=192):
     """Mel power spectrogram of centred frames, as ``librosa.feature.melspectrogram``.
 
@@ -177,9 +233,8 @@ def mel_power(waveforms, *, n_fft, hop_length, window, filterbank, frames_per_ch
     -------
     mel : Tensor, shape (n_clips, n_mels, n_frames(n_samples, ...))
     """
-    _check_signal(waveforms, n_fft, hop_length, window)
-    _check_filterbank(filterbank, 1 + n_fft // 2, waveforms.dtype)
-    check_int("frames_per_chunk", frames_per_chunk)
+    _check_window(window, n_fft)
+    _match_filterbank(filterbank, 1 + n_fft // 2, waveforms.dtype)
     n_clips, n_samples = waveforms.shape
     total = n_frames(n_samples, n_fft=n_fft, hop_length=hop_length)
     mel = waveforms.new_empty((n_clips, filterbank.shape[0], total))
@@ -222,7 +277,16 @@ def _mel_to_hz(mels):
     return torch.where(mels >= min_log_mel, logarithmic, linear)
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "sr": check_sample_rate,
+        "n_fft": check_int,
+        "n_mels": check_int,
+        "fmin": check_frequency,
+        "fmax": functools.partial(check_frequency, allow_none=True),
+        "dtype": _check_float_dtype,
+    }
+)
 def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, dtype=torch.float32):
     """Slaney mel filterbank, as ``librosa.filters.mel(norm="slaney", htk=False)``.
 
@@ -253,12 +317,7 @@ def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, dtype=torch.fl
         If some filters hold no FFT bin (too many bands for ``n_fft``), as
         librosa warns.
     """
-    check_sample_rate("sr", sr)
-    check_int("n_fft", n_fft)
-    check_int("n_mels", n_mels)
     fmax = check_mel_range(sr, fmin, fmax)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ParameterError(f"dtype must be a torch floating dtype; got {dtype!r}.")
     f64 = torch.float64
     fft_freqs = torch.arange(1 + n_fft // 2, dtype=f64) * (sr / n_fft)  # rfft bins, odd n_fft too
     mel_edges = torch.linspace(
@@ -283,7 +342,13 @@ def mel_filterbank(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, dtype=torch.fl
     return weights.to(dtype)
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "spectrogram": functools.partial(_check_tensor, ndim=(2, 3)),
+        "power": check_positive,
+        "top_db": value_check(check_top_db),
+    }
+)
 def power_to_db(spectrogram, *, power=2.0, top_db=80.0):
     """Decibels of a (batch of) spectrogram(s), as ``librosa.power_to_db(ref=1.0)``.
 
@@ -302,9 +367,6 @@ def power_to_db(spectrogram, *, power=2.0, top_db=80.0):
     -------
     db : Tensor, shape (n_clips, n_bins, n_frames)
     """
-    _check_tensor("spectrogram", spectrogram, ndim=(2, 3))
-    check_positive("power", power)
-    check_top_db(top_db)
     amin = 1e-5**power
     db = torch.log10(spectrogram.clamp(min=amin)).mul_(20.0 / power)
     if top_db is not None:
@@ -313,7 +375,7 @@ def power_to_db(spectrogram, *, power=2.0, top_db=80.0):
     return db
 
 
-@names_its_errors
+@validate_arguments({"n_out": check_int, "n_in": check_int, "dtype": _check_float_dtype})
 def dct_matrix(n_out, n_in, *, dtype=torch.float32):
     """Orthonormal DCT-II basis, as ``scipy.fft.dct(type=2, norm="ortho")`` rows.
 
@@ -329,8 +391,6 @@ def dct_matrix(n_out, n_in, *, dtype=torch.float32):
     basis : Tensor, shape (n_out, n_in)
         ``basis @ x`` gives the first ``n_out`` DCT coefficients of ``x``.
     """
-    check_int("n_out", n_out)
-    check_int("n_in", n_in)
     k = torch.arange(n_out, dtype=torch.float64)[:, None]
     n = torch.arange(n_in, dtype=torch.float64)[None, :]
     basis = torch.cos(math.pi / n_in * (n + 0.5) * k) * math.sqrt(2.0 / n_in)
@@ -338,39 +398,13 @@ def dct_matrix(n_out, n_in, *, dtype=torch.float32):
     return basis.to(dtype)
 
 
-def _check_tensor(name, value, *, ndim):
-    """Raise a ParameterError unless ``value`` is a floating tensor of ``ndim`` dimensions."""
-    ndims = ndim if isinstance(ndim, tuple) else (ndim,)
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-        raise ParameterError(
-            f"{name} must be a floating torch.Tensor (torch.from_numpy(...) converts an "
-            f"array); got {type(value).__name__}"
-            f"{' of ' + str(value.dtype) if isinstance(value, torch.Tensor) else ''}."
-        )
-    if value.dim() not in ndims:
-        raise ParameterError(
-            f"{name} must have {' or '.join(map(str, ndims))} dimensions; got shape "
-            f"{tuple(value.shape)}."
-        )
-
-
-def _check_signal(waveforms, n_fft, hop_length, window):
-    """The framing arguments of :func:`stft_power` and :func:`mel_power`."""
-    _check_tensor("waveforms", waveforms, ndim=2)
-    check_int("n_fft", n_fft)
-    check_int("hop_length", hop_length)
-    _check_tensor("window", window, ndim=1)
+def _check_window(window, n_fft):
     if window.shape[0] != n_fft:
         raise ParameterError(f"window must have n_fft={n_fft} samples; got {window.shape[0]}.")
 
 
-def _check_filterbank(filterbank, n_freqs, dtype):
+def _match_filterbank(filterbank, n_freqs, dtype):
     """A filterbank of ``n_freqs`` frequency bins in the spectrogram's dtype."""
-    if not isinstance(filterbank, torch.Tensor) or filterbank.dim() != 2:
-        raise ParameterError(
-            f"filterbank must be a 2-D torch.Tensor (n_filters, n_freqs); got "
-            f"{type(filterbank).__name__}."
-        )
     if filterbank.shape[1] != n_freqs or filterbank.dtype != dtype:
         raise ParameterError(
             f"filterbank must have {n_freqs} frequency bins (columns) and the spectrogram's "

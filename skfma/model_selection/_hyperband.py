@@ -6,13 +6,19 @@ import math
 import numpy as np
 
 from ..exceptions import ParameterError
-from ..utils import check_int, names_its_errors
+from ..utils import check_int, validate_arguments
 from ._search import BaseOptunaSearchCV
 
 __all__ = ["HyperbandSearchCV", "hyperband_n_trials"]
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "max_epochs": check_int,
+        "min_epochs": check_int,
+        "reduction_factor": functools.partial(check_int, minimum=2),
+    }
+)
 def hyperband_n_trials(max_epochs, min_epochs=1, reduction_factor=3):
     """Configurations of one Hyperband iteration (Li et al., 2018, Algorithm 1).
 
@@ -29,9 +35,6 @@ def hyperband_n_trials(max_epochs, min_epochs=1, reduction_factor=3):
     -------
     n_trials : int
     """
-    max_epochs = check_int("max_epochs", max_epochs)
-    min_epochs = check_int("min_epochs", min_epochs)
-    reduction_factor = check_int("reduction_factor", reduction_factor, minimum=2)
     if min_epochs > max_epochs:
         raise ParameterError(f"min_epochs must be <= max_epochs; got {min_epochs} > {max_epochs}.")
     # Optuna's own count of brackets (HyperbandPruner), so that both agree.

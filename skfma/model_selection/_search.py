@@ -25,9 +25,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import validate_parameters, value_check
+from ..base import validate_parameters
 from ..exceptions import ParameterError
-from ..utils import check_bool, check_int, check_n_jobs, is_int, names_its_errors
+from ..utils import check_bool, check_int, check_n_jobs, is_int, names_its_errors, value_check
 from ..utils._random import torch_seed
 from ..utils._warnings import warn_user
 from ._fold import (

@@ -23,10 +23,17 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset, unpack_data
 
 from .._memory import reuse_freed_memory
-from ..base import validate_parameters, value_check
+from ..base import validate_parameters
 from ..exceptions import ParameterError
 from ..functional import PRECISIONS, autocast
-from ..utils import check_choice, check_int, check_positive, expand_path, names_its_errors
+from ..utils import (
+    check_choice,
+    check_int,
+    check_positive,
+    expand_path,
+    names_its_errors,
+    value_check,
+)
 from ..utils._device import check_device
 from ..utils._random import check_seed, torch_seed
 from ..utils._warnings import warn_user

@@ -1,15 +1,42 @@
 """Tag inspection: each clip's top tags, compensated for unbalanced tags."""
 
+import functools
+
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import check_array_like, check_bool, check_positive, names_its_errors
+from ..exceptions import ParameterError
+from ..utils import check_array_like, check_bool, check_positive, validate_arguments
 
 __all__ = ["predict_tags"]
 
 
-@names_its_errors
+def _final_classifier(estimator):
+    """The net at the end of a search and a pipeline, or ``estimator`` itself."""
+    classifier = getattr(estimator, "best_estimator_", estimator)
+    return classifier[-1] if isinstance(classifier, Pipeline) else classifier
+
+
+def _check_fitted_classifier(name, value):
+    """A fitted skfma net (with ``tag_names_`` and ``class_prior_``), or one at a pipeline's end."""
+    if not hasattr(value, "predict_proba"):
+        raise ParameterError(
+            f"{name} must be a fitted skfma neural classifier, or a Pipeline or search ending in "
+            f"one; got {type(value).__name__}."
+        )
+    check_is_fitted(_final_classifier(value), ["tag_names_", "class_prior_"])
+    return value
+
+
+@validate_arguments(
+    {
+        "estimator": _check_fitted_classifier,
+        "X": check_array_like,
+        "top_k": functools.partial(check_positive, integer=True),
+        "divide_by_prior": check_bool,
+    }
+)
 def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     """Each clip's top tags (or classes) with their scores.
 
@@ -59,13 +86,7 @@ def predict_tags(estimator, X, *, top_k=10, divide_by_prior=True):
     >>> len(tags), len(tags[0]), tags[0][0][0] in ("rock", "guitar")
     (2, 1, True)
     """
-    check_array_like("X", X)
-    check_positive("top_k", top_k, integer=True)
-    check_bool("divide_by_prior", divide_by_prior)
-    classifier = getattr(estimator, "best_estimator_", estimator)
-    if isinstance(classifier, Pipeline):
-        classifier = classifier[-1]
-    check_is_fitted(classifier, ["tag_names_", "class_prior_"])
+    classifier = _final_classifier(estimator)
     names = np.asarray(classifier.tag_names_).tolist()
     scores = np.asarray(estimator.predict_proba(X), dtype=np.float64)
     if divide_by_prior:

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._memory import release_free_heap
 from .._progress import progress_bar
 from ..audio import AudioLoader, load_window
-from ..base import ON_ERROR, paths_input_tags, validate_parameters, value_check, warn_failures
+from ..base import ON_ERROR, paths_input_tags, validate_parameters, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -26,6 +26,7 @@ from ..utils import (
     check_paths,
     expand_path,
     names_its_errors,
+    value_check,
 )
 from ..utils._composition import BaseComposition
 from ..utils._fingerprint import describe

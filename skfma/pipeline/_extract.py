@@ -1,6 +1,7 @@
 """Feature stores: a whole FMA subset's features written to a folder, and read back."""
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import pandas as pd
 from .. import __version__
 from .. import features as transformers
 from ..audio import AudioLoader
+from ..base import declared_checks
 from ..datasets import load_fma
 from ..exceptions import ParameterError
 from ..utils import (
@@ -20,7 +22,7 @@ from ..utils import (
     check_choice,
     check_sample_rate,
     expand_path,
-    names_its_errors,
+    validate_arguments,
     write_atomically,
 )
 from ..utils._warnings import warn_user
@@ -94,7 +96,21 @@ INDEX_COLUMNS = ("track_id", "filename", "split", "genre_top", "failed", "reason
 STORE_FILES = (FEATURES_FILE, INDEX_FILE, EXCLUDED_FILE, INFO_FILE)
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "root": expand_path,
+        "out": expand_path,
+        "subset": load_fma._parameter_checks["subset"],
+        "features": functools.partial(check_choice, choices=tuple(FEATURE_SETS)),
+        "sr": functools.partial(check_sample_rate, allow_none=True),
+        **{
+            name: check
+            for name, check in declared_checks(AudioFeatures).items()
+            if name in ("n_jobs", "batch_size", "verbose")
+        },
+        "overwrite": check_bool,
+    }
+)
 def extract_fma(
     root,
     out,
@@ -170,12 +186,6 @@ def extract_fma(
     --------
     load_extracted : read a store back.
     """
-    check_choice("features", features, tuple(FEATURE_SETS))
-    check_bool("overwrite", overwrite)
-    if sr is not None:
-        check_sample_rate("sr", sr)
-    root = expand_path("root", root)
-    out = expand_path("out", out)
     present = [name for name in STORE_FILES if os.path.exists(os.path.join(out, name))]
     if present and not overwrite:
         raise ParameterError(
@@ -268,7 +278,12 @@ def _write_json(data, path):
         json.dump(data, file, indent=2)
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "directory": expand_path,
+        "mmap_mode": functools.partial(check_choice, choices=("r", "c", None)),
+    }
+)
 def load_extracted(directory, *, mmap_mode="r"):
     """Read a feature store written by :func:`extract_fma` (``skfma extract``).
 
@@ -295,8 +310,6 @@ def load_extracted(directory, *, mmap_mode="r"):
     >>> from skfma.pipeline import load_extracted
     >>> X, track_ids = load_extracted("fma_small_logmel")  # doctest: +SKIP
     """
-    check_choice("mmap_mode", mmap_mode, ("r", "c", None))
-    directory = expand_path("directory", directory)
     paths = [os.path.join(directory, name) for name in (FEATURES_FILE, INDEX_FILE, INFO_FILE)]
     missing = [path for path in paths if not os.path.isfile(path)]
     if missing:

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ..exceptions import ParameterError
-from ..utils import check_sizes, names_its_errors
+from ..utils import check_sizes, validate_arguments
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "IMAGE_SIZE", "spectrograms_to_images"]
 
@@ -18,7 +18,33 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SIZE = (224, 224)
 
 
-@names_its_errors
+def _check_spectrograms(name, value):
+    """A floating tensor (n_clips, n_bins, n_frames) with at least one bin and frame."""
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        what = type(value).__name__
+        if isinstance(value, torch.Tensor | np.ndarray):
+            what = f"{what} of {value.dtype} of shape {tuple(value.shape)}"
+        advice = " (convert it with torch.from_numpy)" if isinstance(value, np.ndarray) else ""
+        raise TypeError(
+            f"spectrograms_to_images: {name} must be a floating-point torch.Tensor of shape "
+            f"(n_clips, n_bins, n_frames); got {what}{advice}."
+        )
+    if value.dim() != 3 or 0 in value.shape[1:]:
+        raise ValueError(
+            f"spectrograms_to_images: {name} must have shape (n_clips, n_bins, n_frames) with "
+            f"at least one bin and frame; got shape {tuple(value.shape)}."
+        )
+    return value
+
+
+def _check_size(name, value):
+    """``(height, width)`` in pixels, as a tuple of two positive ints."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ParameterError(f"{name} must be (height, width) in pixels; got {value!r}.")
+    return check_sizes(name, value)
+
+
+@validate_arguments({"spectrograms": _check_spectrograms, "size": _check_size})
 def spectrograms_to_images(spectrograms, *, size=IMAGE_SIZE):
     """Turn spectrograms into normalised three-channel images for an ImageNet CNN.
 
@@ -58,28 +84,6 @@ def spectrograms_to_images(spectrograms, *, size=IMAGE_SIZE):
     >>> spectrograms_to_images(torch.rand(2, 128, 431)).shape
     torch.Size([2, 3, 224, 224])
     """
-    if not isinstance(spectrograms, torch.Tensor) or not spectrograms.is_floating_point():
-        what = type(spectrograms).__name__
-        if isinstance(spectrograms, torch.Tensor | np.ndarray):
-            what = f"{what} of {spectrograms.dtype} of shape {tuple(spectrograms.shape)}"
-        raise TypeError(
-            "spectrograms_to_images: spectrograms must be a floating-point torch.Tensor of "
-            f"shape (n_clips, n_bins, n_frames); got {what}"
-            + (
-                " (convert it with torch.from_numpy)."
-                if isinstance(spectrograms, np.ndarray)
-                else "."
-            )
-        )
-    if spectrograms.dim() != 3 or 0 in spectrograms.shape[1:]:
-        raise ValueError(
-            "spectrograms_to_images: spectrograms must have shape (n_clips, n_bins, n_frames) "
-            f"with at least one bin and frame; got shape {tuple(spectrograms.shape)}."
-        )
-    sizes = tuple(size) if isinstance(size, list | tuple) else None
-    if sizes is None or len(sizes) != 2:
-        raise ParameterError(f"size must be (height, width) in pixels; got {size!r}.")
-    size = check_sizes("size", sizes)
     low = spectrograms.amin(dim=(1, 2), keepdim=True)
     span = spectrograms.amax(dim=(1, 2), keepdim=True) - low
     scaled = (spectrograms - low) / torch.where(span > 0, span, torch.ones_like(span))

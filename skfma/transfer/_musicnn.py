@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..audio import resample
-from ..base import WaveformTransformer, validate_parameters, value_check
+from ..base import WaveformTransformer, validate_parameters
 from ..exceptions import ParameterError
 from ..functional import mel_filterbank, mel_power
 from ..nn import MusicnnModule, MusicnnVGGModule
@@ -20,6 +20,8 @@ from ..utils import (
     check_positive,
     check_sample_rate,
     names_its_errors,
+    validate_arguments,
+    value_check,
 )
 from ..utils._device import check_device
 
@@ -496,7 +498,17 @@ def _pool(activations, pooling):
     return torch.cat([mean, activations.std(dim=1, correction=0)], dim=1)
 
 
-@names_its_errors
+@validate_arguments(
+    {
+        "X": check_array_like,
+        **{
+            name: check
+            for name, check in MusicnnFeatures._parameter_checks.items()
+            if name in ("model", "sr", "batch_size", "device", "precision")
+        },
+        "top_k": functools.partial(check_positive, integer=True),
+    }
+)
 def predict_musicnn_tags(
     X,
     *,
@@ -556,10 +568,6 @@ def predict_musicnn_tags(
     >>> len(tags), len(tags[0]), all(0 <= p <= 1 for _, p in tags[0])
     (2, 3, True)
     """
-    check_array_like("X", X)
-    top_k = check_positive("top_k", top_k, integer=True)
-    check_choice("model", model, tuple(MUSICNN_TAGS))
-    check_choice("precision", precision, MusicnnModule.precisions)
     if top_k > len(MUSICNN_TAGS[model]):
         raise ParameterError(
             f"top_k must be at most the {len(MUSICNN_TAGS[model])} tags of {model}; got {top_k}."

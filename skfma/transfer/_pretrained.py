@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
-from ..base import check_spectrograms, validate_parameters, value_check
+from ..base import check_spectrograms, validate_parameters
 from ..exceptions import ParameterError
-from ..utils import check_choice, check_positive, expand_path, names_its_errors
+from ..utils import check_choice, check_positive, expand_path, names_its_errors, value_check
 from ..utils._device import check_device
 from ..utils._random import check_seed, torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone

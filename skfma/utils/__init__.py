@@ -25,6 +25,8 @@ from ._validation import (
     is_finite_number,
     is_int,
     names_its_errors,
+    validate_arguments,
+    value_check,
 )
 
 __all__ = [
@@ -46,5 +48,7 @@ __all__ = [
     "is_finite_number",
     "is_int",
     "names_its_errors",
+    "validate_arguments",
+    "value_check",
     "write_atomically",
 ]

@@ -1,6 +1,7 @@
 """Input and parameter validation shared by skfma's estimators."""
 
 import functools
+import inspect
 import math
 import os
 import tempfile
@@ -12,6 +13,8 @@ from ..exceptions import ParameterError
 
 __all__ = [
     "names_its_errors",
+    "validate_arguments",
+    "value_check",
     "check_paths",
     "check_sample_rate",
     "ensure_writable_folder",
@@ -115,7 +118,91 @@ def check_paths(X):
     return paths
 
 
-def expand_path(name, path):
+def validate_arguments(checks):
+    """Decorate a public function so that each argument is checked by its declared check.
+
+    The functions' counterpart of the estimators' ``_parameter_checks``
+    (:func:`skfma.base.validate_parameters`): the table is declared beside the
+    signature, and every argument (its default included) goes through its
+    check before the body runs. A check is called as ``check(name, value)``
+    and raises a :class:`~skfma.exceptions.ParameterError` naming the
+    parameter; what it returns, unless None, is what the body receives (a
+    path with ``~`` expanded, a NumPy integer as an int). What relates two
+    arguments (``fmin < fmax``) stays in the body. The decorated function
+    names its errors (:func:`names_its_errors`) and keeps the table as
+    ``_parameter_checks``, as an estimator class keeps its own.
+
+    Parameters
+    ----------
+    checks : dict of str to callable
+        One check per parameter of the function (``*args`` and ``**kwargs``
+        excepted): the ``check_*`` functions of this module, partials of
+        them, or :func:`value_check` around one that takes only the value.
+
+    Returns
+    -------
+    decorator : callable
+
+    Raises
+    ------
+    TypeError
+        When decorating, if the table names a parameter the function does not
+        have, or leaves one out: a mistake in skfma's code, not the user's.
+    """
+
+    def decorate(function):
+        signature = inspect.signature(function)
+        named = {
+            name
+            for name, parameter in signature.parameters.items()
+            if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        }
+        if set(checks) != named:
+            raise TypeError(
+                f"{function.__qualname__}: the checks' table must name each parameter once; "
+                f"missing {sorted(named - set(checks))}, unknown {sorted(set(checks) - named)}."
+            )
+
+        @names_its_errors
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, check in checks.items():
+                checked = check(name, bound.arguments[name])
+                if checked is not None:
+                    bound.arguments[name] = checked
+            return function(*bound.args, **bound.kwargs)
+
+        wrapper._parameter_checks = checks
+        return wrapper
+
+    return decorate
+
+
+def value_check(check, **options):
+    """A table entry from a check that takes only the value and names the parameter itself.
+
+    Parameters
+    ----------
+    check : callable
+        Called as ``check(value, **options)`` (``check_n_jobs``, ``check_top_db``).
+    **options
+        Passed on.
+
+    Returns
+    -------
+    callable
+        ``entry(name, value)``, which returns what ``check`` returns.
+    """
+
+    def entry(name, value):
+        return check(value, **options)
+
+    return entry
+
+
+def expand_path(name, path, *, allow_none=False):
     """A folder or file parameter as a str, with ``~`` expanded to the home folder.
 
     Parameters
@@ -123,10 +210,12 @@ def expand_path(name, path):
     name : str
         The parameter's name, for the error.
     path : str or os.PathLike
+    allow_none : bool, default=False
+        Accept None, returned as it is.
 
     Returns
     -------
-    str
+    str or None
 
     Raises
     ------
@@ -134,8 +223,12 @@ def expand_path(name, path):
         Naming ``name``, if ``path`` is not a str or path, or is empty (which
         would name the working folder without saying so).
     """
+    if path is None and allow_none:
+        return None
     if not isinstance(path, str | os.PathLike):
-        raise ParameterError(f"{name} must be a path (str or os.PathLike); got {path!r}.")
+        raise ParameterError(
+            f"{name} must be a path (str or os.PathLike){' or None' * allow_none}; got {path!r}."
+        )
     path = os.fspath(path)
     if not isinstance(path, str) or not path:
         raise ParameterError(f"{name} must name a folder or file; got {path!r}.")
@@ -156,19 +249,24 @@ def ensure_writable_folder(path):
         pass
 
 
-def check_bool(name, value):
+def check_bool(name, value, *, allow_none=False):
     """Return ``value`` as a bool if it is one (Python's or NumPy's), else raise.
 
     ``0`` and ``1`` are not booleans here, although they compare equal to
     ``False`` and ``True``: a flag set to a number is a mistake to name.
+    With ``allow_none``, None is accepted and returned.
 
     Raises
     ------
     ParameterError
         Naming ``name``.
     """
+    if value is None and allow_none:
+        return None
     if not isinstance(value, bool | np.bool_):
-        raise ParameterError(f"{name} must be True or False; got {value!r}.")
+        raise ParameterError(
+            f"{name} must be True or False{' or None' * allow_none}; got {value!r}."
+        )
     return bool(value)
 
 

@@ -8,13 +8,18 @@ import pytest
 from skfma import MusicnnFeatures
 from skfma.exceptions import ParameterError
 from skfma.utils import (
+    check_array_like,
     check_bool,
     check_dropout,
     check_int,
+    check_n_jobs,
     check_positive,
     check_sample_rate,
     check_sizes,
     check_top_db,
+    expand_path,
+    validate_arguments,
+    value_check,
 )
 from skfma.utils._random import check_seed
 
@@ -130,3 +135,57 @@ def test_check_positive_takes_an_upper_bound():
     with pytest.raises(ParameterError, match=r"^n must be at most 10; got 11\.$"):
         check_positive("n", 11, integer=True, maximum=10)
     assert check_positive("n", np.int64(10), integer=True, maximum=10) == 10
+
+
+def test_value_check_adapts_a_check_that_names_its_parameter_itself():
+    entry = value_check(check_n_jobs)
+    assert entry("n_jobs", 2) == 2
+    with pytest.raises(ParameterError, match="n_jobs"):
+        entry("n_jobs", 0)
+
+
+@validate_arguments(
+    {"path": expand_path, "n": check_int, "flag": check_bool, "extra": check_array_like}
+)
+def _decorated(path, n=3, *, flag=False, extra=()):
+    return path, n, flag, extra
+
+
+def test_validate_arguments_hands_the_body_what_each_check_returns(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/someone")
+    path, n, flag, extra = _decorated("~/x", np.int64(2), flag=np.True_)
+    assert path == "/home/someone/x"
+    assert type(n) is int and n == 2
+    assert flag is True
+    assert extra == ()  # check_array_like returns None: the argument is kept as given
+
+
+def test_validate_arguments_checks_defaults_and_names_the_function_and_parameter():
+    with pytest.raises(ParameterError, match=r"^_decorated: n must be a positive integer"):
+        _decorated("x", 0)
+    with pytest.raises(ParameterError, match=r"^_decorated: flag must be True or False"):
+        _decorated("x", flag=1)
+    assert _decorated._parameter_checks["n"] is check_int
+
+
+@pytest.mark.parametrize(
+    ("checks", "message"),
+    [
+        ({"a": check_int}, r"missing \['b'\], unknown \[\]"),
+        ({"a": check_int, "b": check_int, "c": check_int}, r"missing \[\], unknown \['c'\]"),
+    ],
+)
+def test_validate_arguments_refuses_a_table_that_does_not_match_the_signature(checks, message):
+    with pytest.raises(TypeError, match=message):
+
+        @validate_arguments(checks)
+        def function(a, b, *args, **kwargs):
+            pass
+
+
+def test_validate_arguments_leaves_star_args_unchecked():
+    @validate_arguments({"a": check_int})
+    def function(a, *args, **kwargs):
+        return a, args, kwargs
+
+    assert function(1, "anything", key=object)[:2] == (1, ("anything",))
