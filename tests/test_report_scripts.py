@@ -146,9 +146,11 @@ def test_the_run_clock_counts_parts_not_begun_at_the_mean_epoch_time(common):
 
 
 class _Net:
-    """What the clock reads of a net resumed after 3 of its 5 epochs."""
+    """What the clock reads of a net resumed after 3 of its 5 epochs, at its fourth: the three
+    restored epochs and the current one in its history."""
 
     max_epochs, epochs_in_call_ = 5, 2
+    history = [{"epoch": epoch} for epoch in (1, 2, 3, 4)]
 
 
 def test_the_run_clock_counts_the_epochs_a_fit_resumed_from_its_checkpoint(common):
@@ -160,6 +162,26 @@ def test_the_run_clock_counts_the_epochs_a_fit_resumed_from_its_checkpoint(commo
     assert clock.resumed["net"] == 3 and clock.done["net"] == 2
     assert clock.seconds_left() == 0
     assert clock.status().startswith("[run] 5 of about 5 epochs (3 resumed from checkpoints)")
+
+
+def test_the_run_clock_counts_no_resumed_epoch_for_a_search_trial_trained_in_chunks(common):
+    """Hyperband trains a trial with partial_fit a chunk of epochs at a time: its first chunk
+    of one epoch (of max_epochs=10) resumed nothing."""
+    from skfma.models import DNNClassifier
+
+    clock = common.RunClock({"search": 20})
+    X = np.random.default_rng(0).standard_normal((16, 3)).astype(np.float32)
+    y = np.arange(16) % 2
+    for _ in range(2):  # two trials, each one chunk of 1 epoch then one of 2
+        net = DNNClassifier(
+            module__hidden_layer_sizes=(4,),
+            max_epochs=10,
+            verbose=0,
+            callbacks=clock.callbacks("search"),
+        )
+        net.partial_fit(X, y, epochs=1)
+        net.partial_fit(X, y, epochs=2)
+    assert clock.resumed["search"] == 0 and clock.done["search"] == 6
 
 
 def test_the_run_clock_counts_epochs_a_script_restored_itself(common):

@@ -261,8 +261,10 @@ class RunClock:
         """Count one epoch of ``part``, which started at ``epoch_start`` (``perf_counter``).
 
         The first epoch of ``net`` in this process also counts, as done but
-        not timed, the epochs a fit resumed from its checkpoint had trained
-        (``max_epochs`` less the epochs of the call).
+        not timed, the epochs a fit resumed from its checkpoint had trained:
+        those its history held before this epoch. (Not ``max_epochs`` less
+        the epochs of the call: a Hyperband trial's first chunk of one epoch
+        has trained nothing before.)
         """
         now = time.perf_counter()
         last = self.last[part]
@@ -271,8 +273,7 @@ class RunClock:
         self.done[part] += 1
         if net is not None and net not in self._nets:
             self._nets.add(net)
-            calls = getattr(net, "epochs_in_call_", net.max_epochs)
-            self.resumed[part] += max(net.max_epochs - calls, 0)
+            self.resumed[part] += max(len(net.history) - 1, 0)
 
     def seconds_left(self):
         """Seconds the planned epochs left will take, at the epoch times measured so far."""
