@@ -145,6 +145,16 @@ def test_the_run_clock_counts_parts_not_begun_at_the_mean_epoch_time(common):
     assert clock.status().startswith("[run] 2 of about 6 epochs in 12 s; about 32 s")
 
 
+def test_the_run_clock_counts_a_part_not_begun_at_the_part_it_is_like(common):
+    """The best CNN's fit is counted at its search's epoch time, not at the mean with an MLP's."""
+    clock = common.RunClock({"MLP": 1, "search": 2, "best": 3}, like={"best": "search"})
+    clock.seconds["MLP"], clock.done["MLP"] = 0.1, 1
+    clock.seconds["search"], clock.done["search"] = 20.0, 1
+    assert clock.seconds_left() == pytest.approx(1 * 20.0 + 3 * 20.0)
+    clock.seconds["best"], clock.done["best"] = 30.0, 1  # its own time, once it has one
+    assert clock.seconds_left() == pytest.approx(1 * 20.0 + 2 * 30.0)
+
+
 class _Net:
     """What the clock reads of a net resumed after 3 of its 5 epochs, at its fourth: the three
     restored epochs and the current one in its history."""

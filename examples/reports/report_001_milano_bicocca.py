@@ -178,7 +178,8 @@ clock = RunClock(
         "features MLP": mlp_epochs,
         "CNN search": search_epochs(n_trials, cnn_epochs),
         "CNN, best": cnn_epochs,
-    }
+    },
+    like={"CNN, best": "CNN search"},
 )
 
 # %%

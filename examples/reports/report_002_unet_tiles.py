@@ -102,7 +102,7 @@ print("log-mels:", X_train.shape, X_test.shape)
 # takes the net's ``lr`` as the peak of the cycle. The epoch tables show each
 # epoch's clips per second, the time left for the fit and for the whole run
 # (every trial's epochs, then the best configuration's).
-clock = RunClock({"search": n_trials * max_epochs, "best": max_epochs})
+clock = RunClock({"search": n_trials * max_epochs, "best": max_epochs}, like={"best": "search"})
 model = make_pipeline(
     SpectrogramScaler(),
     UNetEncoderCNN(
