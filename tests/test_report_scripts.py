@@ -129,11 +129,18 @@ def test_clips_per_genre_are_stratified_deterministic_and_nested(common, tmp_pat
     assert list(three.tracks.index) == list(three.track_ids)
 
 
-def test_search_epochs_counts_hyperband_brackets(common):
-    # One Hyperband iteration of 30 epochs (eta 3): 49 trials, about 397 epochs
-    # instead of 49 x 30 trained in full.
-    assert common.search_epochs(49, 30) == 397
-    assert common.search_epochs(1, 1) == 1
+def test_search_epochs_counts_optunas_asynchronous_hyperband(common):
+    # A single trial, first at each of its rungs, always goes on.
+    assert common.search_epochs(1, 9) == 9 and common.search_epochs(1, 1) == 1
+    # 3 trials of 9 epochs: 2 in bracket 0 (rungs 1, 3), 1 in bracket 1 (rung 3), none in 2:
+    # 2 x 1 + 1.5 x 2 + 1.25 x 6 in bracket 0 (the second goes on with probability 1/2),
+    # and 9: 21.5, against 27 trained in full.
+    assert common.search_epochs(3, 9) == 22
+    # Many trials: close to the synchronous count of Li et al. (2018), 69 epochs per 17
+    # trials of 9 (brackets of 9, 5 and 3 trials: 9 + 3 x 2 + 6, 5 x 3 + 6, 3 x 9).
+    assert 0.9 < common.search_epochs(1700, 9) / 6900 < 1.1
+    # The reports' search: 49 trials of up to 30 epochs, about 433 epochs, not 49 x 30.
+    assert common.search_epochs(49, 30) == 433
 
 
 def test_the_run_clock_counts_parts_not_begun_at_the_mean_epoch_time(common):

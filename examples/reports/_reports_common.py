@@ -357,27 +357,52 @@ def format_seconds(seconds):
 
 
 def search_epochs(n_trials, max_epochs, reduction_factor=3):
-    """About the epochs a search's trials train, stopped early by Hyperband (one fold).
+    """About the epochs a Hyperband search's trials train (one fold), as Optuna prunes them.
 
-    Each of ``n_trials`` trials trains the mean epochs of a trial of one
-    synchronous Hyperband iteration (Li et al., 2018): bracket ``s`` starts
-    ``ceil((s_max + 1) / (s + 1) * eta**s)`` trials at ``max_epochs /
-    eta**s`` epochs and keeps the best ``1 / eta`` at each rung, which go on
-    from where they stopped. Optuna's asynchronous pruner, which the searches
-    use, trains about as much.
+    Optuna's ``HyperbandPruner`` deals the trials to its brackets in
+    proportion to their budgets (``ceil(n_brackets * eta**s / (s + 1))``);
+    bracket ``b`` checks a trial at epochs ``eta**(b + i)`` and promotes it,
+    asynchronously, when its score is within the best ``max(1, k // eta)`` of
+    the ``k`` trials of the bracket that reached that rung so far (so the
+    first trial of a rung always goes on). With the trials' scores in random
+    order, the ``k``-th arrival goes on with probability ``max(1, k // eta) /
+    k``; the expected arrivals at each rung give the epochs. For many trials
+    this is the synchronous count of Li et al. (2018); for a few (a shrunk
+    run) most trials train to ``max_epochs``.
     """
     eta = reduction_factor
-    s_max = math.floor(math.log(max_epochs, eta))
-    trials = epochs = 0
-    for s in range(s_max + 1):
-        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
-        trials += n
-        reached = 0.0
-        for i in range(s + 1):
-            rung = max_epochs * eta ** (i - s)
-            epochs += math.floor(n * eta**-i) * (rung - reached)
-            reached = rung
-    return round(n_trials * epochs / trials)
+    n_brackets = math.floor(math.log(max_epochs, eta)) + 1
+    budgets = [
+        math.ceil(n_brackets * eta ** (n_brackets - 1 - b) / (n_brackets - b))
+        for b in range(n_brackets)
+    ]
+    # The trials of each bracket: budget shares, rounded by largest remainder to n_trials.
+    shares = [n_trials * budget / sum(budgets) for budget in budgets]
+    counts = [math.floor(share) for share in shares]
+    for b in sorted(range(n_brackets), key=lambda b: counts[b] - shares[b])[
+        : n_trials - sum(counts)
+    ]:
+        counts[b] += 1
+
+    def promoted(arrivals):
+        """Expected trials going on of ``arrivals`` (fractional: the last one in part)."""
+        whole = math.floor(arrivals)
+        total = sum(max(1, k // eta) / k for k in range(1, whole + 1))
+        if arrivals > whole:
+            total += (arrivals - whole) * max(1, (whole + 1) // eta) / (whole + 1)
+        return total
+
+    epochs = 0.0
+    for bracket, arrivals in enumerate(counts):
+        reached = 0
+        rung = eta**bracket
+        while arrivals > 0:
+            stop = min(rung, max_epochs)
+            epochs += arrivals * (stop - reached)
+            if stop == max_epochs:
+                break
+            reached, rung, arrivals = stop, rung * eta, promoted(arrivals)
+    return round(epochs)
 
 
 def net_options(args, clock, part, *, checkpoint=True):
