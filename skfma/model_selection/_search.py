@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import validate_parameters
 from ..exceptions import ParameterError
 from ..utils import check_bool, check_int, check_n_jobs, is_int, names_its_errors, value_check
-from ..utils._random import torch_seed
+from ..utils._random import check_seed, torch_seed
 from ..utils._warnings import warn_user
 from ._fold import (
     Fold,
@@ -154,7 +154,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "cv": lambda name, cv: _check_cv_value(cv),
         "refit": check_bool,
         "n_jobs": value_check(check_n_jobs),
-        "random_state": lambda name, seed: _check_random_state(seed),
+        "random_state": value_check(check_seed),
         "verbose": functools.partial(check_int, minimum=0),
         "error_score": lambda name, error_score: _check_error_score(error_score),
     }
@@ -642,16 +642,6 @@ def _check_estimator_instance(estimator):
             "estimator must be a scikit-learn estimator instance, such as DNNClassifier(); "
             f"got {what}."
         )
-
-
-def _check_random_state(random_state):
-    try:
-        check_random_state(random_state)
-    except (ValueError, TypeError) as error:
-        raise ParameterError(
-            f"random_state must be None, an int from 0 to 2**32 - 1 or a RandomState; got "
-            f"{random_state!r} ({error})."
-        ) from None
 
 
 def _check_error_score(error_score):

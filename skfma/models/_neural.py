@@ -625,7 +625,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         "segment_aggregate": functools.partial(check_choice, choices=AGGREGATES),
         "augment": lambda name, augment: _check_augment(augment),
         "augment_copies": lambda name, copies: _check_augment_copies(copies),
-        "checkpoint": lambda name, folder: folder is None or expand_path(name, folder),
+        "checkpoint": functools.partial(expand_path, allow_none=True),
     }
 
     def _check_params(self):
