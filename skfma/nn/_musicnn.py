@@ -161,6 +161,59 @@ def _pad_filters(weight):
     return F.pad(weight, (0, -(-channels // lanes) * lanes - channels)).contiguous()
 
 
+#: The signed integer type of each operand type's width, to compare values by their bits.
+_BITS = {torch.float32: torch.int32, torch.bfloat16: torch.int16}
+
+
+def _biased_filters(weight, bias, dtype):
+    """The filters with the bias as a last input row, padded (:func:`_pad_filters`).
+
+    Parameters
+    ----------
+    weight : Tensor, shape (inputs, channels)
+    bias : Tensor, shape (channels,)
+    dtype : torch.dtype
+
+    Returns
+    -------
+    weight : Tensor of ``dtype``, shape (inputs + 1, padded_channels)
+        Times operand rows that end in a one (:func:`_operand_rows`): the
+        convolution with its bias, ``z + bias``.
+    """
+    return _pad_filters(torch.cat([weight, bias[None]]).to(dtype))
+
+
+def _operand_rows(rows, inputs, dtype):
+    """A buffer of ``rows`` operand rows of ``inputs`` values, then a column of ones."""
+    columns = torch.empty(rows, inputs + 1, dtype=dtype)
+    columns[:, inputs] = 1
+    return columns
+
+
+def _complements(bn, width, dtype):
+    """Per channel, the bits to flip for the maximum over frequency, padded to ``width``.
+
+    ReLU then batch norm, ``bn(relu(y))``, is largest where ``y`` is (scale
+    >= 0) or where it is smallest (scale < 0), so the pooling needs
+    ``relu(max y)`` or ``relu(min y)``. A float's bits read as a signed
+    integer of its width order the non-negative floats as the floats, and
+    put every negative one (and -0) below them. So the ReLU of the float of
+    the integer maximum is ``relu(max y)``: the maximum itself if it is
+    non-negative, else some negative value, which ReLU makes 0 as it does
+    ``max y``; likewise for the minimum. For ``relu(min y)`` the bits are
+    complemented before and after the maximum (``max(~k) == ~min(k)``).
+    Integer maxima are vectorised at every width, where torch's bfloat16
+    maximum runs at a third of float32's speed on a CPU.
+
+    Returns
+    -------
+    mask : Tensor of ``_BITS[dtype]``, shape (width,)
+        -1 (every bit) for the channels of negative scale, else 0.
+    """
+    mask = torch.where(bn.weight < 0, -1, 0).to(_BITS[dtype])
+    return F.pad(mask, (0, width - len(mask)))
+
+
 def _lowered_max_over_frequency(block, padded, dtype):
     """``block.max_over_frequency`` of a 2-D convolution as row-blocked matrix products.
 
@@ -180,29 +233,29 @@ def _lowered_max_over_frequency(block, padded, dtype):
     """
     conv = block.conv
     channels, _, kh, kw = conv.weight.shape
-    sign = _signs(block.bn)
-    weight = (conv.weight[:, 0] * sign[:, None, None]).reshape(channels, kh * kw).T.to(dtype)
-    weight = _pad_filters(weight)
+    weight = _biased_filters(conv.weight[:, 0].reshape(channels, kh * kw).T, conv.bias, dtype)
     padded_channels = weight.shape[1]
+    mask = _complements(block.bn, padded_channels, dtype)
     batch, rows, freq = padded.shape
     time, positions = rows - kh + 1, freq - kw + 1
     s0, s1, s2 = padded.stride()
     patches = padded.as_strided((batch, time, positions, kh, kw), (s0, s1, s2, s1, s2))
     step = max(1, _ROWS_PER_PRODUCT // positions)
-    columns = torch.empty(step * positions, kh * kw, dtype=dtype)
+    columns = _operand_rows(step * positions, kh * kw, dtype)
     product = torch.empty(step * positions, padded_channels, dtype=dtype)
     extreme = torch.empty(batch, time, padded_channels, dtype=dtype)
+    keys = extreme.view(mask.dtype)
     for b in range(batch):
         for t in range(0, time, step):
             n = min(step, time - t)
             # Rows position-major: the maximum reduces the outer axis (vectorised).
             cols = columns[: n * positions]
-            cols.view(positions, n, kh, kw).copy_(patches[b, t : t + n].transpose(0, 1))
-            out = torch.mm(cols, weight, out=product[: n * positions])
-            out = out.view(positions, n, padded_channels)
-            torch.amax(out, dim=0, out=extreme[b, t : t + n])
-    extreme = extreme[:, :, :channels]
-    return _relu_bn(extreme, block.bn, sign=sign, bias=conv.bias)
+            cols[:, :-1].view(positions, n, kh, kw).copy_(patches[b, t : t + n].transpose(0, 1))
+            out = torch.mm(cols, weight, out=product[: n * positions]).view(mask.dtype)
+            out = out.bitwise_xor_(mask).view(positions, n, padded_channels)
+            torch.amax(out, dim=0, out=keys[b, t : t + n])
+    keys.bitwise_xor_(mask)
+    return _relu_bn(extreme[:, :, :channels], block.bn)
 
 
 def _lowered_temporal(blocks, image, dtype):
@@ -229,30 +282,30 @@ def _lowered_temporal(blocks, image, dtype):
     outputs = []
     for block, length in zip(blocks, lengths, strict=True):
         channels = block.conv.out_channels
-        sign = _signs(block.bn)
-        weight = (block.conv.weight[:, 0, :, 0] * sign[:, None]).T.to(dtype)  # (length, ch)
-        weight = _pad_filters(weight)
+        weight = _biased_filters(block.conv.weight[:, 0, :, 0].T, block.conv.bias, dtype)
         padded_channels = weight.shape[1]
+        mask = _complements(block.bn, padded_channels, dtype)
         offset = before - (length - 1) // 2
         frames = series[:, :, offset:].as_strided((batch, freq, time, length), (s0, s1, s2, s2))
         step = max(1, 4 * _ROWS_PER_PRODUCT // time)  # short rows: more of them fit
-        columns = torch.empty(step * time, length, dtype=dtype)
+        columns = _operand_rows(step * time, length, dtype)
         product = torch.empty(step * time, padded_channels, dtype=dtype)
-        partial = torch.empty(time, padded_channels, dtype=dtype)
+        partial = torch.empty(time, padded_channels, dtype=mask.dtype)
         extreme = torch.empty(batch, time, padded_channels, dtype=dtype)
+        keys = extreme.view(mask.dtype)
         for b in range(batch):
             for f in range(0, freq, step):
                 n = min(step, freq - f)
                 cols = columns[: n * time]
-                cols.view(n, time, length).copy_(frames[b, f : f + n])
-                out = torch.mm(cols, weight, out=product[: n * time])
-                out = out.view(n, time, padded_channels)
+                cols[:, :-1].view(n, time, length).copy_(frames[b, f : f + n])
+                out = torch.mm(cols, weight, out=product[: n * time]).view(mask.dtype)
+                out = out.bitwise_xor_(mask).view(n, time, padded_channels)
                 if f == 0:
-                    torch.amax(out, dim=0, out=extreme[b])
+                    torch.amax(out, dim=0, out=keys[b])
                 else:
-                    torch.maximum(extreme[b], torch.amax(out, dim=0, out=partial), out=extreme[b])
-        extreme = extreme[:, :, :channels]
-        outputs.append(_relu_bn(extreme, block.bn, sign=sign, bias=block.conv.bias))
+                    torch.maximum(keys[b], torch.amax(out, dim=0, out=partial), out=keys[b])
+        keys.bitwise_xor_(mask)
+        outputs.append(_relu_bn(extreme[:, :, :channels], block.bn))
     return outputs
 
 

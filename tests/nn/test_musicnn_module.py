@@ -7,6 +7,7 @@ import torch
 
 from skfma.exceptions import ParameterError
 from skfma.nn import MusicnnModule, MusicnnVGGModule
+from skfma.nn._musicnn import _complements
 
 
 def randomised(module, seed=0):
@@ -85,6 +86,26 @@ def test_pooled_front_end_equals_the_plain_layers():
             plain = block(image).amax(dim=3)
             # float32 round-off of a few hundred products (the temporal ones are a matmul).
             torch.testing.assert_close(block.max_over_frequency(image), plain, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_the_maximum_of_the_bits_gives_the_relu_of_the_extreme(dtype):
+    """The lowered front end's integer maxima: relu(max y) where scale >= 0, relu(min y) if < 0."""
+    y = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
+    y[:, 0:2] = -y[:, 0:2].abs() - 0.1  # all negative
+    y[:, 2:4] = y[:, 2:4].abs() + 0.1  # all positive
+    y[::2, 6:8] = 0.0  # signed zeros among negatives
+    y[1::2, 6:8] = -0.0
+    y[::3, 6:8] = -1.5
+    y = y.to(dtype)  # columns 4 and 5 of both signs
+    bn = torch.nn.BatchNorm1d(8)
+    bn.weight.data = torch.tensor([1.0, -1.0] * 4)
+    mask = _complements(bn, 16, dtype)
+    assert mask.shape == (16,) and not mask[8:].any()
+    mask = mask[:8]
+    extreme = (y.view(mask.dtype).bitwise_xor(mask).amax(dim=0).bitwise_xor(mask)).view(dtype)
+    want = torch.where(bn.weight < 0, y.amin(dim=0).float(), y.amax(dim=0).float()).relu()
+    assert torch.equal(extreme.float().relu(), want)
 
 
 def test_training_mode_still_runs():
