@@ -1,5 +1,7 @@
 """Ctrl-C during a parallel AudioFeatures run: a KeyboardInterrupt, and no alarming warnings."""
 
+import ast
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +36,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_an_interrupted_parallel_run_ends_without_leak_warnings(tmp_path):
+def test_an_interrupted_parallel_run_leaves_nothing_behind(tmp_path):
     started = tmp_path / "a worker started"
     script = SCRIPT.format(folder=str(tmp_path / "clips"), started=str(started))
     process = subprocess.Popen(
@@ -51,4 +53,46 @@ def test_an_interrupted_parallel_run_ends_without_leak_warnings(tmp_path):
     out, err = process.communicate(timeout=120)
     assert "finished" not in out, "the run ended before it could be interrupted"
     assert "KeyboardInterrupt" in err
-    assert "leaked" not in err, err[-3000:]
+    assert not resources_left_behind(err), err[-3000:]
+    assert "leaked" not in err.replace(ALREADY_GONE_NOTICE, ""), err[-3000:]
+
+
+#: What loky's resource tracker prints for a semaphore that the parent unlinked but whose
+#: unregistration the tracker missed: joblib 1.6 does it about once in 50-60 interrupted runs
+#: without skfma (``Parallel(n_jobs=2, return_as="generator")`` of tasks that import torch,
+#: SIGINT 0.5-4 s after the start). The tracker's second unlink fails with FileNotFoundError:
+#: nothing is left behind.
+ALREADY_GONE_NOTICE = "leaked semlock objects"
+
+
+def resources_left_behind(err):
+    """The resources loky's tracker reports leaked at shutdown that still existed then.
+
+    Parameters
+    ----------
+    err : str
+        The interrupted process's standard error.
+
+    Returns
+    -------
+    names : list of str
+        Every reported name but those the tracker then failed to remove with
+        ``FileNotFoundError`` (already removed by their owner).
+    """
+    reported = re.findall(r"leaked \w+ objects to clean up at shutdown: (\{[^}]*\})", err)
+    names = [name for found in reported for name in ast.literal_eval(found)]
+    return [name for name in names if f"{name}: FileNotFoundError" not in err]
+
+
+def test_a_leak_report_of_an_existing_resource_is_caught():
+    """The check above ignores only what was already gone."""
+    gone = (
+        "UserWarning: resource_tracker: There appear to be 1 leaked semlock objects to clean up "
+        "at shutdown: {'/loky-1-ab': 1}\n"
+        "UserWarning: resource_tracker: /loky-1-ab: FileNotFoundError(2, 'No such file')\n"
+    )
+    assert resources_left_behind(gone) == []
+    left = gone.replace("FileNotFoundError", "OSError")
+    assert resources_left_behind(left) == ["/loky-1-ab"]
+    folder = "There appear to be 1 leaked folder objects to clean up at shutdown: {'/dev/shm/x': 1}"
+    assert resources_left_behind(folder) == ["/dev/shm/x"]
