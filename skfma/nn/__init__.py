@@ -14,6 +14,7 @@ processing the modules share with the feature transformers lives in
 from ._augment import SpecAugment
 from ._crnn import ChoiCRNNModule
 from ._dropout import Dropout
+from ._elu import ELU
 from ._frontend import SpectrogramFrontEnd
 from ._musicnn import MusicnnModule, MusicnnVGGModule
 from ._nets import DNNModule, KostrzewaCNNModule, UNetEncoderCNNModule
@@ -23,6 +24,7 @@ __all__ = [
     "ChoiCRNNModule",
     "DNNModule",
     "Dropout",
+    "ELU",
     "KostrzewaCNNModule",
     "MusicnnModule",
     "MusicnnVGGModule",

@@ -7,6 +7,7 @@ from torch import nn
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_dropout, check_int, check_sizes, is_int, names_its_errors
 from ._dropout import Dropout
+from ._elu import ELU
 from ._nets import _as_image, _image_shape
 
 __all__ = ["ChoiCRNNModule"]
@@ -130,7 +131,7 @@ class ChoiCRNNModule(nn.Module):
             blocks += [
                 nn.Conv2d(channels, n_out, 3, padding=1),
                 nn.BatchNorm2d(n_out),
-                nn.ELU(),
+                ELU(),
                 nn.MaxPool2d(pool, ceil_mode=True),
                 Dropout(dropout),
             ]

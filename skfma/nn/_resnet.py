@@ -7,6 +7,7 @@ from ..exceptions import ParameterError
 from ..functional import n_frames
 from ..utils import check_choice, check_dropout, check_int, check_sizes, names_its_errors
 from ._dropout import Dropout
+from ._elu import ELU
 from ._frontend import SpectrogramFrontEnd
 
 __all__ = ["ZhangResNetModule"]
@@ -185,10 +186,10 @@ class ZhangResNetModule(nn.Module):
         self.conv2_dropout = Dropout(conv_dropout)
         self.conv3 = _conv_block(filters, filters, kernel_size)
         self.conv3_dropout = Dropout(conv_dropout)
-        self.elu = nn.ELU()
+        self.elu = ELU()
         layers = []
         for n_in, n_out in zip((2 * filters, *dense_units), dense_units, strict=False):
-            layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.ELU(), Dropout(dropout)]
+            layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), ELU(), Dropout(dropout)]
         layers.append(nn.Linear(dense_units[-1], check_int("n_classes", n_classes)))
         self.dense = nn.Sequential(*layers)
 
