@@ -1,4 +1,4 @@
-"""ELU whose forward pass, on a CPU, costs an exponential instead of a scalar ``expm1``."""
+"""ELU whose float32 forward pass on a CPU costs an exponential instead of ``expm1``."""
 
 import torch
 from torch import nn
@@ -7,19 +7,21 @@ __all__ = ["ELU"]
 
 
 class ELU(nn.ELU):
-    """``torch.nn.ELU``, about four times faster on a CPU, forward and backward.
+    """``torch.nn.ELU``, faster in float32 on a CPU, forward and backward.
 
-    torch computes the CPU ELU with ``expm1``, which it does not vectorise
-    (about 9 ns an element on one core, as long as the convolution before
-    it for ChoiCRNN's first block), and keeps the input for the backward
-    pass, whose gradient then costs another exponential. Here the forward
-    pass is ``exp(min(x, 0)) - 1 + max(x, 0)`` (times ``alpha`` for the
-    first term) in float32, with torch's vectorised ``exp``, and the
-    backward pass uses the output, ``grad * (y + alpha)`` where ``x <= 0``
-    (torch's ``elu_backward`` on the result). ``exp(x) - 1`` differs from
-    ``expm1(x)`` by at most about ``2**-23`` (an ulp of 1): float32 round-off
-    of activations of order one. On other devices, in place, or for other
-    dtypes, it is torch's own.
+    torch's CPU ELU computes ``expm1`` and keeps its input for a backward
+    pass that takes another exponential. Here the forward pass is
+    ``alpha * (exp(min(x, 0)) - 1) + max(x, 0)`` with torch's ``exp``, and
+    the backward pass uses the output, ``grad * (y + alpha)`` where
+    ``x <= 0`` (torch's ``elu_backward`` on the result). ``exp(x) - 1``
+    differs from ``expm1(x)`` by at most about ``2**-23`` (an ulp of 1),
+    float32 round-off of activations of order one. Forward and backward of
+    ChoiCRNN's first map, (16, 64, 96, 1366), on one core of the
+    benchmarks' machine: 1.72 s with torch's ELU, 0.83 s with this one. Once
+    a bfloat16 GRU has run in the process, both run faster, torch's the
+    more (0.31 and 0.39 s; the cause is not known, ``benchmarks/README.md``):
+    so in bfloat16, which ChoiCRNN's GRU always is, on other devices, or in
+    place, it is torch's own.
 
     Parameters
     ----------
@@ -41,32 +43,26 @@ class ELU(nn.ELU):
 
         Parameters
         ----------
-        x : Tensor of float32 or bfloat16, any shape
+        x : Tensor, any shape
 
         Returns
         -------
         Tensor, the dtype, shape and memory format of ``x``
         """
-        if (
-            self.inplace
-            or x.device.type != "cpu"
-            or x.dtype not in (torch.float32, torch.bfloat16)
-            or self.alpha <= 0
-        ):
+        if self.inplace or x.device.type != "cpu" or x.dtype != torch.float32 or self.alpha <= 0:
             return super().forward(x)
         return _ExponentialLinear.apply(x, float(self.alpha))
 
 
 class _ExponentialLinear(torch.autograd.Function):
-    """The ELU's forward pass in float32 with ``exp``; its backward pass from the output."""
+    """The ELU's forward pass with ``exp``; its backward pass from the output."""
 
     @staticmethod
     def forward(ctx, x, alpha):
-        z = x.float()  # x itself if float32: not written to
-        y = torch.clamp_max(z, 0.0).exp_().sub_(1.0)
+        y = torch.clamp_max(x, 0.0).exp_().sub_(1.0)
         if alpha != 1.0:
             y.mul_(alpha)
-        y = y.add_(torch.clamp_min(z, 0.0)).to(x.dtype)
+        y.add_(torch.clamp_min(x, 0.0))
         ctx.alpha = alpha
         ctx.save_for_backward(y)
         return y
