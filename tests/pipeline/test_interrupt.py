@@ -1,4 +1,4 @@
-"""Ctrl-C during a parallel AudioFeatures run: a KeyboardInterrupt, and no alarming warnings."""
+"""Ctrl-C during a parallel AudioFeatures run: a KeyboardInterrupt, and no resource left behind."""
 
 import ast
 import re
