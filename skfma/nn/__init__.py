@@ -1,4 +1,4 @@
-"""Plain torch modules: the published nets, a spectral front end, augmentation and dropout.
+"""Plain torch modules: the published nets, a spectral front end, augmentation, dropout and ELU.
 
 Naming rule: the module behind an estimator of :mod:`skfma.models` carries
 the estimator's name (less a ``Classifier`` suffix) followed by ``Module``,
