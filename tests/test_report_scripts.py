@@ -207,3 +207,16 @@ def test_the_run_clock_counts_epochs_a_script_restored_itself(common):
     clock.epoch_done("CRNN", time.perf_counter() - 3.0)
     assert clock.seconds_left() == pytest.approx(7 * 3.0, rel=0.1)
     assert clock.status().startswith("[run] 3 of about 10 epochs (2 resumed from checkpoints)")
+
+
+def test_the_run_clock_counts_a_fit_whose_checkpoint_held_every_epoch(common):
+    """Run again after it finished, a net trains no epoch: its 4 count as resumed, none left."""
+    clock = common.RunClock({"done": 4, "next": 2})
+    net = _Net()
+    clock.fit_done("done", net)
+    clock.fit_done("done", net)  # counted once per net
+    assert clock.resumed["done"] == 4 and clock.done["done"] == 0
+    clock.resumed["next"] = 2  # and the next part too: nothing left, no epoch timed
+    assert clock.seconds_left() == 0
+    assert clock.status().startswith("[run] 6 of about 6 epochs (6 resumed from checkpoints)")
+    assert "about 0 s of training left" in clock.status()

@@ -277,9 +277,21 @@ class RunClock:
         self.seconds[part] += now - (epoch_start if last is None else last)
         self.last[part] = now
         self.done[part] += 1
+        self._count_restored(part, net, len(net.history) - 1 if net is not None else 0)
+
+    def fit_done(self, part, net):
+        """Count the epochs of ``net``'s history as resumed if it trained none here.
+
+        A fit resumed from a checkpoint that held all its epochs ends without
+        an epoch in this process.
+        """
+        self._count_restored(part, net, len(net.history))
+
+    def _count_restored(self, part, net, restored):
+        """Count ``restored`` epochs of ``part`` as resumed, once per net."""
         if net is not None and net not in self._nets:
             self._nets.add(net)
-            self.resumed[part] += max(len(net.history) - 1, 0)
+            self.resumed[part] += max(restored, 0)
 
     def seconds_left(self):
         """Seconds the planned epochs left will take, at the epoch times measured so far."""
@@ -292,10 +304,11 @@ class RunClock:
                     return self.seconds[measured] / self.done[measured]
             return mean
 
-        return sum(
-            max(planned - self.done[part] - self.resumed[part], 0) * epoch_seconds(part)
+        left = {
+            part: planned - self.done[part] - self.resumed[part]
             for part, planned in self.plan.items()
-        )
+        }
+        return sum(n * epoch_seconds(part) for part, n in left.items() if n > 0)
 
     def status(self):
         """One line: epochs done of those planned, and the time left."""
@@ -341,6 +354,7 @@ class _RunClockCallback(Callback):
             print(clock.status(), flush=True)
 
     def on_train_end(self, net, **kwargs):
+        RunClock.current.fit_done(self.part, net)
         print(RunClock.current.status(), flush=True)
 
 
