@@ -48,6 +48,13 @@ class ChoiCRNNModule(nn.Module):
     pooling rounds up (``ceil_mode``), so that trailing frames are pooled
     rather than dropped (the reference pads 1366 frames to 1440 instead).
 
+    Each block pools before its ELU: the ELU is increasing, so the maximum of
+    its outputs is its output at the maximum, and the block computes the
+    paper's function (gradients included, but for ties between inputs the
+    ELU saturates alike) with the ELU on a map the pool made 4 to 16 times
+    smaller. In training at 96 x 1366 that makes a step about 1.2 times
+    faster, in float32 and bfloat16 (``benchmarks/README.md``).
+
     Parameters
     ----------
     input_shape : tuple of int, default=(1, 96, 1366)
@@ -131,8 +138,8 @@ class ChoiCRNNModule(nn.Module):
             blocks += [
                 nn.Conv2d(channels, n_out, 3, padding=1),
                 nn.BatchNorm2d(n_out),
+                nn.MaxPool2d(pool, ceil_mode=True),  # then the ELU: the same, on fewer values
                 ELU(),
-                nn.MaxPool2d(pool, ceil_mode=True),
                 Dropout(dropout),
             ]
             channels = n_out

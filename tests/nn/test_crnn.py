@@ -31,7 +31,8 @@ def test_reference_layout():
     pools = [m.kernel_size for m in net.conv if isinstance(m, torch.nn.MaxPool2d)]
     assert pools == [(2, 2), (3, 3), (4, 4), (4, 4)]
     kinds = [type(m).__name__ for m in net.conv[:5]]
-    assert kinds == ["Conv2d", "BatchNorm2d", "ELU", "MaxPool2d", "Dropout"]
+    # The ELU follows the pool, where it costs less and gives the same map (next test).
+    assert kinds == ["Conv2d", "BatchNorm2d", "MaxPool2d", "ELU", "Dropout"]
     assert all(m.p == 0.1 for m in net.modules() if isinstance(m, torch.nn.Dropout))
     assert (net.gru.hidden_size, net.gru.num_layers, net.gru.input_size) == (32, 2, 128)
     # 96 mel bins pool to 1; 1366 frames -> 683 -> 228 -> 57 -> 15 steps (rounding up).
@@ -39,6 +40,33 @@ def test_reference_layout():
     features = net.conv(torch.zeros(1, 1, 96, 1366))
     assert features.shape == (1, 128, 1, 15)
     assert net.eval()(torch.randn(2, 1, 96, 1366)).shape == (2, 50)
+
+
+def paper_order(blocks):
+    """The same modules with each ELU before its pool, as the paper lists them."""
+    layers = list(blocks)
+    for index, layer in enumerate(layers[:-1]):
+        if isinstance(layer, torch.nn.MaxPool2d):
+            layers[index], layers[index + 1] = layers[index + 1], layer
+    return torch.nn.Sequential(*layers)
+
+
+def test_pooling_before_the_elu_is_the_papers_block():
+    torch.manual_seed(0)
+    blocks = ChoiCRNNModule(input_shape=(1, 24, 70), filters=(4, 6, 6, 6)).conv
+    for dropout in blocks[4::5]:
+        dropout.p = 0.0
+    x = torch.randn(3, 1, 24, 70) * 4  # the ELU saturates on part of each map
+    ours = blocks(x)
+    ours.square().sum().backward()
+    our_grads = [p.grad.clone() for p in blocks.parameters()]
+    blocks.zero_grad()
+    theirs = paper_order(blocks)(x)
+    theirs.square().sum().backward()
+    # The same operations on the same values: only exp's rounding in one element could differ.
+    torch.testing.assert_close(ours, theirs)
+    for ours_grad, p in zip(our_grads, blocks.parameters(), strict=True):
+        torch.testing.assert_close(ours_grad, p.grad)
 
 
 @pytest.mark.parametrize(
