@@ -3,15 +3,17 @@
 One run prints, on ``--threads`` torch threads (default 1):
 
 - the machine's matrix-product rate in float32 and bfloat16 (GFLOP/s, a
-  2048 x 2048 product, best of each round);
+  2048 x 2048 product, best of each round): ``torch.mm``'s (MKL's in
+  float32 on x86, oneDNN's in bfloat16), and oneDNN's with the second
+  operand reordered once, which the lowered musicnn front end uses;
 - for each model (default a musicnn and a vgg one) and each precision, the
   clips per second of ``MusicnnFeatures(model, layer, precision).transform``
   on the same clips (wall time, median over rounds);
 - each path's limit: the network's GFLOP per clip, counted with
   ``torch.utils.flop_counter.FlopCounterMode`` on the layer-by-layer network
   (the convolutions and dense layers as the model defines them; the log-mel
-  front end is not counted), divided by that precision's matrix-product
-  rate, and the fraction of it reached;
+  front end is not counted), divided by that precision's ``torch.mm`` rate,
+  and the fraction of it reached (and of oneDNN's rate);
 - the bfloat16 / float32 ratio of each round (the machine is shared: the
   rounds interleave every configuration, so a ratio compares times taken
   seconds apart) and the largest relative difference of bfloat16 features
@@ -34,6 +36,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from skfma.nn._musicnn import _filter_product
 from skfma.transfer import MusicnnFeatures
 from skfma.transfer._musicnn import _pretrained_network, log_mel_windows
 
@@ -41,12 +44,17 @@ SR = 16000
 PRECISIONS = ("float32", "bfloat16")
 
 
-def matmul_rate(dtype, n=2048, repeats=5):
-    """GFLOP/s of an ``n x n`` matrix product in ``dtype`` (best of ``repeats``)."""
+def matmul_rate(dtype, n=2048, repeats=5, *, reordered=False):
+    """GFLOP/s of an ``n x n`` matrix product in ``dtype`` (best of ``repeats``).
+
+    ``torch.mm``, or with ``reordered`` the lowered front end's product
+    (oneDNN's, the second operand reordered once; ``_filter_product``).
+    """
     a = torch.randn(n, n).to(dtype)
     b = torch.randn(n, n).to(dtype)
-    torch.mm(a, b)
-    best = min(_seconds(lambda: torch.mm(a, b)) for _ in range(repeats))
+    product = _filter_product(b, n) if reordered else lambda a: torch.mm(a, b)
+    product(a)
+    best = min(_seconds(lambda: product(a)) for _ in range(repeats))
     return 2 * n**3 / best / 1e9
 
 
@@ -128,11 +136,13 @@ def main(argv=None):
     for extractor in extractors.values():  # warm up: weights, filterbank, kernels
         extractor.transform(X[:1])
     rates = {precision: [] for precision in PRECISIONS}
+    reordered = {precision: [] for precision in PRECISIONS}
     speed = {key: [] for key in extractors}
     plain = []
     for _ in range(args.rounds):
         for precision, dtype in zip(PRECISIONS, (torch.float32, torch.bfloat16), strict=True):
             rates[precision].append(matmul_rate(dtype))
+            reordered[precision].append(matmul_rate(dtype, reordered=True))
         for key, extractor in extractors.items():
             start = time.perf_counter()
             outputs[key] = extractor.transform(X)
@@ -143,17 +153,19 @@ def main(argv=None):
     for precision in PRECISIONS:
         print(
             f"matrix product {precision:8s} {max(rates[precision]):6.1f} GFLOP/s "
-            f"(rounds: {', '.join(f'{rate:.1f}' for rate in rates[precision])})"
+            f"(rounds: {', '.join(f'{rate:.1f}' for rate in rates[precision])}); oneDNN, "
+            f"reordered {max(reordered[precision]):6.1f}"
         )
     for model in args.models:
         for precision in PRECISIONS:
             clips = statistics.median(speed[model, precision])
             limit = max(rates[precision]) / gflop[model]
+            onednn = max(reordered[precision]) / gflop[model]
             print(
                 f"{model:12s} {precision:8s} {clips:5.2f} clips/s (rounds: "
                 f"{', '.join(f'{c:.2f}' for c in speed[model, precision])}); "
                 f"{gflop[model]:.1f} GFLOP a clip, limit {limit:.2f} clips/s: "
-                f"{clips / limit:.2f} of it"
+                f"{clips / limit:.2f} of it ({clips / onednn:.2f} of oneDNN's)"
             )
         ratios = [
             bf16 / f32

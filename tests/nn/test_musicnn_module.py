@@ -7,7 +7,7 @@ import torch
 
 from skfma.exceptions import ParameterError
 from skfma.nn import MusicnnModule, MusicnnVGGModule
-from skfma.nn._musicnn import _complements
+from skfma.nn._musicnn import _complements, _filter_product
 
 
 def randomised(module, seed=0):
@@ -106,6 +106,29 @@ def test_the_maximum_of_the_bits_gives_the_relu_of_the_extreme(dtype):
     extreme = (y.view(mask.dtype).bitwise_xor(mask).amax(dim=0).bitwise_xor(mask)).view(dtype)
     want = torch.where(bn.weight < 0, y.amin(dim=0).float(), y.amax(dim=0).float()).relu()
     assert torch.equal(extreme.float().relu(), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_the_filter_product_is_the_matrix_product(dtype):
+    gen = torch.Generator().manual_seed(0)
+    operands = torch.randn(300, 67, generator=gen).to(dtype)
+    weight = torch.randn(67, 40, generator=gen).to(dtype)
+    got = _filter_product(weight, 256)(operands)
+    assert got.dtype == dtype and got.shape == (300, 40)
+    exact = operands.double() @ weight.double()
+    # Float32 sums of 67 products, then the result rounded to dtype (unit round-off u).
+    u = 2.0**-24 if dtype == torch.float32 else 2.0**-8
+    bound = 67 * 2.0**-24 * (operands.double().abs() @ weight.double().abs()) + u * exact.abs()
+    assert ((got.double() - exact).abs() <= bound).all()
+
+
+def test_the_filter_product_without_onednn_is_torch_mm(monkeypatch):
+    def unavailable(*args):
+        raise RuntimeError("no oneDNN")
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", unavailable)
+    operands, weight = torch.randn(30, 7), torch.randn(7, 5)
+    assert torch.equal(_filter_product(weight, 30)(operands), torch.mm(operands, weight))
 
 
 def test_training_mode_still_runs():
