@@ -1,7 +1,12 @@
 """Training speed of the reports' nets through the skfma estimators, by precision.
 
-For each net, at the input size of its report, the script times one epoch of ``fit``
-(``max_epochs=1``) on N random clips in each variant:
+For each net, at the input size of its report, the script fits N random clips for three
+epochs in each variant and times the last: the steady state of a real run, whose batches reuse
+the memory that the batches before freed (``fit`` keeps it,
+``skfma._memory.reuse_freed_memory``). With N clips in one batch, the first epochs' times are
+mostly the kernel faulting in the batch's memory (and the heap settling): a float32 batch of 32
+ChoiCRNN clips took 14.5, 26.2 and 10.9 s in its first three epochs, with 1.8 million, 0.5
+million and no page faults (``benchmarks/README.md``). The variants:
 
 - ``float32``: the estimator as it stands;
 - ``bfloat16``: ``precision="bfloat16"`` (autocast where the device has it);
@@ -10,7 +15,7 @@ For each net, at the input size of its report, the script times one epoch of ``f
 - ``plain``: a textbook float32 PyTorch loop over the same windows with the same module,
   optimizer and batch size (the estimators' overhead: the ratio should be close to 1).
 
-Every variant fits once untimed first (allocator, kernels, compilation: the first fit's time is
+Every variant fits once untimed first (allocator, kernels, compilation: that whole fit's time is
 printed as ``first s``), then ``--repeats`` timed rounds follow, the variants interleaved within
 each round so that all see the same machine state. It prints the median clips per second and
 the ratio to ``float32`` of the same run. The nets:
@@ -25,7 +30,9 @@ the ratio to ``float32`` of the same run. The nets:
 
 A clip is one training example of the report: its windows (tiles, segments) all count in it.
 The script also prints, measured in the same run, torch's matrix-product rate on this machine
-(``--matmul-size`` squared, float32 and bfloat16) and each net's GFLOP per training clip
+(``--matmul-size`` squared, float32 and bfloat16), a 3 x 3 convolution's (128 channels on
+64 x 64 maps: the kernels the convolutional nets spend most of their time in, whose
+bfloat16/float32 ratio caps theirs) and each net's GFLOP per training clip
 (``torch.utils.flop_counter.FlopCounterMode`` over one forward and backward pass: convolutions
 and matrix products; the STFT is not counted), so that each variant's GFLOP/s compares with
 the hardware's.
@@ -130,6 +137,9 @@ VARIANTS = {
 }
 DEFAULT_VARIANTS = ["float32", "bfloat16", "compiled", "plain"]
 
+#: Epochs of every fit; the last one is timed.
+EPOCHS = 3
+
 
 def sync(device):
     if torch.device(device).type == "cuda":
@@ -149,11 +159,11 @@ def make_data(net, n_clips, rng):
     return X, np.array([f"genre {k % net.n_outputs}" for k in range(n_clips)])
 
 
-def estimator(net, variant, *, device, batch_size=None):
+def estimator(net, variant, *, device, batch_size=None, max_epochs=EPOCHS):
     params = {**net.params, **VARIANTS[variant]}
     if batch_size is not None:
         params["batch_size"] = batch_size
-    return net.estimator(max_epochs=1, random_state=0, device=device, **params)
+    return net.estimator(max_epochs=max_epochs, random_state=0, device=device, **params)
 
 
 def window_starts(net, n_frames):
@@ -204,31 +214,35 @@ def targets_of(net, y, windows_per_clip):
 
 
 def plain_fit(net, examples, targets, *, batch_size, lr, device):
-    """One epoch of the textbook loop: new module and Adam, shuffled batches; seconds."""
+    """The textbook loop (new module, Adam, shuffled batches): seconds in all, of the last epoch."""
     sync(device)
     start = time.perf_counter()
     module = build_module(net, examples.shape[1:]).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     criterion = loss_fn(net)
     module.train()
-    for batch in torch.randperm(len(examples)).split(batch_size):
-        if len(batch) < 2:  # batch norm cannot train on one example (the estimators drop it)
-            continue
-        xb, yb = examples[batch].to(device), targets[batch].to(device)
-        optimizer.zero_grad()
-        loss = criterion(module(xb), yb)
-        loss.backward()
-        optimizer.step()
-    sync(device)
-    return time.perf_counter() - start
+    for _ in range(EPOCHS):
+        epoch_start = time.perf_counter()
+        for batch in torch.randperm(len(examples)).split(batch_size):
+            if len(batch) < 2:  # batch norm cannot train on one example (the estimators drop it)
+                continue
+            xb, yb = examples[batch].to(device), targets[batch].to(device)
+            optimizer.zero_grad()
+            loss = criterion(module(xb), yb)
+            loss.backward()
+            optimizer.step()
+        sync(device)
+    end = time.perf_counter()
+    return end - start, end - epoch_start
 
 
 def timed_fit(model, X, y, device):
+    """Fit ``model``; seconds in all and of its last epoch (skorch's ``dur``)."""
     sync(device)
     start = time.perf_counter()
     model.fit(X, y)
     sync(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, model.history[-1, "dur"]
 
 
 def gflop_per_clip(net, X):
@@ -249,6 +263,23 @@ def matmul_gflops(size, dtype, repeats=5):
     a @ b
     best = min(_seconds(lambda: a @ b) for _ in range(repeats))
     return 2 * size**3 / best / 1e9
+
+
+def conv_gflops(dtype, batch=32, channels=128, size=64, repeats=5):
+    """Best rate of a 3 x 3 convolution (forward, channels-last), in GFLOP/s.
+
+    The nets' own kind of work: oneDNN's convolution kernels, whose rate
+    differs from the matrix product's (on AVX-512 cores they come closer to
+    the vector units' peak in float32).
+    """
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1).to(
+        dtype, memory_format=torch.channels_last
+    )
+    x = torch.randn(batch, channels, size, size).to(dtype, memory_format=torch.channels_last)
+    with torch.no_grad():
+        conv(x)
+        best = min(_seconds(lambda: conv(x)) for _ in range(repeats))
+    return 2 * batch * size * size * channels * channels * 9 / best / 1e9
 
 
 def _seconds(function):
@@ -288,17 +319,17 @@ def time_net(args, name, variants, rng):
         fitted = estimator(net, variant, device=args.device, batch_size=args.batch_size)
         return timed_fit(fitted, X, y, args.device)
 
-    first = {variant: run(variant) for variant in variants}
+    first = {variant: run(variant)[0] for variant in variants}
     rates = collections.defaultdict(list)
     for round_ in range(args.repeats):
         # Rotate the order each round: no variant always runs first or last.
         shift = round_ % len(variants)
         for variant in variants[shift:] + variants[:shift]:
-            rates[variant].append(n_clips / run(variant))
+            rates[variant].append(n_clips / run(variant)[1])
     print(
         f"\n{name}: {net.description}; {n_clips} clips ({per_clip} example(s) each, "
         f"batches of {model.batch_size}), {gflop:.2f} GFLOP per training clip; "
-        f"median of {args.repeats} interleaved rounds"
+        f"epoch {EPOCHS} of each fit, median of {args.repeats} interleaved rounds"
     )
     print(f"{'variant':<18} {'clips/s':>9} {'x float32':>10} {'GFLOP/s':>8} {'first s':>8}")
     median = {variant: statistics.median(rates[variant]) for variant in variants}
@@ -386,11 +417,11 @@ def profile(args, nets):
         n_clips = args.n_clips or net.n_clips
         X, y = make_data(net, n_clips, rng)
         for variant in ("float32", "bfloat16"):
-            settings = {"device": args.device, "batch_size": args.batch_size}
+            settings = {"device": args.device, "batch_size": args.batch_size, "max_epochs": 1}
             estimator(net, variant, **settings).fit(X, y)  # warm-up
             model = traced_steps(estimator(net, variant, **settings))
             with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
-                seconds = timed_fit(model, X, y, args.device)
+                seconds, _ = timed_fit(model, X, y, args.device)
             totals = collections.Counter()
             for event in prof.events():
                 totals[categorise(event)] += event.self_cpu_time_total / 1e6
@@ -440,6 +471,11 @@ def main(argv=None):
         print(
             f"{args.matmul_size} x {args.matmul_size} matrix product: float32 {fp32:.0f} "
             f"GFLOP/s, bfloat16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f}x)"
+        )
+        fp32, bf16 = conv_gflops(torch.float32), conv_gflops(torch.bfloat16)
+        print(
+            f"3 x 3 convolution, 128 channels on 64 x 64 maps: float32 {fp32:.0f} GFLOP/s, "
+            f"bfloat16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f}x)"
         )
     train(args, args.nets, list(dict.fromkeys(args.variants)))
 

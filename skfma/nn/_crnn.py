@@ -52,8 +52,9 @@ class ChoiCRNNModule(nn.Module):
     its outputs is its output at the maximum, and the block computes the
     paper's function (gradients included, but for ties between inputs the
     ELU saturates alike) with the ELU on a map the pool made 4 to 16 times
-    smaller. In training at 96 x 1366 that makes a step about 1.2 times
-    faster, in float32 and bfloat16 (``benchmarks/README.md``).
+    smaller. Training at 96 x 1366 through :class:`~skfma.models.ChoiCRNN`
+    on one core, that made a fit 1.08 times faster in float32 and 1.18
+    times in bfloat16 (``benchmarks/README.md``).
 
     Parameters
     ----------

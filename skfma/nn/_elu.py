@@ -16,10 +16,10 @@ class ELU(nn.ELU):
     ``x <= 0`` (torch's ``elu_backward`` on the result). ``exp(x) - 1``
     differs from ``expm1(x)`` by at most about ``2**-23`` (an ulp of 1),
     float32 round-off of activations of order one. Forward and backward of
-    ChoiCRNN's first map, (16, 64, 96, 1366), on one core of the
-    benchmarks' machine: 1.72 s with torch's ELU, 0.83 s with this one. Once
-    a bfloat16 GRU has run in the process, both run faster, torch's the
-    more (0.31 and 0.39 s; the cause is not known, ``benchmarks/README.md``):
+    a (16, 64, 96, 1366) map on one core of the benchmarks' machine: 1.72 s
+    with torch's ELU, 0.83 s with this one. Once a bfloat16 GRU has run in
+    the process, both run faster, torch's the more (0.31 and 0.39 s; the
+    cause is not known, ``benchmarks/README.md``):
     so in bfloat16, which ChoiCRNN's GRU always is, on other devices, or in
     place, it is torch's own.
 
