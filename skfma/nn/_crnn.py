@@ -53,8 +53,8 @@ class ChoiCRNNModule(nn.Module):
     paper's function (gradients included, but for ties between inputs the
     ELU saturates alike) with the ELU on a map the pool made 4 to 16 times
     smaller. Training at 96 x 1366 through :class:`~skfma.models.ChoiCRNN`
-    on one core, that made a fit 1.08 times faster in float32 and 1.18
-    times in bfloat16 (``benchmarks/README.md``).
+    on one core, that made an epoch about 1.04 times faster in float32 and
+    1.14 times in bfloat16 (``benchmarks/README.md``).
 
     Parameters
     ----------
