@@ -191,8 +191,8 @@ def _filter_product(weight, rows):
     once the filters are reordered into its blocked layout. One thread of
     the benchmarks' AMD EPYC, ``(1003, 267)`` times ``(267, 208)``: 100
     GFLOP/s with MKL, 109-110 with oneDNN (a 2048 x 2048 product: 94 and
-    110-112); in bfloat16 201 and 215-221. Without oneDNN (or for a dtype
-    it lacks) it is ``torch.mm``.
+    110-112); in bfloat16 201 and 215-221. Where torch has no oneDNN, or
+    oneDNN no kernel for the dtype on this CPU, it is ``torch.mm``.
 
     Parameters
     ----------
@@ -206,13 +206,16 @@ def _filter_product(weight, rows):
         Of operands, shape (n, inputs), contiguous; returns a new
         ``(n, channels)`` tensor of ``weight``'s dtype.
     """
+
+    def reordered(operands):
+        return torch.ops.mkldnn._linear_pointwise(operands, packed, None, "none", [], "")
+
     try:
         packed = torch.ops.mkldnn._reorder_linear_weight(weight.T.contiguous(), rows)
-    except (AttributeError, RuntimeError, NotImplementedError):  # no oneDNN, or not this dtype
+        reordered(weight.new_zeros(1, weight.shape[0]))  # a kernel for this dtype and CPU
+    except (AttributeError, RuntimeError, NotImplementedError):  # none: no oneDNN, or no kernel
         return lambda operands: torch.mm(operands, weight)
-    return lambda operands: torch.ops.mkldnn._linear_pointwise(
-        operands, packed, None, "none", [], ""
-    )
+    return reordered
 
 
 def _operand_rows(rows, inputs, dtype):

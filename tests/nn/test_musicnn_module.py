@@ -122,11 +122,12 @@ def test_the_filter_product_is_the_matrix_product(dtype):
     assert ((got.double() - exact).abs() <= bound).all()
 
 
-def test_the_filter_product_without_onednn_is_torch_mm(monkeypatch):
+@pytest.mark.parametrize("missing", ["_reorder_linear_weight", "_linear_pointwise"])
+def test_the_filter_product_without_onednn_is_torch_mm(monkeypatch, missing):
     def unavailable(*args):
         raise RuntimeError("no oneDNN")
 
-    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", unavailable)
+    monkeypatch.setattr(torch.ops.mkldnn, missing, unavailable)
     operands, weight = torch.randn(30, 7), torch.randn(7, 5)
     assert torch.equal(_filter_product(weight, 30)(operands), torch.mm(operands, weight))
 
