@@ -234,9 +234,6 @@ class RunClock:
     ----------
     plan : dict of str to int
         Each part's name -> the epochs it is planned to train, in run order.
-    resumed : dict of str to int or None, default=None
-        Epochs of a part that a script restored itself from an earlier run
-        (a net fitted with ``checkpoint=`` counts its own, below).
     like : dict of str to str or None, default=None
         A part not begun -> the part whose epoch time it is counted at until
         it has its own (the best configuration's fit, at its search's trials'),
@@ -253,12 +250,12 @@ class RunClock:
 
     current = None
 
-    def __init__(self, plan, resumed=None, like=None):
+    def __init__(self, plan, like=None):
         RunClock.current = self
         self.plan = dict(plan)
         self.like = dict(like or {})
         self.done = dict.fromkeys(self.plan, 0)
-        self.resumed = {**dict.fromkeys(self.plan, 0), **(resumed or {})}
+        self.resumed = dict.fromkeys(self.plan, 0)
         self.seconds = dict.fromkeys(self.plan, 0.0)
         self.last = dict.fromkeys(self.plan)
         self._nets = weakref.WeakSet()

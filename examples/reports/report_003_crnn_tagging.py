@@ -180,6 +180,9 @@ order = np.random.default_rng(0).permutation(len(Y_train))
 chunks = np.array_split(order, -(-len(order) // chunk_size))  # at most chunk_size songs each
 run = {"tracks": list(Y_train.index), "tags": list(Y_train.columns), "chunk_size": chunk_size}
 saved = None if args.checkpoint is None else args.checkpoint / "crnn_tagger.pkl"
+# The restored net's history holds the epochs of its earlier partial_fit calls: the clock
+# counts them as resumed at its first epoch here.
+clock = RunClock({"CRNN": epochs * len(chunks)})
 if saved is not None and saved.exists():
     with open(saved, "rb") as file:
         state = pickle.load(file)  # a file this script wrote: load only your own
@@ -187,10 +190,8 @@ if saved is not None and saved.exists():
         sys.exit(f"{saved} holds another run (other clips, tags or chunks): give another folder.")
     net, history = state["net"], state["history"]
     print(f"resuming after epoch {len(history)} from {saved}")
-    clock = RunClock({"CRNN": epochs * len(chunks)}, resumed={"CRNN": len(history) * len(chunks)})
 else:
     history = []
-    clock = RunClock({"CRNN": epochs * len(chunks)})
     net = ChoiCRNN(
         module__gru_dropout=0.3,
         module__input_norm="time",
