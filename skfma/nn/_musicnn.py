@@ -145,20 +145,21 @@ def _relu_bn(extreme, bn, *, sign=None, bias=None, dtype=torch.float32):
 def _pad_filters(weight):
     """``weight`` (inputs, channels) with zero filters up to a whole 64-byte vector of channels.
 
-    The matrix-product kernels hold the output's channels in vector
-    registers of 64 bytes (16 float32 or 32 bfloat16 lanes); a last, partial
-    register costs nearly a whole one. One thread, ``(1003, 266)`` times the
-    filters: musicnn's 204 timbral filters run at 0.89 of the rate of 208 in
-    float32 and 0.97 of 224 in bfloat16; its 51 temporal filters at 0.7 of
-    64 in float32. The zero filters' work (2-25%) costs less than that.
+    The matrix-product kernels sum the output's channels in float32, in
+    vector registers of 64 bytes (16 lanes), whatever the operands' type; a
+    last, partial register costs nearly a whole one. One thread, ``(1003,
+    266)`` times the filters, oneDNN's kernels: musicnn's 204 timbral filters
+    take 1.02 of the time of 208 in float32 (1.10 of 224 in bfloat16, whose
+    two values a lane would suggest 32 lanes: 208 are faster); its 51 temporal
+    filters 0.7 of 64's rate in float32. The zero filters' work (2-25%) costs
+    less than that.
 
     Returns
     -------
     weight : Tensor, shape (inputs, padded_channels), contiguous
     """
-    lanes = 64 // weight.element_size()
     channels = weight.shape[1]
-    return F.pad(weight, (0, -(-channels // lanes) * lanes - channels)).contiguous()
+    return F.pad(weight, (0, -(-channels // 16) * 16 - channels)).contiguous()
 
 
 #: The signed integer type of each operand type's width, to compare values by their bits.

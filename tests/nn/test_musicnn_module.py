@@ -7,7 +7,7 @@ import torch
 
 from skfma.exceptions import ParameterError
 from skfma.nn import MusicnnModule, MusicnnVGGModule
-from skfma.nn._musicnn import _complements, _filter_product
+from skfma.nn._musicnn import _complements, _filter_product, _pad_filters
 
 
 def randomised(module, seed=0):
@@ -120,6 +120,17 @@ def test_the_filter_product_is_the_matrix_product(dtype):
     u = 2.0**-24 if dtype == torch.float32 else 2.0**-8
     bound = 67 * 2.0**-24 * (operands.double().abs() @ weight.double().abs()) + u * exact.abs()
     assert ((got.double() - exact).abs() <= bound).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize(("channels", "padded"), [(204, 208), (51, 64), (64, 64), (1, 16)])
+def test_filters_are_padded_to_whole_registers_of_float32_sums(dtype, channels, padded):
+    # The products sum in float32 whatever the operands: 16 channels a 64-byte register.
+    weight = torch.randn(267, channels).to(dtype)
+    got = _pad_filters(weight)
+    assert got.shape == (267, padded) and got.dtype == dtype and got.is_contiguous()
+    assert torch.equal(got[:, :channels], weight)
+    assert not got[:, channels:].any()
 
 
 @pytest.mark.parametrize("missing", ["_reorder_linear_weight", "_linear_pointwise"])
