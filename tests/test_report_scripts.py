@@ -6,6 +6,7 @@ Also at a shrunk scale (``--epochs``, ``--clips-per-genre``, ``--trials``,
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -95,6 +96,49 @@ def test_report_001_without_transfer_writes_the_rest(tmp_path):
     results = pd.read_csv(tmp_path / "results.csv", index_col=0)
     assert list(results.index) == ["features MLP", "log-mel CNN (Hyperband)"]
     assert not list(tmp_path.glob("transfer*"))
+
+
+def interrupt_script(script, out, *options, epoch=1):
+    """Run ``script`` (smoke), press Ctrl-C at ``epoch``'s row; return its exit code and output."""
+    process = subprocess.Popen(
+        [sys.executable, script.name, "--smoke", "--out", str(out), *options],
+        cwd=script.parent,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # Python keeps SIGINT ignored if it starts so (as under some test runners).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if re.match(rf" +{epoch} +\d+\.\d+ ", line):  # a row of the epoch table
+                process.send_signal(signal.SIGINT)
+                break
+        lines += process.stdout.readlines()
+        process.wait(timeout=300)
+    finally:
+        process.kill()
+    return process.returncode, "".join(lines)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_ctrl_c_ends_a_run_saying_what_it_kept_and_a_rerun_goes_on(tmp_path):
+    (script,) = (script for script in SCRIPTS if script.stem.startswith("report_004"))
+    code, output = interrupt_script(script, tmp_path / "plain")
+    assert code != 0 and "Traceback" not in output, output[-3000:]
+    assert "Interrupted. No epoch was saved: with --checkpoint DIR" in output
+
+    checkpoint = tmp_path / "checkpoint"
+    options = ["--checkpoint", str(checkpoint)]
+    # A net saves an epoch after its row is printed: the second row follows the first's save.
+    code, output = interrupt_script(script, tmp_path / "out", *options, epoch=2)
+    assert code != 0 and "Traceback" not in output, output[-3000:]
+    assert f"last saved epoch is in {checkpoint}: run the same command" in output
+    stdout = run_script(script, tmp_path / "out", *options)
+    assert re.search(r"^Resuming from .*1-D.* after epoch [12]\.$", stdout, re.M)
 
 
 @pytest.fixture

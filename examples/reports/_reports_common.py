@@ -8,6 +8,7 @@ import argparse
 import atexit
 import math
 import shutil
+import sys
 import tempfile
 import time
 import weakref
@@ -126,7 +127,43 @@ def parse_args(number, description, *, search=False, add_arguments=None):
     args.out = Path(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     args.checkpoint = None if args.checkpoint is None else Path(args.checkpoint).expanduser()
+    explain_interruptions(args)
     return args
+
+
+def explain_interruptions(args):
+    """End a run stopped by Ctrl-C with what it kept and how to go on, not a traceback.
+
+    Only where the report script runs as the program (``python
+    report_00N_*.py``): the documentation build runs the scripts inside its
+    own process, whose interruptions stay its own. Other errors keep their
+    traceback.
+    """
+    program = Path(getattr(sys.modules["__main__"], "__file__", None) or "")
+    if not program.name.startswith(f"report_{args.number}"):
+        return
+    previous = sys.excepthook
+
+    def explain(kind, value, traceback):
+        if not issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, traceback)
+            return
+        if args.checkpoint is None:
+            lines = [
+                "Interrupted. No epoch was saved: with --checkpoint DIR, a run that stops goes "
+                "on from its last finished epoch."
+            ]
+        else:
+            searches = " (a search starts afresh)" if hasattr(args, "trials") else ""
+            lines = [
+                f"Interrupted. Each net's last saved epoch is in {args.checkpoint}: run the "
+                f"same command to go on from there{searches}."
+            ]
+        if (args.out / "cache").is_dir():
+            lines.append(f"The features extracted so far are cached in {args.out / 'cache'}.")
+        print("\n" + "\n".join(lines), file=sys.stderr)
+
+    sys.excepthook = explain
 
 
 def smoke_root(*, duration=3.0):
