@@ -103,7 +103,7 @@ def interrupt_script(script, out, *options, epoch=1):
     process = subprocess.Popen(
         [sys.executable, script.name, "--smoke", "--out", str(out), *options],
         cwd=script.parent,
-        env={**os.environ, "MPLBACKEND": "Agg"},
+        env={**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -138,7 +138,7 @@ def test_ctrl_c_ends_a_run_saying_what_it_kept_and_a_rerun_goes_on(tmp_path):
     assert code != 0 and "Traceback" not in output, output[-3000:]
     assert f"last saved epoch is in {checkpoint}: run the same command" in output
     stdout = run_script(script, tmp_path / "out", *options)
-    assert re.search(r"^Resuming from .*1-D.* after epoch [12]\.$", stdout, re.M)
+    assert re.search(r"^Resuming from .*1-D.* after epoch \d+\.$", stdout, re.M)
 
 
 @pytest.fixture
