@@ -143,16 +143,16 @@ def _relu_bn(extreme, bn, *, sign=None, bias=None, dtype=torch.float32):
 
 
 def _pad_filters(weight):
-    """``weight`` (inputs, channels) with zero filters up to a whole 64-byte vector of channels.
+    """``weight`` (inputs, channels) with zero filters up to a multiple of 16 channels.
 
-    The matrix-product kernels sum the output's channels in float32, in
-    vector registers of 64 bytes (16 lanes), whatever the operands' type; a
-    last, partial register costs nearly a whole one. One thread, ``(1003,
-    266)`` times the filters, oneDNN's kernels: musicnn's 204 timbral filters
-    take 1.02 of the time of 208 in float32 (1.10 of 224 in bfloat16, whose
-    two values a lane would suggest 32 lanes: 208 are faster); its 51 temporal
-    filters 0.7 of 64's rate in float32. The zero filters' work (2-25%) costs
-    less than that.
+    The matrix-product kernels sum the output's channels in float32, 16 to a
+    64-byte vector register, whatever the operands' type; a last, partial
+    register costs nearly a whole one. One thread, ``(1003, 267)`` times the
+    filters, oneDNN's kernels: musicnn's 204 timbral filters take 1.02 of the
+    time of 208 in float32, and in bfloat16, padded to 224 (a whole register
+    of bfloat16 operands), 1.07 of 208's time; its 51 temporal filters run
+    at 0.7 of 64's rate in float32. The zero filters' work (2-25%) costs less
+    than that.
 
     Returns
     -------
