@@ -7,21 +7,24 @@ __all__ = ["ELU"]
 
 
 class ELU(nn.ELU):
-    """``torch.nn.ELU``, faster in float32 on a CPU, forward and backward.
+    """``torch.nn.ELU``, faster on a CPU, forward and backward.
 
     torch's CPU ELU computes ``expm1`` and keeps its input for a backward
     pass that takes another exponential. Here the forward pass is
-    ``alpha * (exp(min(x, 0)) - 1) + max(x, 0)`` with torch's ``exp``, and
-    the backward pass uses the output, ``grad * (y + alpha)`` where
-    ``x <= 0`` (torch's ``elu_backward`` on the result). ``exp(x) - 1``
-    differs from ``expm1(x)`` by at most about ``2**-23`` (an ulp of 1),
-    float32 round-off of activations of order one. Forward and backward of
-    a (16, 64, 96, 1366) map on one core of the benchmarks' machine: 1.72 s
-    with torch's ELU, 0.83 s with this one. Once a bfloat16 GRU has run in
-    the process, both run faster, torch's the more (0.31 and 0.39 s; the
-    cause is not known, ``benchmarks/README.md``):
-    so in bfloat16, which ChoiCRNN's GRU always is, on other devices, or in
-    place, it is torch's own.
+    ``alpha * (exp(min(x, 0)) - 1) + max(x, 0)`` with torch's ``exp``, in
+    float32 (bfloat16 and float16 inputs are converted, and the output
+    rounded to their type), and the backward pass uses the output,
+    ``grad * (y + alpha)`` where ``x <= 0`` (torch's ``elu_backward`` on the
+    result). ``exp(x) - 1`` differs from ``expm1(x)`` by at most about
+    ``2**-23`` (an ulp of 1), float32 round-off of activations of order
+    one. Forward and backward of a (16, 64, 96, 1366) float32 map on one
+    core of the benchmarks' machine: 1.72 s with torch's ELU, 0.83 s with
+    this one; a (50, 64, 1300) bfloat16 map: 41 ms with torch's, 12 ms with
+    this one. torch's ``expm1`` (and so its ELU) runs several times faster
+    once a bfloat16 ``tanh`` has run in the process, as in a bfloat16 GRU
+    (the cause is not known, ``benchmarks/README.md``): then torch's
+    bfloat16 ELU takes 10.5 ms, and float32 0.31 s against 0.39. On other
+    devices, or in place, it is torch's own.
 
     Parameters
     ----------
@@ -49,20 +52,26 @@ class ELU(nn.ELU):
         -------
         Tensor, the dtype, shape and memory format of ``x``
         """
-        if self.inplace or x.device.type != "cpu" or x.dtype != torch.float32 or self.alpha <= 0:
+        if (
+            self.inplace
+            or x.device.type != "cpu"
+            or x.dtype not in (torch.float32, torch.bfloat16, torch.float16)
+            or self.alpha <= 0
+        ):
             return super().forward(x)
         return _ExponentialLinear.apply(x, float(self.alpha))
 
 
 class _ExponentialLinear(torch.autograd.Function):
-    """The ELU's forward pass with ``exp``; its backward pass from the output."""
+    """The ELU's forward pass with ``exp`` in float32; its backward pass from the output."""
 
     @staticmethod
     def forward(ctx, x, alpha):
-        y = torch.clamp_max(x, 0.0).exp_().sub_(1.0)
+        x32 = x.float()  # x itself if float32
+        y = torch.clamp_max(x32, 0.0).exp_().sub_(1.0)
         if alpha != 1.0:
             y.mul_(alpha)
-        y.add_(torch.clamp_min(x, 0.0))
+        y = y.add_(torch.clamp_min(x32, 0.0)).to(x.dtype)
         ctx.alpha = alpha
         ctx.save_for_backward(y)
         return y

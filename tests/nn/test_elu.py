@@ -39,9 +39,25 @@ def test_channels_last_is_kept():
     torch.testing.assert_close(x.grad, torch.where(x > 0, 1.0, x.detach().exp()), **FLOAT32)
 
 
-def test_bfloat16_and_in_place_are_torchs_elu():
-    x = values(torch.bfloat16)
-    assert torch.equal(ELU()(x), F.elu(x))
+@pytest.mark.parametrize(("dtype", "bits"), [(torch.bfloat16, 8), (torch.float16, 11)])
+def test_reduced_precision_is_computed_in_float32_and_rounded(dtype, bits):
+    x = values(dtype).requires_grad_()
+    reference = x.detach().clone().requires_grad_()
+    y, want = ELU()(x), F.elu(reference)
+    assert y.dtype == dtype
+    # Both round a float32 result once (an ulp apart at most, 2**(1 - bits) relative); the
+    # float32 results differ by a few 2**-24 absolute (exp(x) - 1 against expm1(x)).
+    torch.testing.assert_close(y, want, rtol=2.0 ** (1 - bits), atol=2**-22)
+    grad = torch.randn_like(y)
+    y.backward(grad)
+    want.backward(grad)
+    # The backward pass takes y + 1 from the rounded output: its error, half an ulp of 1
+    # (2**-bits), times the gradient, besides the rounding of the product.
+    bound = 2.0**-bits * grad.float().abs() + 2.0 ** (1 - bits) * reference.grad.float().abs()
+    assert ((x.grad.float() - reference.grad.float()).abs() <= bound).all()
+
+
+def test_in_place_is_torchs_elu():
     x = values()
     expected = F.elu(x)
     out = ELU(inplace=True)(x)
