@@ -3,14 +3,13 @@
 import torch
 from torch import nn
 
+from ._bits import same_width_integer
+
 __all__ = ["Dropout"]
 
 #: Random bits that decide each element on a CPU: the drop probability is a multiple of
 #: ``2**-MASK_BITS`` (so within ``2**-16`` of ``p``).
 MASK_BITS = 15
-
-#: The signed integer type of each element width in bytes, to build a mask from its bits.
-_BITS = {2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
 class Dropout(nn.Dropout):
@@ -82,7 +81,7 @@ class Dropout(nn.Dropout):
         lanes = words.view(torch.int16)[: x.numel()].as_strided(x.shape, x.stride())
         margin = lanes.bitwise_right_shift(1).sub_(round(self.p * levels) - levels // 2)
         keep = margin.bitwise_right_shift_(15).bitwise_not_()  # every bit where margin >= 0
-        bits = _BITS[x.element_size()]
+        bits = same_width_integer(x.dtype)
         one = torch.ones((), dtype=x.dtype).view(bits)
         return keep.to(bits).bitwise_and_(one).view(x.dtype)
 

@@ -15,6 +15,7 @@ from torch import nn
 from ..exceptions import ParameterError
 from ..functional import PRECISIONS, autocast
 from ..utils import check_choice, check_int, names_its_errors
+from ._bits import same_width_integer
 
 __all__ = ["MusicnnModule", "MusicnnVGGModule"]
 
@@ -142,6 +143,10 @@ def _relu_bn(extreme, bn, *, sign=None, bias=None, dtype=torch.float32):
     return torch.addcmul(shift, hidden, scale, out=hidden).to(dtype)  # same-dtype ops: fast
 
 
+#: float32 sums in a 64-byte vector register: the products' outputs come in whole registers.
+_SUM_LANES = 16
+
+
 def _pad_filters(weight):
     """``weight`` (inputs, channels) with zero filters up to a multiple of 16 channels.
 
@@ -159,11 +164,7 @@ def _pad_filters(weight):
     weight : Tensor, shape (inputs, padded_channels), contiguous
     """
     channels = weight.shape[1]
-    return F.pad(weight, (0, -(-channels // 16) * 16 - channels)).contiguous()
-
-
-#: The signed integer type of each operand type's width, to compare values by their bits.
-_BITS = {torch.float32: torch.int32, torch.bfloat16: torch.int16}
+    return F.pad(weight, (0, -(-channels // _SUM_LANES) * _SUM_LANES - channels)).contiguous()
 
 
 def _biased_filters(weight, bias, dtype):
@@ -243,10 +244,10 @@ def _complements(bn, width, dtype):
 
     Returns
     -------
-    mask : Tensor of ``_BITS[dtype]``, shape (width,)
+    mask : Tensor of ``same_width_integer(dtype)``, shape (width,)
         -1 (every bit) for the channels of negative scale, else 0.
     """
-    mask = torch.where(bn.weight < 0, -1, 0).to(_BITS[dtype])
+    mask = torch.where(bn.weight < 0, -1, 0).to(same_width_integer(dtype))
     return F.pad(mask, (0, width - len(mask)))
 
 
