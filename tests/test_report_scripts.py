@@ -270,3 +270,15 @@ def test_the_run_clock_counts_a_fit_whose_checkpoint_held_every_epoch(common):
     assert clock.seconds_left() == 0
     assert clock.status().startswith("[run] 6 of about 6 epochs (6 resumed from checkpoints)")
     assert "about 0 s of training left" in clock.status()
+
+
+def test_the_run_clock_says_when_it_can_tell_the_time_left(common):
+    """A rerun whose first net came whole from its checkpoint has timed no epoch yet."""
+    clock = common.RunClock({"done": 4, "next": 2})
+    clock.fit_done("done", _Net())
+    assert clock.status() == (
+        "[run] 4 of about 6 epochs (4 resumed from checkpoints) in 0 s; "
+        "the training left is timed from this run's first epoch"
+    )
+    clock.epoch_done("next", time.perf_counter() - 3.0)
+    assert "about 3 s of training left" in clock.status()

@@ -349,11 +349,16 @@ class RunClock:
         done = {part: self.done[part] + self.resumed[part] for part in self.plan}
         planned = sum(max(self.plan[part], done[part]) for part in self.plan)
         resumed = sum(self.resumed.values())
+        left = self.seconds_left()
         return (
             f"[run] {sum(done.values())} of about {planned} epochs"
             + (f" ({resumed} resumed from checkpoints)" if resumed else "")
-            + f" in {format_seconds(sum(self.seconds.values()))}; about "
-            f"{format_seconds(self.seconds_left())} of training left"
+            + f" in {format_seconds(sum(self.seconds.values()))}; "
+            + (
+                f"about {format_seconds(left)} of training left"
+                if math.isfinite(left)
+                else "the training left is timed from this run's first epoch"
+            )
         )
 
     def callbacks(self, part):
@@ -394,8 +399,6 @@ class _RunClockCallback(Callback):
 
 def format_seconds(seconds):
     """A duration in words: ``"1 h 05 min"``, ``"4 min 10 s"``, ``"12 s"``."""
-    if not math.isfinite(seconds):
-        return "? s"
     seconds = round(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
