@@ -186,6 +186,9 @@ PRETRAINED_EXPECTED_FAILED_CHECKS = {
 def expected_failed_checks(estimator):
     if isinstance(estimator, NeuralClassifier):
         return NEURAL_EXPECTED_FAILED_CHECKS
+    if isinstance(getattr(estimator, "estimator", None), NeuralClassifier):
+        # A search's best net predicts: the same round-off (the other checks pass).
+        return {"check_methods_sample_order_invariance": BATCH_ROUNDOFF}
     if isinstance(estimator, MusicnnFeatures):
         return PRETRAINED_EXPECTED_FAILED_CHECKS
     return {}
