@@ -277,6 +277,13 @@ class UNetEncoderCNNModule(_SpectrogramCNN):
     dropout; then a linear layer to the classes. Weights are initialised with
     Xavier (Glorot) uniform and biases with zeros.
 
+    Each block pools before its second ReLU: ReLU is non-decreasing, so the
+    maximum of its outputs is its output at the maximum, and the block
+    computes U-Net's function, gradients included, with that ReLU on a map
+    four times smaller. Training a net at 128 x 128, batch 42, one core,
+    that made a step 1.09 times faster in bfloat16 and 1.02 times in float32
+    (``benchmarks/README.md``).
+
     Parameters
     ----------
     input_shape : tuple of int, default=(1, 128, 128)
@@ -326,8 +333,8 @@ class UNetEncoderCNNModule(_SpectrogramCNN):
                 nn.ReLU(),
                 nn.Conv2d(n_out, n_out, 3, padding=1),
                 nn.BatchNorm2d(n_out),
+                pool,  # then the ReLU: the same, on fewer values
                 nn.ReLU(),
-                pool,
                 Dropout(dropout),
             ]
             channels = n_out
