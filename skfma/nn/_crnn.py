@@ -9,6 +9,7 @@ from ..utils import check_choice, check_dropout, check_int, check_sizes, is_int,
 from ._dropout import Dropout
 from ._elu import ELU
 from ._nets import _as_image, _image_shape
+from ._norm_pool import NormPoolSequential
 
 __all__ = ["ChoiCRNNModule"]
 
@@ -145,7 +146,7 @@ class ChoiCRNNModule(nn.Module):
             ]
             channels = n_out
             height, width = math.ceil(height / pool[0]), math.ceil(width / pool[1])
-        self.conv = nn.Sequential(*blocks)
+        self.conv = NormPoolSequential(*blocks)
         #: Time steps the GRU runs over.
         self.time_steps = width
         self.gru = nn.GRU(channels, gru_units, num_layers=gru_layers, batch_first=True)

@@ -27,6 +27,7 @@ from ..utils import (
     names_its_errors,
 )
 from ._dropout import Dropout
+from ._norm_pool import NormPoolSequential
 
 __all__ = ["DNNModule", "KostrzewaCNNModule", "UNetEncoderCNNModule"]
 
@@ -266,7 +267,7 @@ class KostrzewaCNNModule(_SpectrogramCNN):
             nn.Flatten(),
             nn.Linear(channels * height * width, check_int("n_classes", n_classes)),
         ]
-        self.layers = nn.Sequential(*layers)
+        self.layers = NormPoolSequential(*layers)
 
 
 class UNetEncoderCNNModule(_SpectrogramCNN):
@@ -342,7 +343,7 @@ class UNetEncoderCNNModule(_SpectrogramCNN):
             nn.Flatten(),
             nn.Linear(channels * height * width, check_int("n_classes", n_classes)),
         ]
-        self.layers = nn.Sequential(*layers)
+        self.layers = NormPoolSequential(*layers)
         for layer in self.modules():
             if isinstance(layer, nn.Conv2d | nn.Linear):
                 nn.init.xavier_uniform_(layer.weight)

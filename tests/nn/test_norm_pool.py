@@ -1,0 +1,148 @@
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from skfma.nn import ChoiCRNNModule, KostrzewaCNNModule
+from skfma.nn._norm_pool import NormPoolSequential, _fuses
+
+
+def pair(weights, kernel=2, ceil_mode=False, momentum=0.1):
+    """A batch norm of ``weights`` (and random biases) then a max pooling, in float64."""
+    norm = nn.BatchNorm2d(len(weights), momentum=momentum).double()
+    with torch.no_grad():
+        norm.weight.copy_(torch.tensor(weights, dtype=torch.float64))
+        norm.bias.copy_(torch.randn(len(weights), dtype=torch.float64))
+    return [norm, nn.MaxPool2d(kernel, ceil_mode=ceil_mode)]
+
+
+def train_twice(layers, x, grad):
+    """Two training steps' outputs, and the gradients and state after them."""
+    outputs, grads = [], []
+    for _ in range(2):
+        x_ = x.clone().requires_grad_()
+        out = layers(x_)
+        params = [p for p in layers.parameters() if p.requires_grad]
+        grads.append(torch.autograd.grad(out, [x_, *params], grad))
+        outputs.append(out)
+    return outputs, grads, layers.state_dict()
+
+
+@pytest.mark.parametrize(
+    ("weights", "kernel", "ceil_mode", "momentum"),
+    [
+        ([1.5, 0.5, 2.0], 2, False, 0.1),
+        ([1.5, -0.5, 2.0, -1.0], 2, False, 0.1),  # the minimum where the scale is negative
+        ([0.7, -1.2], (3, 2), True, 0.1),  # partial windows at the edges
+        ([0.7, 1.2], (1, 4), True, None),  # a cumulative moving average
+    ],
+)
+def test_pooling_first_is_batch_norm_then_pooling(weights, kernel, ceil_mode, momentum):
+    """Outputs, gradients and running statistics, in float64: equal to round-off."""
+    torch.manual_seed(0)
+    layers = pair(weights, kernel, ceil_mode, momentum)
+    ours = NormPoolSequential(*copy.deepcopy(layers))
+    theirs = nn.Sequential(*layers)
+    x = torch.randn(3, len(weights), 10, 13, dtype=torch.float64)
+    x = x.contiguous(memory_format=torch.channels_last)
+    grad = torch.randn_like(theirs(x.clone()))
+    theirs.load_state_dict(ours.state_dict())  # forget that pass
+    (out, grads, state), (ref_out, ref_grads, ref_state) = (
+        train_twice(ours, x, grad),
+        train_twice(theirs, x, grad),
+    )
+    for a, b in zip(out, ref_out, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    for step, ref_step in zip(grads, ref_grads, strict=True):
+        for a, b in zip(step, ref_step, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert state.keys() == ref_state.keys()
+    for key, value in state.items():
+        torch.testing.assert_close(value, ref_state[key], rtol=1e-12, atol=1e-12)
+
+
+def test_bfloat16_under_autocast_rounds_as_batch_norm_then_pooling():
+    """The same values rounded to bfloat16 once: equal but for a last-bit tie in rounding."""
+    torch.manual_seed(0)
+    layers = [nn.BatchNorm2d(8), nn.MaxPool2d(2)]
+    ours, theirs = NormPoolSequential(*copy.deepcopy(layers)), nn.Sequential(*layers)
+    x = torch.randn(4, 8, 16, 16).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, ref = ours(x), theirs(x)
+    assert out.dtype == ref.dtype == torch.bfloat16
+    # Both round a float32 value to bfloat16 (2**-8 relative apart); the float32 values may
+    # differ in their last bits, computed in another order, and so round apart.
+    torch.testing.assert_close(out, ref, rtol=2**-8, atol=1e-6)
+    torch.testing.assert_close(ours[0].running_var, theirs[0].running_var)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        KostrzewaCNNModule(
+            input_shape=(1, 20, 20), n_classes=3, filters=(4, 4), kernel_size=3, dropout=0.0
+        ),
+        ChoiCRNNModule(
+            input_shape=(1, 24, 40),
+            n_classes=3,
+            filters=(4, 6),
+            pool_sizes=((2, 3), (3, 2)),
+            dropout=0.0,
+        ),
+    ],
+    ids=["KostrzewaCNN", "ChoiCRNN"],
+)
+def test_the_nets_train_as_with_a_plain_sequential(net):
+    torch.manual_seed(0)
+    net = net.double()
+    plain = copy.deepcopy(net)
+    name = "layers" if hasattr(net, "layers") else "conv"
+    assert isinstance(getattr(net, name), NormPoolSequential)
+    setattr(plain, name, nn.Sequential(*getattr(plain, name)))
+    x = torch.randn(5, 1, *net_input(net), dtype=torch.float64)
+    for model in (net, plain):
+        model(x).square().sum().backward()
+    for p, q in zip(net.parameters(), plain.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12)
+    net.eval(), plain.eval()
+    torch.testing.assert_close(net(x), plain(x), rtol=0, atol=0)
+
+
+def net_input(net):
+    return (20, 20) if isinstance(net, KostrzewaCNNModule) else (24, 40)
+
+
+@pytest.mark.parametrize(
+    ("pool", "training", "fuses"),
+    [
+        (nn.MaxPool2d(2), True, True),
+        (nn.MaxPool2d(2), False, False),  # the running statistics: batch norm first
+        (nn.MaxPool2d(3, stride=2), True, False),  # overlapping windows
+        (nn.MaxPool2d(2, padding=1), True, False),
+        (nn.MaxPool2d(2, return_indices=True), True, False),
+        (nn.AvgPool2d(2), True, False),  # not monotonic in each value
+    ],
+)
+def test_only_a_training_batch_norm_then_tiling_max_pooling_fuses(pool, training, fuses):
+    norm = nn.BatchNorm2d(3).train(training)
+    assert _fuses(norm, pool, torch.zeros(1, 3, 4, 4)) is fuses
+
+
+def test_hooks_see_the_modules_called():
+    """A forward hook on either module (or a global one) keeps both modules' own calls."""
+    layers = NormPoolSequential(nn.BatchNorm2d(3), nn.MaxPool2d(2))
+    x = torch.randn(2, 3, 4, 4)
+    assert _fuses(*layers, x)
+    seen = []
+    handle = layers[1].register_forward_hook(lambda module, inputs, output: seen.append(module))
+    layers(x)
+    handle.remove()
+    handle = nn.modules.module.register_module_forward_hook(
+        lambda module, inputs, output: seen.append(module)
+    )
+    layers(x)
+    handle.remove()
+    assert seen == [layers[1], layers[0], layers[1], layers]
+    assert _fuses(*layers, x)
+    assert not _fuses(*layers, x.to("meta"))  # the statistics have no meta kernel
