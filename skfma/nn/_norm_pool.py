@@ -54,8 +54,9 @@ def _fuses(norm, pool, x):
 
     Not where a forward hook would see the modules' calls (one of theirs,
     or a global one): the fused step calls neither module. Not under
-    ``torch.compile`` (which fuses by itself) nor on the meta device: the
-    statistics' operator has no shape-only kernel.
+    ``torch.compile``, which fuses by itself. On a CPU only, where it was
+    measured (other devices run the modules, cuDNN's batch norm on CUDA;
+    the meta device has no kernel for the statistics).
     """
     return (
         type(norm) is nn.BatchNorm2d
@@ -63,7 +64,7 @@ def _fuses(norm, pool, x):
         and not _hooked(norm)
         and not _hooked(pool)
         and not torch.compiler.is_compiling()
-        and x.device.type != "meta"
+        and x.device.type == "cpu"
         and norm.training
         and norm.affine
         and norm.track_running_stats
@@ -117,7 +118,7 @@ class NormPoolSequential(nn.Sequential):
     """``torch.nn.Sequential`` that, in training, pools before normalising where it may.
 
     Each ``BatchNorm2d`` directly followed by a ``MaxPool2d`` (stride equal
-    to the window, no padding) runs, in training mode, as one step that
+    to the window, no padding) runs, in training mode on a CPU, as one step that
     takes the statistics of the full map, pools the map itself and
     normalises the pooled map only (the maximum of a per-channel affine map
     is the map at the maximum, or at the minimum where the scale is
@@ -130,8 +131,8 @@ class NormPoolSequential(nn.Sequential):
     channel's batch-norm weight is exactly 0 its output is constant; torch's
     pooling then picks a window's first element and this one its maximum,
     so that channel's weight gradient can differ. Elsewhere (evaluation
-    mode, other modules) it is ``nn.Sequential``, with the same modules and
-    ``state_dict``.
+    mode, other devices, other modules) it is ``nn.Sequential``, with the
+    same modules and ``state_dict``.
     """
 
     def forward(self, x):
