@@ -4,8 +4,22 @@ import pytest
 import torch
 from torch import nn
 
-from skfma.nn import ChoiCRNNModule, KostrzewaCNNModule
+from skfma.nn import ChoiCRNNModule, KostrzewaCNNModule, _norm_pool
 from skfma.nn._norm_pool import NormPoolSequential, _fuses
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    """The (norm, pool) pairs that ran fused, in order."""
+    calls = []
+    fused = _norm_pool._batch_norm_then_max_pool
+
+    def spy(norm, pool, x):
+        calls.append((norm, pool))
+        return fused(norm, pool, x)
+
+    monkeypatch.setattr(_norm_pool, "_batch_norm_then_max_pool", spy)
+    return calls
 
 
 def pair(weights, kernel=2, ceil_mode=False, momentum=0.1):
@@ -38,7 +52,9 @@ def train_twice(layers, x, grad):
         ([0.7, 1.2], (1, 4), True, None),  # a cumulative moving average
     ],
 )
-def test_pooling_first_is_batch_norm_then_pooling(weights, kernel, ceil_mode, momentum):
+def test_pooling_first_is_batch_norm_then_pooling(
+    weights, kernel, ceil_mode, momentum, fused_calls
+):
     """Outputs, gradients and running statistics, in float64: equal to round-off."""
     torch.manual_seed(0)
     layers = pair(weights, kernel, ceil_mode, momentum)
@@ -57,12 +73,13 @@ def test_pooling_first_is_batch_norm_then_pooling(weights, kernel, ceil_mode, mo
     for step, ref_step in zip(grads, ref_grads, strict=True):
         for a, b in zip(step, ref_step, strict=True):
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert fused_calls == [tuple(ours)] * 2
     assert state.keys() == ref_state.keys()
     for key, value in state.items():
         torch.testing.assert_close(value, ref_state[key], rtol=1e-12, atol=1e-12)
 
 
-def test_bfloat16_under_autocast_rounds_as_batch_norm_then_pooling():
+def test_bfloat16_under_autocast_rounds_as_batch_norm_then_pooling(fused_calls):
     """The same values rounded to bfloat16 once: equal but for a last-bit tie in rounding."""
     torch.manual_seed(0)
     layers = [nn.BatchNorm2d(8), nn.MaxPool2d(2)]
@@ -70,7 +87,7 @@ def test_bfloat16_under_autocast_rounds_as_batch_norm_then_pooling():
     x = torch.randn(4, 8, 16, 16).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out, ref = ours(x), theirs(x)
-    assert out.dtype == ref.dtype == torch.bfloat16
+    assert fused_calls and out.dtype == ref.dtype == torch.bfloat16
     # Both round a float32 value to bfloat16 (2**-8 relative apart); the float32 values may
     # differ in their last bits, computed in another order, and so round apart.
     torch.testing.assert_close(out, ref, rtol=2**-8, atol=1e-6)
@@ -93,7 +110,7 @@ def test_bfloat16_under_autocast_rounds_as_batch_norm_then_pooling():
     ],
     ids=["KostrzewaCNN", "ChoiCRNN"],
 )
-def test_the_nets_train_as_with_a_plain_sequential(net):
+def test_the_nets_train_as_with_a_plain_sequential(net, fused_calls):
     torch.manual_seed(0)
     net = net.double()
     plain = copy.deepcopy(net)
@@ -103,6 +120,7 @@ def test_the_nets_train_as_with_a_plain_sequential(net):
     x = torch.randn(5, 1, *net_input(net), dtype=torch.float64)
     for model in (net, plain):
         model(x).square().sum().backward()
+    assert len(fused_calls) == 2  # each block's batch norm and pooling
     for p, q in zip(net.parameters(), plain.parameters(), strict=True):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12)
     net.eval(), plain.eval()
