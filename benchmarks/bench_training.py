@@ -42,7 +42,10 @@ bfloat16 with ``torch.profiler`` (CPU) after a warm-up fit, and prints where the
 convolutions, batch norm, pooling, activations, the GRU, the STFT, linear layers, dtype
 conversions and copies, data loading (the DataLoader's batches), the optimizer, and the time
 outside torch operators (Python, skorch). Profiler overhead makes that epoch slower than an
-unprofiled one.
+unprofiled one, and not evenly: on a CPU with AMX, the profiler gave the passes over large maps
+(batch norm, pooling, activations) 2-3 times their unprofiled time (forward hooks on the
+modules measure those; ``benchmarks/README.md``, "A second CPU"), so their shares are upper
+bounds.
 
 Examples
 --------
