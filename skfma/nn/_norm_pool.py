@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules.utils import _pair
 
 __all__ = ["NormPoolSequential"]
 
@@ -84,10 +85,6 @@ def _hooked(module):
         or nn.modules.module._global_forward_hooks
         or nn.modules.module._global_forward_pre_hooks
     )
-
-
-def _pair(value):
-    return tuple(value) if isinstance(value, tuple | list) else (value, value)
 
 
 def _batch_norm_then_max_pool(norm, pool, x):
