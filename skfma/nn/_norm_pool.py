@@ -53,37 +53,51 @@ class _BatchNormThenMaxPool(torch.autograd.Function):
 def _fuses(norm, pool, x):
     """Whether ``pool(norm(x))`` may run as :class:`_BatchNormThenMaxPool`.
 
-    Not where a forward hook would see the modules' calls (one of theirs,
-    or a global one): the fused step calls neither module. Not under
-    ``torch.compile``, which fuses by itself. On a CPU only, where it was
-    measured (other devices run the modules, cuDNN's batch norm on CUDA;
-    the meta device has no kernel for the statistics).
+    Not where a hook would see the modules' calls (a forward or backward
+    hook of theirs, or a global one): the fused step calls neither module.
+    Not under ``torch.compile``, which fuses by itself. On a CPU only, where
+    it was measured (other devices run the modules, cuDNN's batch norm on
+    CUDA; the meta device has no kernel for the statistics). Not for input
+    that ``norm`` itself rejects (a channel count other than its own, one
+    value per channel, a non-positive ``eps``), so that its own error is
+    raised before any running statistic changes (the fused statistics check
+    none of these and would write past the buffers or divide by zero), nor
+    for an empty batch or a batch norm without a bias.
     """
     return (
         type(norm) is nn.BatchNorm2d
         and type(pool) is nn.MaxPool2d
-        and not _hooked(norm)
-        and not _hooked(pool)
-        and not torch.compiler.is_compiling()
-        and x.device.type == "cpu"
         and norm.training
         and norm.affine
+        and norm.bias is not None
         and norm.track_running_stats
-        and x.dim() == 4
+        and norm.eps > 0
         and not pool.return_indices
         and _pair(pool.stride) == _pair(pool.kernel_size)
         and _pair(pool.padding) == (0, 0)
         and _pair(pool.dilation) == (1, 1)
+        and not _hooked(norm)
+        and not _hooked(pool)
+        and not torch.compiler.is_compiling()
+        and x.device.type == "cpu"
+        and x.dim() == 4
+        and x.shape[1] == norm.num_features
+        and x.numel() > x.shape[1]
     )
 
 
 def _hooked(module):
-    """Whether calling ``module`` runs a forward hook."""
+    """Whether calling ``module``, or back-propagating through it, runs a hook."""
+    hooks = nn.modules.module
     return bool(
         module._forward_hooks
         or module._forward_pre_hooks
-        or nn.modules.module._global_forward_hooks
-        or nn.modules.module._global_forward_pre_hooks
+        or module._backward_hooks
+        or module._backward_pre_hooks
+        or hooks._global_forward_hooks
+        or hooks._global_forward_pre_hooks
+        or hooks._global_backward_hooks
+        or hooks._global_backward_pre_hooks
     )
 
 
@@ -119,17 +133,26 @@ class NormPoolSequential(nn.Sequential):
     takes the statistics of the full map, pools the map itself and
     normalises the pooled map only (the maximum of a per-channel affine map
     is the map at the maximum, or at the minimum where the scale is
-    negative). Same outputs, gradients and running statistics, one pass
-    less over the full map in the forward pass and no normalised copy of it
-    kept for the backward pass. KostrzewaCNN, UNetEncoderCNN and ChoiCRNN
-    use it: on one core, their training ran up to 1.08 times as fast
-    (1.00 for some nets and precisions), and a ChoiCRNN step at batch 16
-    peaked at 0.87 of the memory (``benchmarks/README.md``). Where a
-    channel's batch-norm weight is exactly 0 its output is constant; torch's
-    pooling then picks a window's first element and this one its maximum,
-    so that channel's weight gradient can differ. Elsewhere (evaluation
-    mode, other devices, other modules) it is ``nn.Sequential``, with the
-    same modules and ``state_dict``.
+    negative). Same outputs and running statistics, one pass less over the
+    full map in the forward pass and no normalised copy of it kept for the
+    backward pass. KostrzewaCNN, UNetEncoderCNN and ChoiCRNN use it: on one
+    core, their training ran up to 1.08 times as fast (1.00 for some nets
+    and precisions), and a ChoiCRNN step at batch 16 peaked at 0.87 of the
+    memory (``benchmarks/README.md``).
+
+    The gradients are the modules' own except where a window's normalised
+    values tie while its inputs do not: torch's pooling sends the gradient
+    to the first of the tied elements, this step to the input's maximum.
+    That happens for a channel whose weight is 0 (its output is constant)
+    and, under ``torch.autocast`` to bfloat16, where nearby values round to
+    the same bfloat16 (a few windows in a thousand for a normally
+    distributed map and biases of a few units): there the gradient goes to
+    another element of the window, whose output is the same.
+
+    Elsewhere (evaluation mode, other devices, other modules, hooks) it is
+    ``nn.Sequential``, with the same modules and ``state_dict``. In
+    training mode its choice of path is Python control flow on the input,
+    which ``torch.fx`` symbolic tracing and TorchScript cannot follow.
     """
 
     def forward(self, x):

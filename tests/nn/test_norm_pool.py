@@ -164,3 +164,65 @@ def test_hooks_see_the_modules_called():
     assert seen == [layers[1], layers[0], layers[1], layers]
     assert _fuses(*layers, x)
     assert not _fuses(*layers, x.to("meta"))  # on a CPU only
+
+
+def test_backward_hooks_see_the_modules_called():
+    """A backward hook on either module (or a global one) keeps both modules' own calls."""
+    x = torch.randn(2, 3, 4, 4, requires_grad=True)
+    seen = []
+    layers = NormPoolSequential(nn.BatchNorm2d(3), nn.MaxPool2d(2))
+    layers[0].register_full_backward_hook(lambda module, grad_in, grad_out: seen.append(module))
+    layers(x).sum().backward()
+    assert seen == [layers[0]]
+    layers = NormPoolSequential(nn.BatchNorm2d(3), nn.MaxPool2d(2))
+    handle = nn.modules.module.register_module_full_backward_pre_hook(
+        lambda module, grad_out: seen.append(module)
+    )
+    try:
+        layers(x).sum().backward()
+    finally:
+        handle.remove()
+    assert seen[1:] == [layers, layers[1], layers[0]]
+
+
+@pytest.mark.parametrize(
+    ("shape", "error"),
+    [
+        ((1, 3, 2, 2), None),  # one map of 2 x 2: four values per channel
+        ((1, 3, 1, 1), ValueError),  # one value per channel: no variance
+        ((2, 4, 4, 4), RuntimeError),  # four channels into a batch norm of three
+        ((0, 3, 4, 4), None),  # an empty batch
+    ],
+)
+def test_input_batch_norm_rejects_fails_as_it_does_and_leaves_its_statistics(
+    shape, error, fused_calls
+):
+    layers = NormPoolSequential(nn.BatchNorm2d(3), nn.MaxPool2d(1))
+    plain = nn.Sequential(*copy.deepcopy(layers))
+    running = torch.zeros(2, 8)  # the statistics inside larger buffers, to see any write past them
+    with torch.no_grad():
+        for norm in (layers[0], plain[0]):
+            running[1, :3] = 1.0
+            norm.running_mean, norm.running_var = running[0, :3], running[1, :3]
+    x = torch.randn(shape)
+    if error is None:
+        torch.testing.assert_close(layers(x), plain(x))
+        assert len(fused_calls) == (x.numel() > 0)
+        return
+    with pytest.raises(error) as fused_error:
+        layers(x)
+    with pytest.raises(error) as plain_error:
+        plain(x)
+    assert str(fused_error.value) == str(plain_error.value)
+    assert not fused_calls
+    torch.testing.assert_close(running, torch.tensor([[0.0] * 8, [1.0] * 3 + [0.0] * 5]))
+
+
+def test_batch_norm_without_a_bias_or_with_zero_eps_is_the_modules():
+    x = torch.randn(4, 3, 4, 4, requires_grad=True)
+    norm = nn.BatchNorm2d(3, bias=False)
+    layers = NormPoolSequential(norm, nn.MaxPool2d(2))
+    assert not _fuses(*layers, x)
+    layers(x).sum().backward()
+    assert norm.weight.grad is not None
+    assert not _fuses(nn.BatchNorm2d(3, eps=0.0), nn.MaxPool2d(2), x)
