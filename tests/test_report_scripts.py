@@ -282,3 +282,26 @@ def test_the_run_clock_says_when_it_can_tell_the_time_left(common):
     )
     clock.epoch_done("next", time.perf_counter() - 3.0)
     assert "about 3 s of training left" in clock.status()
+
+
+def test_a_saved_net_trains_on_without_its_run_clock(common):
+    """Unpickled in another process, a report's net has no clock (or one without its part)."""
+    import pickle
+
+    from skfma.models import DNNClassifier
+
+    X = np.random.default_rng(0).standard_normal((16, 3)).astype(np.float32)
+    y = np.arange(16) % 2
+    clock = common.RunClock({"net": 2})
+    net = DNNClassifier(
+        module__hidden_layer_sizes=(4,), max_epochs=2, verbose=0, callbacks=clock.callbacks("net")
+    ).fit(X, y)
+    saved = pickle.dumps(net)
+    try:
+        for current in (None, common.RunClock({"other": 3})):
+            common.RunClock.current = current
+            resumed = pickle.loads(saved).partial_fit(X, y)
+            assert len(resumed.history) == 4
+    finally:
+        common.RunClock.current = None
+    assert clock.done == {"net": 2}

@@ -377,24 +377,37 @@ class RunClock:
 
 
 class _RunClockCallback(Callback):
-    """Tells the run's clock (``RunClock.current``) of every epoch of a net of ``part``."""
+    """Tells the run's clock (``RunClock.current``) of every epoch of a net of ``part``.
+
+    A net trained outside the run (one of the saved nets, unpickled in
+    another process) has no clock to tell, or one without ``part``: the
+    callback then does nothing.
+    """
 
     def __init__(self, *, part):
         self.part = part
+
+    def _clock(self):
+        clock = RunClock.current
+        return clock if clock is not None and self.part in clock.plan else None
 
     def on_epoch_begin(self, net, **kwargs):
         self.epoch_start_ = time.perf_counter()
 
     def on_epoch_end(self, net, **kwargs):
-        clock = RunClock.current
+        clock = self._clock()
+        if clock is None:
+            return
         clock.epoch_done(self.part, self.epoch_start_, net)
         net.history.record("run_left", clock.seconds_left())
         if sum(clock.done.values()) == 1 and net.max_epochs > 1:  # else on_train_end says it
             print(clock.status(), flush=True)
 
     def on_train_end(self, net, **kwargs):
-        RunClock.current.fit_done(self.part, net)
-        print(RunClock.current.status(), flush=True)
+        clock = self._clock()
+        if clock is not None:
+            clock.fit_done(self.part, net)
+            print(clock.status(), flush=True)
 
 
 def format_seconds(seconds):
