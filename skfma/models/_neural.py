@@ -42,7 +42,7 @@ from ._callback_checks import check_callbacks
 from ._mapped_data import WorkerDataset, collate_examples
 from ._precision import as_float32, uses_channels_last
 from ._progress import TrainingSpeed
-from ._resume import TrainingCheckpoint, data_fingerprint
+from ._resume import TrainingCheckpoint, data_fingerprint, params_fingerprint
 from ._segments import (
     AGGREGATES,
     ClipWindows,
@@ -62,6 +62,41 @@ MAX_AUGMENT_COPIES = 100
 #: ``lr`` times its gradient: 1000 is far past any rate that trains (the FMA reports use 1e-4
 #: to 1e-2), and rates beyond float32's range (3.4e38) overflow inside the optimizers.
 MAX_LR = 1e3
+
+#: The parameters a fit resumed from a checkpoint may change: how long it trains, where and
+#: how it computes, what it reports, and what only prediction or validation batches use.
+#: Any other (the module's, the optimizer's, ``lr``, ``batch_size``, ``precision``, ...) makes
+#: it another run, whose checkpoint is refused.
+RESUMABLE_CHANGES = frozenset(
+    {
+        "checkpoint",
+        "max_epochs",
+        "device",
+        "compile",
+        "verbose",
+        "callbacks",
+        "warm_start",
+        "iterator_valid",
+        "predict_nonlinearity",
+        "segment_aggregate",
+        "use_caching",
+        "torch_load_kwargs",
+        "iterator_train__num_workers",
+        "iterator_train__pin_memory",
+        "iterator_train__persistent_workers",
+        "iterator_train__prefetch_factor",
+        "iterator_train__multiprocessing_context",
+    }
+)
+
+
+def _may_change_on_resume(name):
+    """Whether parameter ``name`` may differ between a fit and the checkpoint it resumes."""
+    return (
+        name in RESUMABLE_CHANGES
+        or name.startswith("callbacks__")
+        or name.startswith("iterator_valid__")
+    )
 
 
 @contextlib.contextmanager
@@ -241,9 +276,11 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         every epoch (weights, optimizer, learning-rate schedule and other
         callbacks, history, random generators), replacing the previous
         epoch's. A :meth:`fit` whose folder holds a checkpoint of the same
-        run (same net, module, classes and training data) resumes it after
-        its last saved epoch and trains the epochs left to ``max_epochs``;
-        with the same ``random_state`` on a CPU it ends with the weights an
+        run (same net, module, classes, training data and parameters, but
+        for ``max_epochs``, ``device``, ``compile``, ``verbose``, the
+        callbacks and what only prediction, validation or the data loader's
+        workers use) resumes it after its last saved epoch and trains the
+        epochs left to ``max_epochs``; with the same ``random_state`` on a CPU it ends with the weights an
         uninterrupted fit gives. Give each fit its own folder (not in a
         grid search): a checkpoint of another run is refused, naming the
         folder. ``partial_fit`` and warm-started fits save but never
@@ -514,14 +551,20 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         return checkpoint
 
     def _run_fingerprint(self, X, y):
-        """What identifies a training run: the net, its module and its data."""
+        """What identifies a training run: the net, its module, its settings and its data."""
         module = self.module if isinstance(self.module, type) else type(self.module)
+        settings = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if not _may_change_on_resume(name)
+        }
         return {
             "estimator": type(self).__qualname__,
             "module": f"{module.__module__}.{module.__qualname__}",
             "classes": [str(label) for label in self.classes_],
             "input_shape": tuple(self.input_shape_),
             "data": data_fingerprint(X, y),
+            "params": params_fingerprint(settings),
         }
 
     def _resume(self):
@@ -538,7 +581,16 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             state = self._checkpoint_file.load(map_location=self._torch_device())
         if state is None:
             return None
-        differ = [key for key, value in self._fingerprint.items() if state["run"][key] != value]
+        run = state["run"]
+        differ = [
+            key for key, value in self._fingerprint.items() if key != "params" and run[key] != value
+        ]
+        params = self._fingerprint["params"]
+        differ += sorted(
+            name
+            for name in params.keys() | run["params"].keys()
+            if params.get(name) != run["params"].get(name)
+        )
         if differ:
             raise ParameterError(
                 f"checkpoint={os.fspath(self.checkpoint)!r} holds a checkpoint of another training "

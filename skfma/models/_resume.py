@@ -11,10 +11,10 @@ import torch
 from ..exceptions import CheckpointError
 from ..utils import ensure_writable_folder, expand_path
 
-__all__ = ["TrainingCheckpoint", "data_fingerprint"]
+__all__ = ["TrainingCheckpoint", "data_fingerprint", "params_fingerprint"]
 
 #: Bumped whenever the saved state changes, so that an old file is refused by name.
-FORMAT = 1
+FORMAT = 2
 
 
 def data_fingerprint(X, y):
@@ -39,6 +39,56 @@ def data_fingerprint(X, y):
     for row in sorted({0, len(X) // 2, len(X) - 1}):
         digest.update(np.ascontiguousarray(X[row]).tobytes())
     return digest.hexdigest()
+
+
+def params_fingerprint(params):
+    """Each parameter's value as a short, stable text, to tell one run's settings from another's.
+
+    Classes and functions by their qualified names, arrays and tensors by a
+    digest of their values, estimators by their parameters, other objects
+    by their ``repr``, or where that names a memory address by their type
+    and public attributes (three levels deep).
+
+    Parameters
+    ----------
+    params : dict of str to object
+
+    Returns
+    -------
+    described : dict of str to str
+    """
+    return {name: _describe(value) for name, value in params.items()}
+
+
+def _describe(value, depth=0):
+    def inner(item):
+        return _describe(item, depth + 1)
+
+    if isinstance(value, (str, bytes, int, float, complex, np.generic)) or value is None:
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__}({', '.join(map(inner, value))})"
+    if isinstance(value, dict):
+        items = sorted((inner(key), inner(item)) for key, item in value.items())
+        return "{" + ", ".join(f"{key}: {item}" for key, item in items) + "}"
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+        digest = hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=8)
+        return f"{type(value).__name__}{array.shape} {array.dtype} {digest.hexdigest()}"
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        return f"{value.__module__}.{value.__qualname__}"
+    name = f"{type(value).__module__}.{type(value).__qualname__}"
+    if depth >= 3:
+        return name
+    if hasattr(value, "get_params"):
+        return f"{name}({inner(value.get_params(deep=False))})"
+    text = repr(value)
+    if " at 0x" not in text:
+        return text
+    if not hasattr(value, "__dict__"):
+        return name
+    attributes = {key: item for key, item in vars(value).items() if not key.startswith("_")}
+    return f"{name}({inner(attributes)})"
 
 
 class TrainingCheckpoint:

@@ -167,6 +167,51 @@ def test_a_checkpoint_of_other_data_is_refused_naming_the_folder(tmp_path):
         net.fit(run["X"][::-1].copy(), run["y"])
 
 
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"module__filters": (8, 8)}, "module__filters"),
+        ({"lr": 0.5, "batch_size": 4}, "batch_size, lr"),
+        ({"optimizer__weight_decay": 0.1}, "optimizer__weight_decay"),  # only in one of them
+        ({"precision": "bfloat16"}, "precision"),
+        ({"train_split": None}, "train_split"),
+    ],
+)
+def test_a_checkpoint_of_other_settings_is_refused_naming_them(tmp_path, params, named):
+    """Another architecture or learning rate is another run: never the old net returned."""
+    _, run = small_fit(tmp_path)
+    net = run["make_net"](tmp_path, max_epochs=2, **params)
+    with pytest.raises(ParameterError, match=f"another training run \\(its {named} differ"):
+        net.fit(run["X"], run["y"])
+
+
+def test_how_long_where_and_what_it_reports_may_change_on_resume(tmp_path):
+    _, run = small_fit(tmp_path)
+    net = run["make_net"](
+        tmp_path, max_epochs=3, verbose=1, device="cpu", callbacks=None, iterator_train__num_workers=0
+    )
+    assert len(net.fit(run["X"], run["y"]).history_) == 3
+
+
+def test_params_fingerprint_is_stable_text_and_tells_values_apart():
+    from skorch.dataset import ValidSplit
+
+    from skfma.models._resume import params_fingerprint
+
+    def described(value):
+        return params_fingerprint({"value": value})["value"]
+
+    assert described(torch.optim.Adam) == "torch.optim.adam.Adam"
+    assert described((4, 8)) == "tuple(4, 8)" != described([4, 8])
+    assert described(np.arange(3)) == described(np.arange(3)) != described(np.arange(1, 4))
+    assert described(torch.ones(2)) != described(torch.zeros(2))
+    assert described({"b": 1, "a": 2}) == described({"a": 2, "b": 1})
+    split = described(ValidSplit(0.25, stratified=True, random_state=0))
+    assert split == described(ValidSplit(0.25, stratified=True, random_state=0))
+    assert split != described(ValidSplit(0.25, stratified=True, random_state=1))
+    assert "0x" not in described(object())
+
+
 def test_a_folder_that_cannot_be_written_fails_before_training(tmp_path):
     (tmp_path / "a file").write_text("")
     run = the_run()
