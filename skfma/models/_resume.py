@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from joblib import hash as stable_hash
 
 from ..exceptions import CheckpointError
 from ..utils import ensure_writable_folder, expand_path
+from ..utils._fingerprint import describe
 
 __all__ = ["TrainingCheckpoint", "data_fingerprint", "params_fingerprint"]
 
@@ -42,12 +44,13 @@ def data_fingerprint(X, y):
 
 
 def params_fingerprint(params):
-    """Each parameter's value as a short, stable text, to tell one run's settings from another's.
+    """Each parameter's value as a digest, to tell one run's settings from another's.
 
-    Classes and functions by their qualified names, arrays and tensors by a
-    digest of their values, estimators by their parameters, other objects
-    by their ``repr``, or where that names a memory address by their type
-    and public attributes (three levels deep).
+    The digest is joblib's hash of the value as the feature cache keys
+    describe it (:func:`skfma.utils._fingerprint.describe`: functions and
+    classes of the user's code by their code), tensors as NumPy arrays
+    (joblib's hash of a tensor differs between two equal tensors), the
+    same in every process.
 
     Parameters
     ----------
@@ -55,40 +58,22 @@ def params_fingerprint(params):
 
     Returns
     -------
-    described : dict of str to str
+    digests : dict of str to str
     """
-    return {name: _describe(value) for name, value in params.items()}
+    return {name: stable_hash(describe(_tensors_as_arrays(value))) for name, value in params.items()}
 
 
-def _describe(value, depth=0):
-    def inner(item):
-        return _describe(item, depth + 1)
-
-    if isinstance(value, (str, bytes, int, float, complex, np.generic)) or value is None:
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return f"{type(value).__name__}({', '.join(map(inner, value))})"
+def _tensors_as_arrays(value):
+    """``value`` with every tensor, also inside lists, tuples and dicts, as its dtype, shape
+    and bytes (a NumPy array of ``uint8``: bfloat16 has no NumPy type)."""
+    if isinstance(value, torch.Tensor):
+        data = value.detach().cpu().reshape(-1).view(torch.uint8).numpy()
+        return str(value.dtype), tuple(value.shape), data
+    if type(value) in (list, tuple):
+        return type(value)(map(_tensors_as_arrays, value))
     if isinstance(value, dict):
-        items = sorted((inner(key), inner(item)) for key, item in value.items())
-        return "{" + ", ".join(f"{key}: {item}" for key, item in items) + "}"
-    if isinstance(value, (np.ndarray, torch.Tensor)):
-        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
-        digest = hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=8)
-        return f"{type(value).__name__}{array.shape} {array.dtype} {digest.hexdigest()}"
-    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
-        return f"{value.__module__}.{value.__qualname__}"
-    name = f"{type(value).__module__}.{type(value).__qualname__}"
-    if depth >= 3:
-        return name
-    if hasattr(value, "get_params"):
-        return f"{name}({inner(value.get_params(deep=False))})"
-    text = repr(value)
-    if " at 0x" not in text:
-        return text
-    if not hasattr(value, "__dict__"):
-        return name
-    attributes = {key: item for key, item in vars(value).items() if not key.startswith("_")}
-    return f"{name}({inner(attributes)})"
+        return {key: _tensors_as_arrays(item) for key, item in value.items()}
+    return value
 
 
 class TrainingCheckpoint:

@@ -193,7 +193,7 @@ def test_how_long_where_and_what_it_reports_may_change_on_resume(tmp_path):
     assert len(net.fit(run["X"], run["y"]).history_) == 3
 
 
-def test_params_fingerprint_is_stable_text_and_tells_values_apart():
+def test_params_fingerprint_tells_values_apart():
     from skorch.dataset import ValidSplit
 
     from skfma.models._resume import params_fingerprint
@@ -201,15 +201,14 @@ def test_params_fingerprint_is_stable_text_and_tells_values_apart():
     def described(value):
         return params_fingerprint({"value": value})["value"]
 
-    assert described(torch.optim.Adam) == "torch.optim.adam.Adam"
-    assert described((4, 8)) == "tuple(4, 8)" != described([4, 8])
+    assert described((4, 8)) != described([4, 8])
     assert described(np.arange(3)) == described(np.arange(3)) != described(np.arange(1, 4))
-    assert described(torch.ones(2)) != described(torch.zeros(2))
+    assert described(torch.ones(2)) == described(torch.ones(2)) != described(torch.zeros(2))
+    assert described(torch.ones(2)) != described(torch.ones(2, dtype=torch.bfloat16))
     assert described({"b": 1, "a": 2}) == described({"a": 2, "b": 1})
     split = described(ValidSplit(0.25, stratified=True, random_state=0))
     assert split == described(ValidSplit(0.25, stratified=True, random_state=0))
     assert split != described(ValidSplit(0.25, stratified=True, random_state=1))
-    assert "0x" not in described(object())
 
 
 def test_a_folder_that_cannot_be_written_fails_before_training(tmp_path):
