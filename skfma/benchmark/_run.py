@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .. import __version__
 from .._memory import peak_resident_bytes, reset_peak_resident
-from ..datasets import make_fma_like
+from ..datasets import load_fma, make_fma_like
 from ..evaluation import evaluate_classifier
 from ..exceptions import ParameterError, SkfmaError
 from ..pipeline import FEATURE_SETS, extract_fma, load_extracted
@@ -25,6 +25,7 @@ from ..utils import (
     check_bool,
     ensure_writable_folder,
     expand_path,
+    files_digest,
     validate_arguments,
     value_check,
     write_atomically,
@@ -105,7 +106,12 @@ def run_benchmark(
     out : str or os.PathLike, default="skfma_benchmark"
         The output folder: ``results.csv``, ``results.md``, the figures
         ``accuracy_vs_cost.png`` and ``per_class_f1.png`` (with
-        matplotlib), ``results/``, ``features/``.
+        matplotlib), ``results/``, ``features/``. A later run with the same
+        ``out`` reuses each feature set's store in ``features/`` if it was
+        extracted from the same files (paths within ``root`` and sizes; the
+        folder itself may have moved), and refuses the run otherwise, naming
+        the store: another download, or a smoke run's folder given a real
+        ``root``, never gets the old clips' features.
     n_jobs : int or None, default=None
         Workers of the extraction and of the grid searches (joblib).
     device : str or None, default=None
@@ -201,12 +207,19 @@ def _smoke_data(out):
 def _load_data(root, out, subset, names, n_jobs, verbose, log):
     """Every feature set's store (extracted if needed), aligned on the same tracks."""
     arrays, seconds, index = {}, {}, None
+    sources = functools.cache(lambda: files_digest(load_fma(root, subset=subset).filenames, root))
     for name in names:
         folder = os.path.join(out, FEATURES_DIR, name)
         if not os.path.isfile(os.path.join(folder, "info.json")):
             log(f"extracting the {name!r} features into {folder}")
             extract_fma(root, folder, subset=subset, features=name, n_jobs=n_jobs, verbose=verbose)
         X, info, store_index = _read_store(folder, name, subset)
+        if info.get("sources") != sources():
+            raise SkfmaError(
+                f"{folder!r} holds features of other audio files than the {subset} subset in "
+                f"{root!r} (extracted from {info.get('root', 'files it does not record')!r}): "
+                "delete the folder to extract them again, or give the benchmark another out."
+            )
         if index is not None and not np.array_equal(
             store_index["track_id"].to_numpy(), index["track_id"].to_numpy()
         ):

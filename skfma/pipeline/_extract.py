@@ -22,6 +22,7 @@ from ..utils import (
     check_choice,
     check_sample_rate,
     expand_path,
+    files_digest,
     validate_arguments,
     write_atomically,
 )
@@ -138,10 +139,12 @@ def extract_fma(
     - ``index.csv``: per row, ``track_id``, ``filename``, ``split``,
       ``genre_top``, ``failed`` and ``reason``;
     - ``excluded.csv``: the tracks left out, with the reason;
-    - ``info.json``: the subset, feature set, steps, shape, the wall-clock
-      seconds of the extraction (of the run that finished it: a resumed
-      run counts only what it computed) and the skfma version; written
-      last, it marks the store complete.
+    - ``info.json``: the subset, the root, a digest of the audio files'
+      paths within it and sizes (:func:`skfma.utils.files_digest`), the
+      feature set, steps, shape, the wall-clock seconds of the extraction
+      (of the run that finished it: a resumed run counts only what it
+      computed) and the skfma version; written last, it marks the store
+      complete.
 
     Each file is written under a temporary name and renamed into place, and
     the memory-mapped output's file in the cache becomes ``features.npy``
@@ -230,6 +233,8 @@ def extract_fma(
     )
     info = {
         "subset": subset,
+        "root": os.path.abspath(root),
+        "sources": files_digest(fma.filenames, root),
         "features": features,
         "steps": [repr(step) for _, step in extractor.steps],
         "shape": list(X.shape),

@@ -5,7 +5,7 @@
 scikit-learn and are imported from there, so that :mod:`skfma.nn` stays free of it.
 """
 
-from ._files import write_atomically
+from ._files import files_digest, write_atomically
 from ._validation import (
     check_array_like,
     check_bool,
@@ -45,6 +45,7 @@ __all__ = [
     "check_top_db",
     "ensure_writable_folder",
     "expand_path",
+    "files_digest",
     "is_finite_number",
     "is_int",
     "names_its_errors",

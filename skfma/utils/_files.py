@@ -1,10 +1,11 @@
-"""Files written whole or not at all."""
+"""Files written whole or not at all, and a digest of which files a result was made from."""
 
 import contextlib
+import hashlib
 import os
 import uuid
 
-__all__ = ["write_atomically"]
+__all__ = ["files_digest", "write_atomically"]
 
 
 def write_atomically(path, write):
@@ -28,3 +29,33 @@ def write_atomically(path, write):
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+
+
+def files_digest(paths, root):
+    """A digest of which files, relative to ``root``, and of what sizes: what a result came from.
+
+    The same for the same files moved or copied elsewhere with their folder
+    (paths relative to ``root``; modification times are not part of it), and
+    different for other files, another order, or a file of another size
+    (most changes of an audio file's content). A missing file counts as
+    size -1.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+    root : str or os.PathLike
+
+    Returns
+    -------
+    digest : str
+        Hexadecimal, 32 characters.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for path in paths:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = -1
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        digest.update(f"{relative}\0{size}\n".encode())
+    return digest.hexdigest()

@@ -177,6 +177,21 @@ def test_a_store_of_another_recipe_is_refused(out):
         run_benchmark(smoke=True, out=out, pipelines=["fma-all-lr"], verbose=0)
 
 
+def test_a_store_of_other_audio_files_is_refused(out, tmp_path):
+    """A smoke run, then a run on another download with the same out: never the old clips."""
+    from skfma.datasets import make_fma_like
+
+    other = tmp_path / "other"
+    make_fma_like(other, n_clips=30, n_genres=3, duration=2.0, random_state=5)
+    with pytest.raises(SkfmaError, match="holds features of other audio files than the small"):
+        run_benchmark(other, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    files = sorted((out / "smoke-data" / "fma_small").rglob("*.mp3"))
+    with open(files[3], "ab") as file:  # the same download, one file changed since
+        file.write(b"\0")
+    with pytest.raises(SkfmaError, match="extracted from '.*smoke-data'"):
+        run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+
+
 def test_undecodable_tracks_are_left_out_of_every_pipeline_and_said(out, capsys):
     shutil.rmtree(out / "features")
     files = sorted((out / "smoke-data" / "fma_small").rglob("*.mp3"))

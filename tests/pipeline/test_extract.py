@@ -15,6 +15,7 @@ from skfma.datasets import load_fma, make_fma_like
 from skfma.exceptions import ParameterError
 from skfma.pipeline import extract_fma, load_extracted
 from skfma.pipeline._extract import STORE_FILES
+from skfma.utils import files_digest
 
 
 @pytest.fixture
@@ -43,6 +44,8 @@ def test_command_writes_a_store_that_loads_back(fma_root, tmp_path, capsys):
     assert list(index["genre_top"]) == list(fma.target) and not index["failed"].any()
     info = json.loads((out / "info.json").read_text())
     assert info["features"] == "logmel-stats" and info["shape"] == [12, 896]
+    assert info["root"] == os.path.abspath(fma_root)
+    assert info["sources"] == files_digest(fma.filenames, fma_root)
 
 
 def test_logmel_store_is_memory_mapped_and_resumes(fma_root, tmp_path, decodes):
