@@ -296,7 +296,7 @@ def evaluate_classifier(
             warn_user(f"top-k accuracies not computed: {reason}", UserWarning)
         else:
             y_score = np.asarray(_timed(getattr(predictor, method), X, timings))
-            reason = _check_scores(y_score, n_clips, classes, method)
+            reason = _check_scores(y_score, n_clips, classes, method, predictor)
         if reason is not None:
             skipped.update({f"top_{k}_accuracy": reason for k in top_k})
 
@@ -699,9 +699,16 @@ def _score_method(estimator, response_method):
     )
 
 
-def _check_scores(y_score, n_clips, classes, method):
+def _check_scores(y_score, n_clips, classes, method, predictor):
     """None when the scores have one column per class (or one for two), else the reason."""
     n_classes = len(classes)
+    one_vs_one = getattr(_final_estimator(predictor), "decision_function_shape", None) == "ovo"
+    if method == "decision_function" and one_vs_one and n_classes > 2:
+        # With 3 classes its 3 pairwise columns have the shape of one score per class.
+        return (
+            "decision_function of an estimator with decision_function_shape='ovo' scores "
+            "pairs of classes, not each class."
+        )
     expected = {(n_clips, n_classes)} | ({(n_clips,), (n_clips, 1)} if n_classes == 2 else set())
     if y_score.shape not in expected:
         return (

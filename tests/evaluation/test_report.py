@@ -208,6 +208,21 @@ def test_decision_function_when_no_probabilities(genres):
         assert report.summary[f"top_{k}_accuracy"] == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.parametrize("n_classes", [3, 4])
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_one_vs_one_decision_values_are_not_read_as_class_scores(n_classes, in_pipeline):
+    """With 3 classes, ovo's 3 pairwise columns have the shape of one score per class."""
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=4, n_classes=n_classes, random_state=0
+    )
+    svc = SVC(decision_function_shape="ovo")
+    clf = (make_pipeline(StandardScaler(), svc) if in_pipeline else svc).fit(X[:60], y[:60])
+    report = evaluate_classifier(clf, X[60:], y[60:], top_k=(1, 2))
+    assert np.isnan(report.summary["top_1_accuracy"]) and np.isnan(report.summary["top_2_accuracy"])
+    assert "ovo" in report.skipped["top_1_accuracy"]
+    assert report.summary["accuracy"] == accuracy_score(y[60:], clf.predict(X[60:]))
+
+
 def test_response_method_is_chosen(genres):
     (X_train, y_train), (X, y) = genres
     clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
