@@ -12,6 +12,7 @@ from joblib.parallel import get_active_backend
 from sklearn import config_context
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils import Bunch, get_tags
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._memory import release_free_heap
@@ -25,6 +26,7 @@ from ..utils import (
     check_n_jobs,
     check_paths,
     expand_path,
+    is_finite_number,
     names_its_errors,
     value_check,
 )
@@ -73,7 +75,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         Named steps, as ``Pipeline`` takes them. The first is an
         ``AudioLoader`` (its ``n_jobs`` and ``on_error`` are not used: this
         transformer's are); every step must be stateless (its tags say
-        ``requires_fit=False``: fit learns nothing from the data).
+        ``requires_fit=False``: fit learns nothing from the data). A step
+        with an ``sr`` parameter (``MelSpectrogram``, ``FMAFeatures``,
+        ``MusicnnFeatures``, ...) must have the loader's: another rate is
+        refused, as it would read the audio at the wrong speed.
     n_jobs : int or None, default=None
         joblib workers, each computing whole batches; ``-1`` uses every
         core. Runs under any joblib backend, e.g. a Dask cluster through
@@ -289,12 +294,33 @@ class AudioFeatures(TransformerMixin, BaseComposition):
                     bar.set_postfix(failures=len(failures))
         return failures
 
+    def _last_step_names_its_features(self):
+        """True, or an AttributeError naming the last step when it has no feature names.
+
+        ``get_feature_names_out`` (and so ``set_output``) exists only then:
+        scikit-learn's pandas output (``set_config(transform_output=
+        "pandas")``) leaves the output of a transformer without it as it is,
+        so that a spectrogram's 3-D array comes back as an array (it would
+        otherwise fail after the whole extraction, asking for column names).
+        """
+        try:
+            name, last = self.steps[-1]
+        except (TypeError, ValueError, IndexError, KeyError):
+            return True  # steps that fit and transform refuse, naming what is wrong
+        if not hasattr(last, "get_feature_names_out"):
+            raise AttributeError(
+                f"the last step {name!r} ({type(last).__name__}) has no get_feature_names_out."
+            )
+        return True
+
+    @available_if(_last_step_names_its_features)
     def get_feature_names_out(self, input_features=None):
         """Output column names: the last step's, for a 2-D output.
 
         They are those of the steps as they are set now (fitted copies, as
         :meth:`transform` runs them), so that they match ``transform``'s
-        output after ``set_params`` too.
+        output after ``set_params`` too. Only where the last step has
+        ``get_feature_names_out``.
 
         Parameters
         ----------
@@ -306,11 +332,6 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self, "output_shape_")
-        name, last = self.steps[-1]
-        if not hasattr(last, "get_feature_names_out"):
-            raise AttributeError(
-                f"the last step {name!r} ({type(last).__name__}) has no get_feature_names_out."
-            )
         # Remembered with the steps' parameters: pandas output asks for them after every
         # transform, which then need not run the steps on silence again.
         key = _settings_hash(self.steps)
@@ -409,6 +430,29 @@ def _check_steps(steps):
                 f"step {name!r} ({type(step).__name__}) learns from the data in fit; "
                 "AudioFeatures runs only stateless steps, clip by clip. Put it after "
                 "AudioFeatures in a Pipeline."
+            )
+    _check_sample_rates(names, estimators)
+
+
+def _check_sample_rates(names, estimators):
+    """Raise a ParameterError where a step's ``sr`` is not the rate the loader decodes at.
+
+    A step's ``sr`` is the rate of the audio it was given, which
+    AudioFeatures knows: the loader's. Another rate would read the audio
+    faster or slower (22,050 Hz read as musicnn's 16,000: 1.38 times the
+    pitch and tempo), with no error. (A rate that is not a number is the
+    loader's own error, or the step's.)
+    """
+    rate = estimators[0].get_params().get("sr")
+    if not is_finite_number(rate):
+        return
+    for name, step in zip(names[1:], estimators[1:], strict=True):
+        step_rate = step.get_params(deep=False).get("sr") if hasattr(step, "get_params") else None
+        if is_finite_number(step_rate) and step_rate != rate:
+            raise ParameterError(
+                f"step {name!r} ({type(step).__name__}) has sr={step_rate!r}, but the "
+                f"AudioLoader {names[0]!r} decodes at sr={rate!r}: the step would read the "
+                "audio at the wrong speed. Give both the same rate."
             )
 
 

@@ -122,6 +122,16 @@ def test_refuses_what_it_cannot_run_naming_the_step(clip_files, steps, message):
         AudioFeatures(steps).fit(paths)
 
 
+def test_refuses_a_step_at_another_sample_rate_than_the_loader(clip_files):
+    """22,050 Hz audio read as 16 kHz would be 1.38 times too high and fast, silently."""
+    paths, _ = clip_files
+    with pytest.raises(ParameterError, match="'mel' \\(MelSpectrogram\\) has sr=22050, but the "
+                       "AudioLoader 'load' decodes at sr=8000"):
+        AudioFeatures([("load", AudioLoader(sr=SR)), ("mel", MelSpectrogram(sr=22050))]).fit(paths)
+    same = AudioFeatures([("load", AudioLoader(sr=SR)), ("mel", MelSpectrogram(sr=float(SR)))])
+    assert same.fit_transform(paths).shape[0] == len(paths)
+
+
 def test_refuses_stateful_steps_with_a_clear_reason(clip_files):
     paths, _ = clip_files
     with pytest.raises(ParameterError, match="learns from the data in fit.*after AudioFeatures"):
@@ -174,8 +184,11 @@ def test_feature_names_and_pandas_output(clip_files, mel_steps):
     assert isinstance(frame, pd.DataFrame) and frame.shape == (len(paths), 7 * 16)
     assert list(frame.columns[:2]) == ["mean_0", "mean_1"]
     assert list(features.get_feature_names_out()) == list(frame.columns)
-    with pytest.raises(AttributeError, match="'mel' \\(MelSpectrogram\\)"):
+    with pytest.raises(AttributeError, match="no attribute 'get_feature_names_out'") as error:
         AudioFeatures(mel_steps(pool=False)).fit(paths).get_feature_names_out()
+    assert "the last step 'mel' (MelSpectrogram) has no get_feature_names_out" in str(
+        error.value.__cause__
+    )
 
 
 def test_global_pandas_output_is_honoured(clip_files, mel_steps):
@@ -186,6 +199,19 @@ def test_global_pandas_output_is_honoured(clip_files, mel_steps):
         frame = AudioFeatures(mel_steps(), n_jobs=2, batch_size=3).fit_transform(paths)
     assert isinstance(frame, pd.DataFrame)
     np.testing.assert_array_equal(frame.to_numpy(), expected)
+
+
+def test_global_pandas_output_leaves_a_spectrogram_an_array(clip_files, mel_steps):
+    """A 3-D output has no column names: under pandas output it stays an array, as its steps'."""
+    paths, _ = clip_files
+    expected = AudioFeatures(mel_steps(pool=False)).fit_transform(paths)
+    assert expected.ndim == 3
+    with sklearn.config_context(transform_output="pandas"):
+        features = AudioFeatures(mel_steps(pool=False))
+        np.testing.assert_array_equal(features.fit_transform(paths), expected)
+        np.testing.assert_array_equal(features.transform(paths), expected)
+    with pytest.raises(AttributeError, match="set_output"):
+        features.set_output(transform="pandas")
 
 
 def test_random_network_is_drawn_once_for_every_worker(clip_files):
