@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
 from ..utils import check_array_like, check_bool, check_positive, validate_arguments
+from ._neural import NeuralClassifier
 
 __all__ = ["predict_tags"]
 
@@ -20,12 +21,17 @@ def _final_classifier(estimator):
 
 def _check_fitted_classifier(name, value):
     """A fitted skfma net (with ``tag_names_`` and ``class_prior_``), or one at a pipeline's end."""
-    if not hasattr(value, "predict_proba"):
+    final = _final_classifier(value)
+    is_search = final is value and hasattr(value, "estimator")  # one not fitted yet
+    if not hasattr(value, "predict_proba") or not (
+        isinstance(final, NeuralClassifier) or is_search
+    ):
         raise ParameterError(
             f"{name} must be a fitted skfma neural classifier, or a Pipeline or search ending in "
-            f"one; got {type(value).__name__}."
+            f"one; got {type(final).__name__}."
         )
-    check_is_fitted(_final_classifier(value), ["tag_names_", "class_prior_"])
+    check_is_fitted(value)
+    check_is_fitted(final, ["tag_names_", "class_prior_"])
     return value
 
 

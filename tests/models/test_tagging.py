@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skfma import AudioLoader, ChoiCRNN, MelSpectrogram
 from skfma.exceptions import ParameterError
@@ -136,6 +138,13 @@ def test_predict_tags_checks_its_arguments(tagger, tag_data):
         predict_tags(tagger, X_test, divide_by_prior="yes")
     with pytest.raises(NotFittedError):
         predict_tags(small_crnn(), X_test)
+    with pytest.raises(NotFittedError):  # a search of a net, not fitted yet
+        predict_tags(GridSearchCV(small_crnn(), {"lr": [0.1]}), X_test)
+    X = X_test.reshape(len(X_test), -1)
+    fitted = LogisticRegression().fit(X, np.arange(len(X)) % 2)
+    for other in (fitted, make_pipeline(StandardScaler(), fitted)):  # fitted, but not a net
+        with pytest.raises(ParameterError, match="skfma neural classifier.*got LogisticRegression"):
+            predict_tags(other, X)
 
 
 def test_grid_search_over_a_module_parameter_with_roc_auc(tag_data):
