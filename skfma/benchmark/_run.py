@@ -177,8 +177,8 @@ def run_benchmark(
             f"[{number}/{len(todo)}] {name}: test accuracy {result['accuracy']:.3f}, "
             f"{spent[-1]:.0f} s; about {tqdm.format_interval(left)} left"
         )
-        write_table(_current(results, chosen), data.description, out)
-    table, per_class = write_table(_current(results, chosen), data.description, out)
+        write_table(_current(results, keys), data.description, out)
+    table, per_class = write_table(_current(results, keys), data.description, out)
     figures = write_figures(table, per_class, out)
     log(f"results: {os.path.join(out, 'results.md')}" + "".join(f", {f}" for f in figures))
     if failed:
@@ -253,7 +253,7 @@ def _load_data(root, out, subset, names, n_jobs, verbose, log):
         y=index["genre_top"].to_numpy(dtype=object),
         track_ids=index["track_id"].to_numpy(),
         description=description,
-        key=stable_hash((subset, index.to_numpy(), __version__)),
+        key=stable_hash((subset, index.to_numpy(), sources(), __version__)),
     )
 
 
@@ -302,9 +302,17 @@ def _previous_results(out):
     return results
 
 
-def _current(results, chosen):
-    """The results of the chosen pipelines that are done, in the order chosen."""
-    return {name: results[name] for name in chosen if name in results}
+def _current(results, keys):
+    """The results of the chosen pipelines that are done as they are now, in the order chosen.
+
+    A result of a pipeline since changed (another key) that failed to run
+    again is not its result: left out, as the pipeline's failure says.
+    """
+    return {
+        name: results[name]
+        for name, key in keys.items()
+        if results.get(name, {}).get("key") == key
+    }
 
 
 def _features(data, names, rows):

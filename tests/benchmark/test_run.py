@@ -112,6 +112,15 @@ def test_a_failing_pipeline_is_reported_and_the_others_still_run(out, capsys):
     assert not (out / RESULTS_DIR / "broken.json").exists()  # retried by the next run
 
 
+def test_a_changed_pipeline_that_fails_loses_its_old_result(out):
+    pipelines = {"clf": _spec(DummyClassifier()), "fine": _spec(LogisticRegression())}
+    run_benchmark(smoke=True, out=out, pipelines=pipelines, verbose=0)
+    pipelines["clf"] = _spec(_Broken())
+    result = run_benchmark(smoke=True, out=out, pipelines=pipelines, verbose=0)
+    assert list(result.failed) == ["clf"] and list(result.table.index) == ["fine"]
+    assert "clf" not in pd.read_csv(out / "results.csv")["pipeline"].tolist()
+
+
 def test_a_run_whose_every_pipeline_fails_still_ends_with_an_empty_table(out):
     result = run_benchmark(smoke=True, out=out, pipelines={"broken": _spec(_Broken())}, verbose=0)
     assert list(result.failed) == ["broken"] and result.table.empty
@@ -190,6 +199,18 @@ def test_a_store_of_other_audio_files_is_refused(out, tmp_path):
         file.write(b"\0")
     with pytest.raises(SkfmaError, match="extracted from '.*smoke-data'"):
         run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+
+
+def test_results_of_other_audio_files_are_not_reused(out, capsys):
+    """After the refused store is deleted and extracted again, the pipelines run again too."""
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    files = sorted((out / "smoke-data" / "fma_small").rglob("*.mp3"))
+    with open(files[3], "ab") as file:
+        file.write(b"\0")
+    shutil.rmtree(out / "features")
+    capsys.readouterr()
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=1)
+    assert "0 done in a previous run, 1 to run" in capsys.readouterr().out
 
 
 def test_undecodable_tracks_are_left_out_of_every_pipeline_and_said(out, capsys):
