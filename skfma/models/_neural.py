@@ -280,11 +280,15 @@ class NeuralClassifier(ClassifierMixin, NeuralNet):
         for ``max_epochs``, ``device``, ``compile``, ``verbose``, the
         callbacks and what only prediction, validation or the data loader's
         workers use) resumes it after its last saved epoch and trains the
-        epochs left to ``max_epochs``; with the same ``random_state`` on a CPU it ends with the weights an
-        uninterrupted fit gives. Give each fit its own folder (not in a
-        grid search): a checkpoint of another run is refused, naming the
-        folder. ``partial_fit`` and warm-started fits save but never
-        resume. A folder that cannot be written raises
+        epochs left to ``max_epochs``; callbacks may be added or left out,
+        but a saved one (a schedule, at its saved position) must have the
+        same settings, and a checkpoint of more epochs than ``max_epochs``
+        is refused. With the same ``random_state`` on a CPU it ends with
+        the weights an uninterrupted fit gives. Give each fit its own
+        folder (not in a grid search): a checkpoint of another run is
+        refused, naming the folder and what differs. ``partial_fit`` and
+        warm-started fits save but never resume. A folder that cannot be
+        written raises
         :class:`~skfma.exceptions.CheckpointError` before the first epoch.
         Checkpoints are pickles: load only your own. Ctrl-C
         (``KeyboardInterrupt``) stops a fit and reaches the caller, as in
@@ -591,18 +595,35 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             for name in params.keys() | run["params"].keys()
             if params.get(name) != run["params"].get(name)
         )
+        # A saved callback resumes in place of this fit's (a schedule's position): its settings
+        # must be this fit's. Callbacks may be added or left out.
+        saved = dict(state["callbacks_"])
+        differ += [
+            f"callbacks__{name}"
+            for name, callback in self.callbacks_
+            if type(saved.get(name)) is type(callback)
+            and hasattr(callback, "get_params")
+            and params_fingerprint(callback.get_params(deep=False))
+            != params_fingerprint(saved[name].get_params(deep=False))
+        ]
         if differ:
             raise ParameterError(
                 f"checkpoint={os.fspath(self.checkpoint)!r} holds a checkpoint of another training "
                 f"run (its {', '.join(differ)} differ from this fit's): give each fit a folder "
                 "of its own, or delete the folder to train from the start."
             )
+        done = len(state["history_"])
+        if done > self.max_epochs:
+            raise ParameterError(
+                f"checkpoint={os.fspath(self.checkpoint)!r} holds {done} epochs of this run, more "
+                f"than max_epochs={self.max_epochs}: give a folder of its own to train "
+                f"{self.max_epochs} epochs, or max_epochs >= {done} to load or go on."
+            )
         for name in (*self._modules, *self._criteria):
             setattr(self, name + "_", self.torch_compile(state["objects"][name], name=name))
         for name in self._optimizers:
             setattr(self, name + "_", state["objects"][name])
         # The callbacks set now, each replaced by its saved state where the checkpoint has it.
-        saved = dict(state["callbacks_"])
         self.callbacks_ = [
             (name, saved[name] if type(saved.get(name)) is type(callback) else callback)
             for name, callback in self.callbacks_
@@ -617,7 +638,6 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             torch.set_rng_state(state["torch_rng"])
             if self._torch_device().type == "cuda":
                 torch.cuda.set_rng_state(state["cuda_rng"], self._torch_device())
-        done = len(self.history_)
         if self.verbose:
             print(f"Resuming from {os.fspath(self._checkpoint_file.file)!r} after epoch {done}.")
         return max(0, self.max_epochs - done)

@@ -185,6 +185,25 @@ def test_a_checkpoint_of_other_settings_is_refused_naming_them(tmp_path, params,
         net.fit(run["X"], run["y"])
 
 
+def test_a_checkpoint_of_more_epochs_than_asked_is_refused(tmp_path):
+    """Never a net trained longer than max_epochs says (a rerun with fewer --epochs)."""
+    _, run = small_fit(tmp_path)
+    with pytest.raises(ParameterError, match="holds 2 epochs of this run, more than max_epochs=1"):
+        run["make_net"](tmp_path, max_epochs=1).fit(run["X"], run["y"])
+
+
+def test_a_saved_callback_of_other_settings_is_refused_naming_it(tmp_path):
+    """A schedule resumes from its saved state: with other settings it would be another run."""
+    from skfma.models import OneCycleSchedule
+
+    _, run = small_fit(tmp_path)
+    net = run["make_net"](
+        tmp_path, max_epochs=2, callbacks=[("one_cycle", OneCycleSchedule(pct_start=0.5))]
+    )
+    with pytest.raises(ParameterError, match=r"\(its callbacks__one_cycle differ"):
+        net.fit(run["X"], run["y"])
+
+
 def test_how_long_where_and_what_it_reports_may_change_on_resume(tmp_path):
     _, run = small_fit(tmp_path)
     net = run["make_net"](
