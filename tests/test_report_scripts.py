@@ -141,6 +141,24 @@ def test_ctrl_c_ends_a_run_saying_what_it_kept_and_a_rerun_goes_on(tmp_path):
     assert re.search(r"^Resuming from .*1-D.* after epoch \d+\.$", stdout, re.M)
 
 
+def test_report_003_resumes_only_its_own_run(tmp_path):
+    """Its own restore compares what the net was trained with: never the old net, silently."""
+    (script,) = (script for script in SCRIPTS if script.stem.startswith("report_003"))
+    options = ["--epochs", "1", "--clips-per-genre", "3", "--checkpoint", str(tmp_path / "ck")]
+    run_script(script, tmp_path / "out", *options)
+    rerun = subprocess.run(
+        [sys.executable, script.name, "--smoke", "--out", str(tmp_path / "out"), *options]
+        + ["--epochs", "2", "--batch-size", "2"],
+        cwd=script.parent,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert rerun.returncode != 0
+    assert "holds another run (its batch_size differ): give another folder" in rerun.stderr
+
+
 @pytest.fixture
 def common(monkeypatch):
     """The scripts' shared module, imported as they import it."""

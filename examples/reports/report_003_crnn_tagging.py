@@ -178,7 +178,16 @@ print(
 # epoch; a run given the same folder continues after the last saved epoch.
 order = np.random.default_rng(0).permutation(len(Y_train))
 chunks = np.array_split(order, -(-len(order) // chunk_size))  # at most chunk_size songs each
-run = {"tracks": list(Y_train.index), "tags": list(Y_train.columns), "chunk_size": chunk_size}
+# What the saved net was trained on and with: a rerun with any of them changed is another run.
+run = {
+    "tracks": list(Y_train.index),
+    "tags": list(Y_train.columns),
+    "tag_values": Y_train.to_numpy().tobytes(),
+    "chunk_size": chunk_size,
+    "batch_size": batch_size,
+    "precision": args.precision,
+    "device": args.device,
+}
 saved = None if args.checkpoint is None else args.checkpoint / "crnn_tagger.pkl"
 # The restored net's history holds the epochs of its earlier partial_fit calls: the clock
 # counts them as resumed at its first epoch here.
@@ -187,7 +196,8 @@ if saved is not None and saved.exists():
     with open(saved, "rb") as file:
         state = pickle.load(file)  # a file this script wrote: load only your own
     if state["run"] != run:
-        sys.exit(f"{saved} holds another run (other clips, tags or chunks): give another folder.")
+        differ = [key for key in run if state["run"].get(key) != run[key]]
+        sys.exit(f"{saved} holds another run (its {', '.join(differ)} differ): give another folder.")
     net, history = state["net"], state["history"]
     print(f"resuming after epoch {len(history)} from {saved}")
 else:
@@ -198,6 +208,8 @@ else:
         max_epochs=1,
         batch_size=batch_size,
         random_state=0,
+        # Each partial_fit call is one epoch: the time its call has left is always 0.
+        callbacks__print_log__keys_ignored=["time_left"],
         **net_settings,
         **net_options(args, clock, "CRNN", checkpoint=False),
     )
