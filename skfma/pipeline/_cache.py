@@ -40,13 +40,16 @@ def output_key(steps):
         versions of skfma and librosa, whose fixes may change the outputs.
         Functions and classes of the user's code count by their code
         (:func:`~skfma.pipeline._fingerprint.describe`): a function redefined
-        under the same name (a notebook cell run again) changes the key.
+        under the same name (a notebook cell run again) changes the key. A
+        parameter that names a file (``PretrainedCNNFeatures(weights=
+        "finetuned.pt")``) counts with the file's size and modification
+        time: the same path saved again changes the key.
     """
     description = [(__version__, version("librosa"))] + [
         (
             describe(type(step)),
             sorted(
-                (name, describe(value))
+                (name, describe(value), _named_file(value))
                 for name, value in step.get_params(deep=False).items()
                 if name not in EXECUTION_PARAMS
             ),
@@ -54,6 +57,14 @@ def output_key(steps):
         for _, step in steps
     ]
     return joblib.hash(description)
+
+
+def _named_file(value):
+    """:func:`file_identity` of the file a path-like parameter names, else None."""
+    if not isinstance(value, str | os.PathLike):
+        return None
+    path = os.path.expanduser(value)
+    return file_identity(path) if os.path.isfile(path) else None
 
 
 def file_identity(path):

@@ -14,6 +14,7 @@ import time
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -84,6 +85,39 @@ def test_changing_a_step_parameter_never_returns_stale_features(
     steps[1][1].set_params(batch_size=4)
     AudioFeatures(steps, memory=tmp_path).fit_transform(paths)
     assert decodes["n"] == 0
+
+
+class _Weighted(TransformerMixin, BaseEstimator):
+    """A stateless step whose weights come from a file it is given the path of."""
+
+    def __init__(self, weights=None):
+        self.weights = weights
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X) * np.load(self.weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+def test_a_weights_file_saved_again_under_its_path_changes_the_features(
+    clip_files, mel_steps, tmp_path
+):
+    """As a fine-tuned network saved over the old one: the path alone is not the step."""
+    paths, _ = clip_files
+    weights = tmp_path / "weights.npy"
+    np.save(weights, np.float32(1.0))
+    steps = [*mel_steps(), ("weighted", _Weighted(str(weights)))]
+    first = AudioFeatures(steps, memory=tmp_path / "cache").fit_transform(paths)
+    np.save(weights, np.float32(2.0))
+    os.utime(weights, ns=(0, 0))  # another modification time, whatever the clock's resolution
+    again = AudioFeatures(steps, memory=tmp_path / "cache").fit_transform(paths)
+    np.testing.assert_allclose(again, 2 * first)
 
 
 def test_a_rewritten_file_is_decoded_again(clip_files, mel_steps, tmp_path, decodes):
