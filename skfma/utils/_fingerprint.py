@@ -114,10 +114,13 @@ def _function(function, seen):
         if _cell_is_set(cell) and _counts(cell.cell_contents)
     )
     used = {}
-    for name in _global_names(function.__code__):
+    names = _global_names(function.__code__)  # with the attributes it reads: co_names has both
+    for name in names:
         value = function.__globals__.get(name)
         if _counts(value):
             used[name] = describe(value, seen)
+        elif isinstance(value, types.ModuleType) and _is_user_module(value):
+            used[name] = _module_attributes(value, names, seen)
     return (
         "function",
         _named(function),
@@ -127,6 +130,33 @@ def _function(function, seen):
         cells,
         sorted(used.items()),
     )
+
+
+def _is_user_module(module):
+    """Whether ``module`` is a file of the user's code (not installed, not built in)."""
+    path = getattr(module, "__file__", None)
+    return path is not None and not os.path.realpath(path).startswith(
+        _installed_folders(tuple(sys.path))
+    )
+
+
+def _module_attributes(module, names, seen):
+    """What a function reads from a module of the user's (``features.summary``): each of
+    ``names`` that the module has, described, and those of its user submodules."""
+    if id(module) in seen:
+        return ("recursion", module.__name__)
+    seen.add(id(module))
+    try:
+        used = {}
+        for name in names:
+            value = getattr(module, name, None)
+            if _counts(value):
+                used[name] = describe(value, seen)
+            elif isinstance(value, types.ModuleType) and _is_user_module(value):
+                used[name] = _module_attributes(value, names, seen)
+        return ("module", module.__name__, sorted(used.items()))
+    finally:
+        seen.discard(id(module))
 
 
 def _global_names(code):

@@ -117,6 +117,26 @@ def test_packages_on_the_search_path_are_installed_code(tmp_path, monkeypatch, f
     assert (len(description) > 2) is read
 
 
+def test_what_a_function_reads_from_a_module_of_the_users_counts(tmp_path, monkeypatch):
+    """``features.summary(X)`` in a lambda: editing the user's module changes the key."""
+    (tmp_path / "user_features").mkdir()
+    (tmp_path / "user_features" / "__init__.py").write_text("from . import stats\n")
+    stats = tmp_path / "user_features" / "stats.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    keys = []
+    for body in ("X.mean()", "X.max() * 100", "X.max() * 100"):
+        stats.write_text(f"def summary(X):\n    return {body}\n")
+        for name in ("user_features", "user_features.stats"):
+            monkeypatch.delitem(sys.modules, name, raising=False)
+        module = __import__("user_features")
+        keys.append(
+            key(defined("f = lambda X: user_features.stats.summary(X)", user_features=module))
+        )
+    assert keys[0] != keys[1] == keys[2]
+    installed = describe(defined("f = lambda X: json.dumps(X)", json=json))[-1]
+    assert "json" not in dict(installed)  # an installed module is named by its version, not read
+
+
 def test_a_function_redefined_under_its_name_does_not_find_the_old_features(tmp_path):
     """The notebook case: the same cell run again with a fix, the same cache."""
     from skfma.datasets import make_genre_clips
