@@ -197,7 +197,9 @@ if saved is not None and saved.exists():
         state = pickle.load(file)  # a file this script wrote: load only your own
     if state["run"] != run:
         differ = [key for key in run if state["run"].get(key) != run[key]]
-        sys.exit(f"{saved} holds another run (its {', '.join(differ)} differ): give another folder.")
+        sys.exit(
+            f"{saved} holds another run (its {', '.join(differ)} differ): give another folder."
+        )
     net, history = state["net"], state["history"]
     print(f"resuming after epoch {len(history)} from {saved}")
 else:

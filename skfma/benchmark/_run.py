@@ -309,9 +309,7 @@ def _current(results, keys):
     again is not its result: left out, as the pipeline's failure says.
     """
     return {
-        name: results[name]
-        for name, key in keys.items()
-        if results.get(name, {}).get("key") == key
+        name: results[name] for name, key in keys.items() if results.get(name, {}).get("key") == key
     }
 
 

@@ -60,7 +60,9 @@ def params_fingerprint(params):
     -------
     digests : dict of str to str
     """
-    return {name: stable_hash(describe(_tensors_as_arrays(value))) for name, value in params.items()}
+    return {
+        name: stable_hash(describe(_tensors_as_arrays(value))) for name, value in params.items()
+    }
 
 
 def _tensors_as_arrays(value):

@@ -207,7 +207,12 @@ def test_a_saved_callback_of_other_settings_is_refused_naming_it(tmp_path):
 def test_how_long_where_and_what_it_reports_may_change_on_resume(tmp_path):
     _, run = small_fit(tmp_path)
     net = run["make_net"](
-        tmp_path, max_epochs=3, verbose=1, device="cpu", callbacks=None, iterator_train__num_workers=0
+        tmp_path,
+        max_epochs=3,
+        verbose=1,
+        device="cpu",
+        callbacks=None,
+        iterator_train__num_workers=0,
     )
     assert len(net.fit(run["X"], run["y"]).history_) == 3
 

@@ -125,8 +125,11 @@ def test_refuses_what_it_cannot_run_naming_the_step(clip_files, steps, message):
 def test_refuses_a_step_at_another_sample_rate_than_the_loader(clip_files):
     """22,050 Hz audio read as 16 kHz would be 1.38 times too high and fast, silently."""
     paths, _ = clip_files
-    with pytest.raises(ParameterError, match="'mel' \\(MelSpectrogram\\) has sr=22050, but the "
-                       "AudioLoader 'load' decodes at sr=8000"):
+    with pytest.raises(
+        ParameterError,
+        match="'mel' \\(MelSpectrogram\\) has sr=22050, but the "
+        "AudioLoader 'load' decodes at sr=8000",
+    ):
         AudioFeatures([("load", AudioLoader(sr=SR)), ("mel", MelSpectrogram(sr=22050))]).fit(paths)
     same = AudioFeatures([("load", AudioLoader(sr=SR)), ("mel", MelSpectrogram(sr=float(SR)))])
     assert same.fit_transform(paths).shape[0] == len(paths)

@@ -35,7 +35,10 @@ def test_files_digest_follows_the_files_not_their_folder(tmp_path):
     paths = [root / "000" / "2.mp3", root / "000" / "5.mp3"]
     digest = files_digest(paths, root)
     shutil.copytree(root, tmp_path / "copy")  # moved or copied with its folder: the same
-    assert files_digest([tmp_path / "copy" / "000" / p.name for p in paths], tmp_path / "copy") == digest
+    assert (
+        files_digest([tmp_path / "copy" / "000" / p.name for p in paths], tmp_path / "copy")
+        == digest
+    )
     assert files_digest(paths[::-1], root) != digest  # another order
     assert files_digest(paths[:1], root) != digest
     paths[1].write_bytes(b"y" * 21)  # another size
