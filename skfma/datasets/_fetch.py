@@ -151,8 +151,9 @@ def fetch_fma(
         If the download fails (after ``n_retries`` resumptions the partial
         file is kept for the next call), the SHA-1 of the zip or of an unpacked
         file differs, the zip holds an unsafe member, or ``fma_{subset}``
-        exists without having been completed by this function. The message
-        names the URL or the file.
+        exists without having been completed by this function, or was
+        completed from a zip of another SHA-1 than ``sha1`` asks for. The
+        message names the URL or the file.
 
     See Also
     --------
@@ -170,7 +171,16 @@ def fetch_fma(
     data_home = get_data_home(data_home)
     name = f"fma_{subset}"
     folder = os.path.join(data_home, name)
-    if os.path.exists(os.path.join(folder, COMPLETE_MARKER)):
+    expected = (sha1 or FMA_SHA1[subset]).lower()
+    marker = os.path.join(folder, COMPLETE_MARKER)
+    if os.path.exists(marker):
+        unpacked = _unpacked_sha1(marker)
+        if unpacked != expected:
+            raise DownloadError(
+                f"{folder!r} was unpacked from a zip of SHA-1 {unpacked}, not the {expected} "
+                "asked for (another release or mirror): delete it to fetch that one, or use "
+                "another data_home."
+            )
         return folder
     if os.path.exists(folder):
         raise DownloadError(
@@ -179,7 +189,6 @@ def fetch_fma(
         )
     url = base_url.rstrip("/") + f"/{name}.zip"
     archive = os.path.join(data_home, f"{name}.zip")
-    expected = (sha1 or FMA_SHA1[subset]).lower()
     if not os.path.exists(archive):
         download_file(
             url, archive, sha1=expected, timeout=timeout, n_retries=n_retries, progress=progress
@@ -193,6 +202,15 @@ def fetch_fma(
     if not keep_archive:
         os.remove(archive)
     return folder
+
+
+def _unpacked_sha1(marker):
+    """The SHA-1 of the zip a complete folder was unpacked from (its marker's ``sha1`` line)."""
+    with open(marker, encoding="utf-8") as file:
+        for line in file:
+            if line.startswith("sha1 "):
+                return line.split()[1].lower()
+    return None
 
 
 def _unpack(archive, folder, *, url, sha1, verify_files, progress):

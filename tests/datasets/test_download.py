@@ -136,6 +136,16 @@ def test_second_call_does_nothing(server, tmp_path):
     assert len(server.log) == 1
 
 
+def test_a_folder_of_another_release_is_refused_not_returned(server, tmp_path):
+    """Asked for another zip (another SHA-1) than the one unpacked: never the old data."""
+    sha1 = serve(server, "small", make_zip("fma_small", clips()))
+    fetch(server, "small", tmp_path, sha1=sha1)
+    other = "0" * 40
+    with pytest.raises(DownloadError, match=f"SHA-1 {sha1}, not the {other} asked for"):
+        fetch(server, "small", tmp_path, sha1=other)
+    assert fetch(server, "small", tmp_path, sha1=sha1.upper()) == str(tmp_path / "fma_small")
+
+
 def test_resume_after_dropped_connection(server, tmp_path):
     data = make_zip("fma_small", clips())
     sha1 = serve(server, "small", data)
