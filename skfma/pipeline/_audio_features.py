@@ -60,7 +60,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     one row per path, in input order.
 
     With ``memory``, each clip's output is stored on disk under a key made of
-    the file's identity (path, size, modification time) and the parameters of
+    the file's identity (path, size, modification time, inode) and the parameters of
     every step: a second call, another fold or another grid point of a
     ``GridSearchCV`` over later steps reads it instead of decoding again, an
     interrupted run resumes where it stopped (every finished clip is kept),

@@ -68,12 +68,17 @@ def _named_file(value):
 
 
 def file_identity(path):
-    """``(absolute path, size in bytes, modification time in ns)`` of a file, or None if absent."""
+    """``(absolute path, size in bytes, modification time in ns, inode)`` of a file, or None.
+
+    The inode tells apart two files of the same size and modification time
+    swapped by renaming them (as files unpacked from one archive can be):
+    a rename keeps both, and the file at the path is another one.
+    """
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    return (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    return (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 class ClipCache:

@@ -134,6 +134,24 @@ def test_a_rewritten_file_is_decoded_again(clip_files, mel_steps, tmp_path, deco
     np.testing.assert_array_equal(out, expected)
 
 
+def test_two_files_swapped_by_renaming_are_decoded_again(clip_files, mel_steps, tmp_path):
+    """Same size and modification time (as unpacked from one archive), swapped with mv."""
+    paths, _ = clip_files
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    shutil.copy(paths[0], first)
+    shutil.copy(paths[1], second)
+    assert first.stat().st_size == second.stat().st_size
+    for path in (first, second):
+        os.utime(path, ns=(1, 1))
+    memory = tmp_path / "cache"
+    before = AudioFeatures(mel_steps(), memory=memory).fit_transform([first, second])
+    os.rename(first, tmp_path / "swap.wav")
+    os.rename(second, first)
+    os.rename(tmp_path / "swap.wav", second)
+    after = AudioFeatures(mel_steps(), memory=memory).fit_transform([first, second])
+    np.testing.assert_array_equal(after, before[::-1])
+
+
 def test_corrupt_and_truncated_entries_are_recomputed(clip_files, mel_steps, tmp_path, decodes):
     paths, _ = clip_files
     expected = AudioFeatures(mel_steps(), memory=tmp_path).fit_transform(paths)
