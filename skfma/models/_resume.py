@@ -48,9 +48,11 @@ def params_fingerprint(params):
 
     The digest is joblib's hash of the value as the feature cache keys
     describe it (:func:`skfma.utils._fingerprint.describe`: functions and
-    classes of the user's code by their code), tensors as NumPy arrays
-    (joblib's hash of a tensor differs between two equal tensors), the
-    same in every process.
+    classes of the user's code by their code), the same in every process:
+    tensors by their dtype, shape and bytes, and torch modules (a module or
+    criterion given as an instance) by their type and ``repr``, not their
+    weights, which training changes in place. (joblib's hash of a tensor or
+    a module differs between two equal ones.)
 
     Parameters
     ----------
@@ -60,21 +62,21 @@ def params_fingerprint(params):
     -------
     digests : dict of str to str
     """
-    return {
-        name: stable_hash(describe(_tensors_as_arrays(value))) for name, value in params.items()
-    }
+    return {name: stable_hash(describe(_hashable(value))) for name, value in params.items()}
 
 
-def _tensors_as_arrays(value):
-    """``value`` with every tensor, also inside lists, tuples and dicts, as its dtype, shape
-    and bytes (a NumPy array of ``uint8``: bfloat16 has no NumPy type)."""
+def _hashable(value):
+    """``value`` with its tensors and torch modules, also inside lists, tuples and dicts, as
+    values whose hash is the same in every process."""
     if isinstance(value, torch.Tensor):
-        data = value.detach().cpu().reshape(-1).view(torch.uint8).numpy()
+        data = value.detach().cpu().reshape(-1).view(torch.uint8).numpy()  # bfloat16 too
         return str(value.dtype), tuple(value.shape), data
+    if isinstance(value, torch.nn.Module):
+        return "torch module", f"{type(value).__module__}.{type(value).__qualname__}", repr(value)
     if type(value) in (list, tuple):
-        return type(value)(map(_tensors_as_arrays, value))
+        return type(value)(map(_hashable, value))
     if isinstance(value, dict):
-        return {key: _tensors_as_arrays(item) for key, item in value.items()}
+        return {key: _hashable(item) for key, item in value.items()}
     return value
 
 

@@ -229,6 +229,12 @@ def test_params_fingerprint_tells_values_apart():
     assert described(np.arange(3)) == described(np.arange(3)) != described(np.arange(1, 4))
     assert described(torch.ones(2)) == described(torch.ones(2)) != described(torch.zeros(2))
     assert described(torch.ones(2)) != described(torch.ones(2, dtype=torch.bfloat16))
+    module = torch.nn.Linear(2, 3)
+    before = described(module)
+    with torch.no_grad():
+        module.weight.add_(1.0)  # trained in place: the same module, the same settings
+    assert described(module) == before == described(torch.nn.Linear(2, 3))
+    assert before != described(torch.nn.Linear(2, 4))
     assert described({"b": 1, "a": 2}) == described({"a": 2, "b": 1})
     split = described(ValidSplit(0.25, stratified=True, random_state=0))
     assert split == described(ValidSplit(0.25, stratified=True, random_state=0))
