@@ -89,7 +89,12 @@ def _is_user_code(obj):
         path = getattr(sys.modules.get(getattr(obj, "__module__", None) or ""), "__file__", None)
         if path is None:
             return True
-    return not os.path.realpath(path).startswith(_installed_folders(tuple(sys.path)))
+    return not _is_installed(path)
+
+
+def _is_installed(path):
+    """Whether the file ``path`` is in a folder of installed code (or skfma's own)."""
+    return os.path.realpath(path).startswith(_installed_folders(tuple(sys.path)))
 
 
 def _named(obj):
@@ -135,9 +140,7 @@ def _function(function, seen):
 def _is_user_module(module):
     """Whether ``module`` is a file of the user's code (not installed, not built in)."""
     path = getattr(module, "__file__", None)
-    return path is not None and not os.path.realpath(path).startswith(
-        _installed_folders(tuple(sys.path))
-    )
+    return path is not None and not _is_installed(path)
 
 
 def _module_attributes(module, names, seen):
@@ -149,7 +152,9 @@ def _module_attributes(module, names, seen):
     try:
         used = {}
         for name in names:
-            value = getattr(module, name, None)
+            if not hasattr(module, name):
+                continue
+            value = getattr(module, name)
             if _counts(value):
                 used[name] = describe(value, seen)
             elif isinstance(value, types.ModuleType) and _is_user_module(value):
