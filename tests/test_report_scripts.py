@@ -4,6 +4,7 @@ Also at a shrunk scale (``--epochs``, ``--clips-per-genre``, ``--trials``,
 ``--batch-size``), showing its progress, and the helpers the scripts share.
 """
 
+import math
 import os
 import re
 import signal
@@ -71,7 +72,9 @@ def test_a_shrunk_run_shows_its_progress_and_validates_on_every_genre(script, tm
     # The epoch tables (skorch's PrintLog) show the speed and the time left from the
     # first epoch on; a line gives the whole run's progress.
     header = next(line for line in stdout.splitlines() if line.lstrip().startswith("epoch "))
-    assert {"clips_per_s", "time_left", "run_left", "dur"} <= set(header.split())
+    assert {"clips_per_s", "run_left", "dur"} <= set(header.split())
+    # A fit's own time left, but where each fit call is one epoch (report 003's partial_fit).
+    assert ("time_left" in header.split()) is (not script.stem.startswith("report_003"))
     assert re.search(r"^\[run\] 1 of about \d+ epochs in .+ of training left$", stdout, re.M)
     assert re.search(r"^\[run\] \d+ of about \d+ epochs in .*; about 0 s of training", stdout, re.M)
     if script.stem.startswith("report_003"):  # epochs of chunks, each a partial_fit
@@ -222,6 +225,21 @@ def test_the_run_clock_counts_a_part_not_begun_at_the_part_it_is_like(common):
     assert clock.seconds_left() == pytest.approx(1 * 20.0 + 3 * 20.0)
     clock.seconds["best"], clock.done["best"] = 30.0, 1  # its own time, once it has one
     assert clock.seconds_left() == pytest.approx(1 * 20.0 + 2 * 30.0)
+
+
+def test_the_run_clock_leaves_out_a_part_unlike_the_others_until_it_is_timed(common):
+    """Report 001: after the features MLP's epochs, its CNN's are not counted at the MLP's."""
+    clock = common.RunClock(
+        {"MLP": 2, "search": 4, "best": 3}, like={"best": "search"}, unlike=["search"]
+    )
+    clock.seconds["MLP"], clock.done["MLP"] = 0.2, 1
+    assert math.isnan(clock.seconds_left())
+    assert clock.status().endswith(
+        "besides search and best (timed from their first epoch), about 0 s of training left"
+    )
+    clock.seconds["search"], clock.done["search"] = 20.0, 1
+    assert clock.seconds_left() == pytest.approx(1 * 0.2 + 3 * 20.0 + 3 * 20.0)
+    assert clock.status().endswith("about 2 min 00 s of training left")
 
 
 class _Net:

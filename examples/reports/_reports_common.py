@@ -264,8 +264,9 @@ class RunClock:
     from its first epoch's start), so that the work between epochs
     (scoring a search's trials, validating a chunked fit) is counted; a
     part not begun yet is counted at the mean epoch time of the parts
-    measured so far. Work outside the epochs (decoding audio, extracting
-    features, evaluating) is not counted.
+    measured so far, unless it is ``like`` another or ``unlike`` all.
+    Work outside the epochs (decoding audio, extracting features,
+    evaluating) is not counted.
 
     Parameters
     ----------
@@ -276,6 +277,10 @@ class RunClock:
         it has its own (the best configuration's fit, at its search's trials'),
         rather than the mean of the parts measured so far (an MLP's epochs
         would make a CNN's look a hundred times shorter).
+    unlike : sequence of str, default=()
+        Parts whose epochs cost nothing like the others' (a CNN after an
+        MLP): not counted until they (or a part ``like`` them) have their
+        own epoch time; the status says which parts it leaves out.
 
     Attributes
     ----------
@@ -287,10 +292,11 @@ class RunClock:
 
     current = None
 
-    def __init__(self, plan, like=None):
+    def __init__(self, plan, like=None, unlike=()):
         RunClock.current = self
         self.plan = dict(plan)
         self.like = dict(like or {})
+        self.unlike = set(unlike)
         self.done = dict.fromkeys(self.plan, 0)
         self.resumed = dict.fromkeys(self.plan, 0)
         self.seconds = dict.fromkeys(self.plan, 0.0)
@@ -327,8 +333,8 @@ class RunClock:
             self._nets.add(net)
             self.resumed[part] += max(restored, 0)
 
-    def seconds_left(self):
-        """Seconds the planned epochs left will take, at the epoch times measured so far."""
+    def _seconds_left_by_part(self):
+        """Each part with epochs left -> their seconds, NaN where not timed yet."""
         n_done = sum(self.done.values())
         mean = sum(self.seconds.values()) / n_done if n_done else math.nan
 
@@ -336,29 +342,44 @@ class RunClock:
             for measured in (part, self.like.get(part)):
                 if measured is not None and self.done[measured]:
                     return self.seconds[measured] / self.done[measured]
-            return mean
+            alike = part not in self.unlike and self.like.get(part) not in self.unlike
+            return mean if alike else math.nan
 
         left = {
             part: planned - self.done[part] - self.resumed[part]
             for part, planned in self.plan.items()
         }
-        return sum(n * epoch_seconds(part) for part, n in left.items() if n > 0)
+        return {part: n * epoch_seconds(part) for part, n in left.items() if n > 0}
+
+    def seconds_left(self):
+        """Seconds the planned epochs left will take, at the epoch times measured so far.
+
+        NaN while a part with epochs left has no epoch time yet.
+        """
+        return sum(self._seconds_left_by_part().values())
 
     def status(self):
         """One line: epochs done of those planned, and the time left."""
         done = {part: self.done[part] + self.resumed[part] for part in self.plan}
         planned = sum(max(self.plan[part], done[part]) for part in self.plan)
         resumed = sum(self.resumed.values())
-        left = self.seconds_left()
+        by_part = self._seconds_left_by_part()
+        untimed = [part for part, seconds in by_part.items() if math.isnan(seconds)]
+        timed = sum(seconds for seconds in by_part.values() if not math.isnan(seconds))
+        if not untimed:
+            left = f"about {format_seconds(timed)} of training left"
+        elif sum(self.done.values()) == 0:
+            left = "the training left is timed from this run's first epoch"
+        else:
+            left = (
+                f"besides {' and '.join(untimed)} (timed from their first epoch), "
+                f"about {format_seconds(timed)} of training left"
+            )
         return (
             f"[run] {sum(done.values())} of about {planned} epochs"
             + (f" ({resumed} resumed from checkpoints)" if resumed else "")
             + f" in {format_seconds(sum(self.seconds.values()))}; "
-            + (
-                f"about {format_seconds(left)} of training left"
-                if math.isfinite(left)
-                else "the training left is timed from this run's first epoch"
-            )
+            + left
         )
 
     def callbacks(self, part):

@@ -180,6 +180,7 @@ clock = RunClock(
         "CNN, best": cnn_epochs,
     },
     like={"CNN, best": "CNN search"},
+    unlike=["CNN search"],  # a CNN's epochs are not the MLP's
 )
 
 # %%
