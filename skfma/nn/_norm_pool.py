@@ -55,9 +55,10 @@ def _fuses(norm, pool, x):
 
     Not where a hook would see the modules' calls (a forward or backward
     hook of theirs, or a global one): the fused step calls neither module.
-    Not under ``torch.compile``, which fuses by itself. On a CPU only, where
-    it was measured (other devices run the modules, cuDNN's batch norm on
-    CUDA; the meta device has no kernel for the statistics). Not for input
+    (Nor under ``torch.compile``, which :meth:`NormPoolSequential.forward`
+    checks itself.) On a CPU only, where it was measured (other devices
+    run the modules, cuDNN's batch norm on CUDA; the meta device has no
+    kernel for the statistics). Not for input
     that ``norm`` itself rejects (a channel count other than its own, one
     value per channel, a non-positive ``eps``), so that its own error is
     raised before any running statistic changes (the fused statistics check
@@ -78,7 +79,6 @@ def _fuses(norm, pool, x):
         and _pair(pool.dilation) == (1, 1)
         and not _hooked(norm)
         and not _hooked(pool)
-        and not torch.compiler.is_compiling()
         and x.device.type == "cpu"
         and x.dim() == 4
         and x.shape[1] == norm.num_features
@@ -156,6 +156,11 @@ class NormPoolSequential(nn.Sequential):
     """
 
     def forward(self, x):
+        # Under torch.compile, the modules (inductor fuses them by itself). Checked here, not in
+        # _fuses: Dynamo runs a call it cannot trace whole (as _fuses) eagerly, where
+        # is_compiling() is False, and would then trace the fused step.
+        if torch.compiler.is_compiling():
+            return super().forward(x)
         modules = list(self)
         index = 0
         while index < len(modules):

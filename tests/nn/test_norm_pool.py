@@ -226,3 +226,16 @@ def test_batch_norm_without_a_bias_or_with_zero_eps_is_the_modules():
     layers(x).sum().backward()
     assert norm.weight.grad is not None
     assert not _fuses(nn.BatchNorm2d(3, eps=0.0), nn.MaxPool2d(2), x)
+
+
+def test_torch_compile_traces_the_modules_not_the_fused_step(fused_calls):
+    """Dynamo runs the eager check of a pair (which it cannot trace whole) outside the trace,
+    where is_compiling() is False: forward asks before, and compiles the two modules."""
+    torch.manual_seed(0)
+    net = KostrzewaCNNModule(input_shape=(1, 12, 12), n_classes=3, filters=(4,), kernel_size=3)
+    x = torch.randn(4, 1, 12, 12)
+    plain = copy.deepcopy(net)
+    torch.compile(net)(x).sum().backward()
+    assert fused_calls == []
+    plain(x).sum().backward()  # eager: fused
+    assert len(fused_calls) == 1
