@@ -41,6 +41,7 @@ the report's.
 """
 
 # %%
+import hashlib
 import os
 import pickle
 import sys
@@ -182,7 +183,7 @@ chunks = np.array_split(order, -(-len(order) // chunk_size))  # at most chunk_si
 run = {
     "tracks": list(Y_train.index),
     "tags": list(Y_train.columns),
-    "tag_values": Y_train.to_numpy().tobytes(),
+    "tag_values": hashlib.blake2b(Y_train.to_numpy().tobytes()).hexdigest(),
     "chunk_size": chunk_size,
     "batch_size": batch_size,
     "precision": args.precision,

@@ -207,19 +207,13 @@ def _smoke_data(out):
 def _load_data(root, out, subset, names, n_jobs, verbose, log):
     """Every feature set's store (extracted if needed), aligned on the same tracks."""
     arrays, seconds, index = {}, {}, None
-    sources = functools.cache(lambda: files_digest(load_fma(root, subset=subset).filenames, root))
+    sources = files_digest(load_fma(root, subset=subset).filenames, root)
     for name in names:
         folder = os.path.join(out, FEATURES_DIR, name)
         if not os.path.isfile(os.path.join(folder, "info.json")):
             log(f"extracting the {name!r} features into {folder}")
             extract_fma(root, folder, subset=subset, features=name, n_jobs=n_jobs, verbose=verbose)
-        X, info, store_index = _read_store(folder, name, subset)
-        if info.get("sources") != sources():
-            raise SkfmaError(
-                f"{folder!r} holds features of other audio files than the {subset} subset in "
-                f"{root!r} (extracted from {info.get('root', 'files it does not record')!r}): "
-                "delete the folder to extract them again, or give the benchmark another out."
-            )
+        X, info, store_index = _read_store(folder, name, root, subset, sources)
         if index is not None and not np.array_equal(
             store_index["track_id"].to_numpy(), index["track_id"].to_numpy()
         ):
@@ -253,12 +247,13 @@ def _load_data(root, out, subset, names, n_jobs, verbose, log):
         y=index["genre_top"].to_numpy(dtype=object),
         track_ids=index["track_id"].to_numpy(),
         description=description,
-        key=stable_hash((subset, index.to_numpy(), sources(), __version__)),
+        key=stable_hash((subset, index.to_numpy(), sources, __version__)),
     )
 
 
-def _read_store(folder, name, subset):
-    """A store's array, info and index; checked to hold ``name`` of ``subset``."""
+def _read_store(folder, name, root, subset, sources):
+    """A store's array, info and index; checked to hold ``name`` of ``subset`` of the files
+    of ``root`` whose :func:`~skfma.utils.files_digest` is ``sources``."""
     import warnings
 
     with warnings.catch_warnings():
@@ -272,6 +267,12 @@ def _read_store(folder, name, subset):
             f"{folder!r} holds features of another subset or recipe (subset "
             f"{info.get('subset')!r}, steps {info.get('steps')!r}); expected {name!r} of "
             f"{subset!r}: delete the folder, or give the benchmark another out."
+        )
+    if info.get("sources") != sources:
+        raise SkfmaError(
+            f"{folder!r} holds features of other audio files than the {subset} subset in "
+            f"{root!r} (extracted from {info.get('root', 'files it does not record')!r}): "
+            "delete the folder to extract them again, or give the benchmark another out."
         )
     return X, info, pd.read_csv(os.path.join(folder, "index.csv"))
 

@@ -58,12 +58,12 @@ def _fuses(norm, pool, x):
     (Nor under ``torch.compile``, which :meth:`NormPoolSequential.forward`
     checks itself.) On a CPU only, where it was measured (other devices
     run the modules, cuDNN's batch norm on CUDA; the meta device has no
-    kernel for the statistics). Not for input
-    that ``norm`` itself rejects (a channel count other than its own, one
-    value per channel, a non-positive ``eps``), so that its own error is
-    raised before any running statistic changes (the fused statistics check
-    none of these and would write past the buffers or divide by zero), nor
-    for an empty batch or a batch norm without a bias.
+    kernel for the statistics). Not for input that ``norm`` itself rejects
+    (a channel count other than its own, one value per channel, a
+    non-positive ``eps``), so that its own error is raised before any
+    running statistic changes (the fused statistics check none of these
+    and would write past the buffers or divide by zero), nor for an empty
+    batch or a batch norm without a bias.
     """
     return (
         type(norm) is nn.BatchNorm2d

@@ -118,14 +118,7 @@ def _function(function, seen):
         for cell in function.__closure__ or ()
         if _cell_is_set(cell) and _counts(cell.cell_contents)
     )
-    used = {}
     names = _global_names(function.__code__)  # with the attributes it reads: co_names has both
-    for name in names:
-        value = function.__globals__.get(name)
-        if _counts(value):
-            used[name] = describe(value, seen)
-        elif isinstance(value, types.ModuleType) and _is_user_module(value):
-            used[name] = _module_attributes(value, names, seen)
     return (
         "function",
         _named(function),
@@ -133,8 +126,21 @@ def _function(function, seen):
         describe(function.__defaults__, seen),
         describe(function.__kwdefaults__, seen),
         cells,
-        sorted(used.items()),
+        _used(function.__globals__, names, seen),
     )
+
+
+def _used(namespace, names, seen):
+    """The values of ``names`` in ``namespace`` (a function's globals, a module's attributes)
+    that a description counts, described; a module of the user's by what it holds of them."""
+    used = {}
+    for name in names:
+        value = namespace.get(name)
+        if _counts(value):
+            used[name] = describe(value, seen)
+        elif isinstance(value, types.ModuleType) and _is_user_module(value):
+            used[name] = _module_attributes(value, names, seen)
+    return sorted(used.items())
 
 
 def _is_user_module(module):
@@ -144,22 +150,13 @@ def _is_user_module(module):
 
 
 def _module_attributes(module, names, seen):
-    """What a function reads from a module of the user's (``features.summary``): each of
-    ``names`` that the module has, described, and those of its user submodules."""
+    """What a function reads from a module of the user's (``features.summary``): its
+    values of ``names``, as :func:`_used` describes them."""
     if id(module) in seen:
         return ("recursion", module.__name__)
     seen.add(id(module))
     try:
-        used = {}
-        for name in names:
-            if not hasattr(module, name):
-                continue
-            value = getattr(module, name)
-            if _counts(value):
-                used[name] = describe(value, seen)
-            elif isinstance(value, types.ModuleType) and _is_user_module(value):
-                used[name] = _module_attributes(value, names, seen)
-        return ("module", module.__name__, sorted(used.items()))
+        return ("module", module.__name__, _used(vars(module), names, seen))
     finally:
         seen.discard(id(module))
 
