@@ -609,8 +609,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         if differ:
             raise ParameterError(
                 f"checkpoint={os.fspath(self.checkpoint)!r} holds a checkpoint of another training "
-                f"run (its {', '.join(differ)} differ from this fit's): give each fit a folder "
-                "of its own, or delete the folder to train from the start."
+                f"run (its {', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} "
+                "from this fit's): give each fit a folder of its own, or delete the folder to "
+                "train from the start."
             )
         done = len(state["history_"])
         if done > self.max_epochs:
