@@ -101,8 +101,9 @@ class _ConvReLUNorm(nn.Module):
 # one core, and the VGG's first 3 x 3 convolution of one channel 3 to 8, against 85-100 and
 # 190-210 for a matrix product of the same work. Here each is an explicit im2col (the patches
 # of a few rows of the map copied into a cache-sized buffer) times the filters, followed at
-# once by the pooling, so that the full map never reaches memory. The ReLU and batch norm come
-# after the pooling (see :meth:`_ConvReLUNorm.max_over_frequency`).
+# once by the pooling, so that the full map never reaches memory; the temporal filters, long
+# and few, take banded filter matrices instead (:func:`_banded_filters`). The ReLU and batch
+# norm come after the pooling (see :meth:`_ConvReLUNorm.max_over_frequency`).
 # ---------------------------------------------------------------------------------------------
 
 #: Rows of a lowered matrix product: its operands and result stay in the core's L2 cache.
@@ -155,9 +156,8 @@ def _pad_filters(weight):
     register costs nearly a whole one. One thread, ``(1003, 267)`` times the
     filters, oneDNN's kernels: musicnn's 204 timbral filters take 1.02 of the
     time of 208 in float32, and in bfloat16, padded to 224 (a whole register
-    of bfloat16 operands), 1.07 of 208's time; its 51 temporal filters run
-    at 0.7 of 64's rate in float32. The zero filters' work (2-25%) costs less
-    than that.
+    of bfloat16 operands), 1.07 of 208's time. The zero filters' work costs
+    less than that.
 
     Returns
     -------
@@ -295,8 +295,56 @@ def _lowered_max_over_frequency(block, padded, dtype):
     return _relu_bn(extreme[:, :, :channels], block.bn)
 
 
+#: Output frames per row of a temporal filter's banded product (:func:`_banded_filters`): its
+#: result, ``16 * channels`` wide, fills whole registers of float32 sums whatever the channels.
+_FRAMES_PER_ROW = _SUM_LANES
+
+#: Values in a banded product's result: about 1 MB of float32, which stays in the L2 cache.
+_RESULT_VALUES = 2**18
+
+
+def _banded_filters(weight, bias, frames, dtype):
+    """A 1-D convolution's filters as one matrix for ``frames`` consecutive outputs.
+
+    Times a row of ``frames + length - 1`` consecutive inputs and a one, the
+    matrix gives the convolution (with its bias) at the row's first
+    ``frames`` positions, frame-major: a banded (Toeplitz) matrix. Each
+    operand row then holds the inputs of ``frames`` outputs at once, where
+    an im2col row holds one output's: musicnn's temporal filters (lengths
+    128, 64 and 32, 51 channels) read about 10 times less memory, and the
+    product's result is ``frames * channels`` wide (816), where one row per
+    output gives 51 columns, padded to 64. The zeros of the band cost
+    ``(frames - 1) / length`` more work (12-47%), about the 25% the padding
+    of 51 channels to 64 costs; the sums are the convolution's, in order.
+    A non-finite input makes every output of its row NaN (zero times it).
+
+    Parameters
+    ----------
+    weight : Tensor, shape (length, channels)
+    bias : Tensor, shape (channels,)
+    frames : int
+    dtype : torch.dtype
+
+    Returns
+    -------
+    banded : Tensor of ``dtype``, shape (frames + length, frames * channels), contiguous
+        Column ``b * channels + c`` holds filter ``c`` from row ``b``,
+        zeros around it, and the bias in the last row.
+    """
+    length, channels = weight.shape
+    shifted = F.pad(weight, (0, 0, frames - 1, frames - 1))
+    # band[i, b] = weight[i - b], zero outside the filter.
+    band = shifted.unfold(0, frames, 1).flip(-1).transpose(1, 2)
+    rows = [band.reshape(frames + length - 1, frames * channels), bias.repeat(frames)[None]]
+    return torch.cat(rows).to(dtype)
+
+
 def _lowered_temporal(blocks, image, dtype):
-    """The temporal filters' ``max_over_frequency``, from one padded copy of the input.
+    """The temporal filters' ``max_over_frequency``, as banded matrix products.
+
+    Each frequency's frames, padded, give operand rows of ``_FRAMES_PER_ROW``
+    outputs' inputs (:func:`_banded_filters`); the rows of a few frequencies
+    make one product, reduced at once to its maximum over them.
 
     Parameters
     ----------
@@ -310,39 +358,45 @@ def _lowered_temporal(blocks, image, dtype):
     pooled : list of Tensor of float32, shape (batch, time, channels)
     """
     batch, time, freq = image.shape
+    frames = _FRAMES_PER_ROW
+    row_blocks = -(-time // frames)
     lengths = [block.conv.kernel_size[0] for block in blocks]
     before = max((length - 1) // 2 for length in lengths)
-    after = max(length // 2 for length in lengths)
+    after = max(length // 2 for length in lengths) + row_blocks * frames - time
     # (batch, freq, before + time + after): each frequency's frames contiguous.
     series = F.pad(image.transpose(1, 2), (before, after)).to(dtype).contiguous()
     s0, s1, s2 = series.stride()
     outputs = []
     for block, length in zip(blocks, lengths, strict=True):
         channels = block.conv.out_channels
-        weight = _biased_filters(block.conv.weight[:, 0, :, 0].T, block.conv.bias, dtype)
-        padded_channels = weight.shape[1]
-        mask = _complements(block.bn, padded_channels, dtype)
+        width = frames * channels
+        weight = _banded_filters(block.conv.weight[:, 0, :, 0].T, block.conv.bias, frames, dtype)
+        mask = _complements(block.bn, channels, dtype).repeat(frames)
         offset = before - (length - 1) // 2
-        frames = series[:, :, offset:].as_strided((batch, freq, time, length), (s0, s1, s2, s2))
-        step = max(1, 4 * _ROWS_PER_PRODUCT // time)  # short rows: more of them fit
-        columns = _operand_rows(step * time, length, dtype)
-        product = _filter_product(weight, step * time)
-        partial = torch.empty(time, padded_channels, dtype=mask.dtype)
-        extreme = torch.empty(batch, time, padded_channels, dtype=dtype)
+        inputs = frames + length - 1
+        rows = series[:, :, offset:].as_strided(
+            (batch, freq, row_blocks, inputs), (s0, s1, frames * s2, s2)
+        )
+        step = max(1, _RESULT_VALUES // (row_blocks * width))  # frequencies per product
+        columns = _operand_rows(step * row_blocks, inputs, dtype)
+        product = _filter_product(weight, step * row_blocks)
+        partial = torch.empty(row_blocks, width, dtype=mask.dtype)
+        extreme = torch.empty(batch, row_blocks, width, dtype=dtype)
         keys = extreme.view(mask.dtype)
         for b in range(batch):
             for f in range(0, freq, step):
                 n = min(step, freq - f)
-                cols = columns[: n * time]
-                cols[:, :-1].view(n, time, length).copy_(frames[b, f : f + n])
+                cols = columns[: n * row_blocks]
+                cols[:, :-1].view(n, row_blocks, inputs).copy_(rows[b, f : f + n])
                 out = product(cols).view(mask.dtype)
-                out = out.bitwise_xor_(mask).view(n, time, padded_channels)
+                out = out.bitwise_xor_(mask).view(n, row_blocks, width)
                 if f == 0:
                     torch.amax(out, dim=0, out=keys[b])
                 else:
                     torch.maximum(keys[b], torch.amax(out, dim=0, out=partial), out=keys[b])
         keys.bitwise_xor_(mask)
-        outputs.append(_relu_bn(extreme[:, :, :channels], block.bn))
+        pooled = extreme.view(batch, row_blocks * frames, channels)[:, :time]
+        outputs.append(_relu_bn(pooled, block.bn))
     return outputs
 
 

@@ -4,10 +4,11 @@ import inspect
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from skfma.exceptions import ParameterError
 from skfma.nn import MusicnnModule, MusicnnVGGModule
-from skfma.nn._musicnn import _complements, _filter_product, _pad_filters
+from skfma.nn._musicnn import _banded_filters, _complements, _filter_product, _pad_filters
 
 
 def randomised(module, seed=0):
@@ -120,6 +121,25 @@ def test_the_filter_product_is_the_matrix_product(dtype):
     u = 2.0**-24 if dtype == torch.float32 else 2.0**-8
     bound = 67 * 2.0**-24 * (operands.double().abs() @ weight.double().abs()) + u * exact.abs()
     assert ((got.double() - exact).abs() <= bound).all()
+
+
+@pytest.mark.parametrize(("length", "channels", "frames"), [(128, 51, 16), (7, 3, 16), (5, 2, 1)])
+def test_banded_filters_give_the_convolution_at_each_frame_of_a_row(length, channels, frames):
+    gen = torch.Generator().manual_seed(0)
+    weight = torch.randn(length, channels, generator=gen, dtype=torch.float64)
+    bias = torch.randn(channels, generator=gen, dtype=torch.float64)
+    signal = torch.randn(frames + length - 1, generator=gen, dtype=torch.float64)
+    banded = _banded_filters(weight, bias, frames, torch.float64)
+    assert banded.shape == (frames + length, frames * channels) and banded.is_contiguous()
+    got = (torch.cat([signal, signal.new_ones(1)]) @ banded).view(frames, channels)
+    want = F.conv1d(signal[None, None], weight.T[:, None], bias)[0].T  # (frames, channels)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    # Outside each frame's filter the band holds exact zeros.
+    support = torch.zeros(frames + length - 1, frames, dtype=torch.bool)
+    for b in range(frames):
+        support[b : b + length, b] = True
+    outside = banded[:-1].view(frames + length - 1, frames, channels)[~support]
+    assert not outside.any()
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])

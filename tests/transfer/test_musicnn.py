@@ -192,6 +192,8 @@ def test_several_layers_come_from_one_pass_as_separate_calls(model, layers):
     [
         (MusicnnModule(), (3, 96, 187)),
         (MusicnnModule(n_mels=40, timbral_filters=20, temporal_filters=5), (2, 40, 25)),
+        (MusicnnModule(n_mels=40, timbral_filters=20, temporal_filters=5), (2, 40, 1)),
+        (MusicnnModule(n_mels=40, timbral_filters=20, temporal_filters=5), (1, 40, 32)),
         (MusicnnVGGModule(), (3, 96, 187)),
         (MusicnnVGGModule(n_mels=70, n_frames=80, filters=24), (2, 70, 80)),
     ],
