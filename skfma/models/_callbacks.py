@@ -14,8 +14,16 @@ class OneCycleSchedule(LRScheduler):
 
     ``torch.optim.lr_scheduler.OneCycleLR`` with ``max_lr`` the net's ``lr``
     and ``total_steps`` the number of training batches in ``max_epochs``
-    epochs, both read when training starts, so that a grid search over ``lr``,
+    epochs, both read when a cycle starts, so that a grid search over ``lr``,
     ``batch_size`` or ``max_epochs`` schedules every candidate correctly.
+
+    ``fit`` starts a cycle. ``partial_fit`` and a warm-started ``fit`` go on
+    with an unfinished one, as skorch's schedulers go on from the net's
+    history: ``max_epochs`` epochs trained in several calls (a Hyperband
+    trial's rungs) follow the schedule of one ``fit``. A call after the
+    cycle has ended, after ``lr`` changed or after the optimizer was built
+    again starts a new one; within a call, the learning rate stays at its
+    final value once the cycle ends.
 
     Parameters
     ----------
@@ -59,9 +67,20 @@ class OneCycleSchedule(LRScheduler):
         super().set_params(**params)
         return self
 
+    def initialize(self):
+        """Forget the cycle: the next training call starts a new one.
+
+        Returns
+        -------
+        self : OneCycleSchedule
+        """
+        super().initialize()
+        self.lr_scheduler_ = None
+        return self
+
     @names_its_errors
     def on_train_begin(self, net, **kwargs):
-        """Check the parameters; defer building the scheduler until the training set is known.
+        """Check the parameters; go on with an unfinished cycle, else start one at the first epoch.
 
         Raises
         ------
@@ -73,11 +92,18 @@ class OneCycleSchedule(LRScheduler):
             raise ParameterError(f"pct_start must be a number in (0, 1); got {self.pct_start!r}.")
         for name in ("div_factor", "final_div_factor"):
             check_positive(name, getattr(self, name))
-        self.lr_scheduler_ = None
+        cycle = self.lr_scheduler_
+        if cycle is not None and (
+            cycle.last_epoch >= cycle.total_steps
+            or cycle.optimizer is not net.optimizer_
+            or self.peak_lr_ != net.lr
+        ):
+            self.lr_scheduler_ = None
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        """Build the schedule on the first epoch of a fit."""
+        """Build the schedule on the first epoch of a cycle."""
         if self.lr_scheduler_ is None:
+            self.peak_lr_ = net.lr
             n_batches = len(net.get_iterator(dataset_train, training=True))
             self.lr_scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
                 net.optimizer_,

@@ -312,6 +312,26 @@ def test_one_cycle_schedule_peaks_at_lr():
     net.fit(X, y)  # a second fit schedules a fresh cycle
 
 
+def _batch_lrs(net, epochs=slice(None)):
+    return [b["event_lr"] for epoch in net.history_[epochs] for b in epoch["batches"]]
+
+
+def test_one_cycle_schedule_goes_on_across_partial_fits():
+    """Hyperband's rungs train by partial_fit: each call used to start the cycle again."""
+    X, y = spectrograms()
+    params = {"lr": 0.05, "max_epochs": 4, "callbacks": [("one_cycle", OneCycleSchedule())]}
+    whole = _batch_lrs(tiny_cnn(**params).fit(X, y))
+    net = tiny_cnn(**params)
+    for epochs in (1, 2, 1):
+        net.partial_fit(X, y, epochs=epochs)
+    assert _batch_lrs(net) == pytest.approx(whole, rel=1e-6)
+    net.partial_fit(X, y, epochs=2)  # the cycle has ended: a new one
+    assert _batch_lrs(net, slice(4, None)) == pytest.approx(whole[:6], rel=1e-6)
+    net.set_params(lr=0.01)  # a new optimizer: a new cycle, peaking at the new lr
+    net.partial_fit(X, y, epochs=2)
+    assert _batch_lrs(net, slice(6, None)) == pytest.approx([lr / 5 for lr in whole[:6]])
+
+
 def test_one_cycle_schedule_clones_and_tunes():
     schedule = OneCycleSchedule(pct_start=0.2)
     assert schedule.get_params() == {"pct_start": 0.2, "div_factor": 25.0, "final_div_factor": 1e4}
