@@ -94,7 +94,10 @@ class AudioFeatures(TransformerMixin, BaseComposition):
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Folder of the per-clip cache (and of 3-D outputs); ``None`` caches
         nothing. A ``joblib.Memory`` contributes its ``location``. Share it
-        between machines through a shared filesystem.
+        between machines through a shared filesystem. A step that draws other
+        outputs at every fit (scikit-learn's ``non_deterministic`` tag, e.g.
+        ``PretrainedCNNFeatures(weights=None)`` without a ``random_state``)
+        is refused: its cached rows would come from another draw.
     on_error : {"raise", "warn"}, default="raise"
         A file that cannot be decoded raises
         :class:`~skfma.exceptions.AudioDecodeError` naming it, or, with
@@ -355,6 +358,15 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         validate_parameters(self)
         # Unique, without "__", and none named as a parameter of this transformer.
         self._validate_names([name for name, _ in self.steps])
+        if self.memory is not None:
+            for name, step in self.steps:
+                if get_tags(step).non_deterministic:
+                    raise ParameterError(
+                        f"memory cannot cache step {name!r}: {step!r} draws other outputs at "
+                        "every fit (random weights without a random_state), so cached rows would "
+                        "come from another draw than the rest; set its random_state, or "
+                        "memory=None."
+                    )
 
     def _memory_folder(self):
         return _memory_folder(self.memory)

@@ -286,6 +286,8 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
+        # Random weights drawn anew at every fit: outputs no cache can key.
+        tags.non_deterministic = self.weights is None and self.random_state is None
         return tags
 
 

@@ -231,6 +231,28 @@ def test_random_network_is_drawn_once_for_every_worker(clip_files):
     np.testing.assert_allclose(out, out[:1].repeat(4, axis=0), rtol=0, atol=1e-5)
 
 
+def test_a_random_network_without_a_seed_is_not_cached(clip_files, tmp_path):
+    """Cached rows of one draw used to sit beside new rows of another (5.2 apart)."""
+    pytest.importorskip("torchvision")
+    from skfma import PretrainedCNNFeatures
+
+    paths, _ = clip_files
+
+    def features(**cnn):
+        return make_audio_features(
+            AudioLoader(sr=SR, duration=DURATION),
+            MelSpectrogram(sr=SR, n_fft=256, n_mels=16),
+            PretrainedCNNFeatures(backbone="resnet18", weights=None, **cnn),
+            memory=tmp_path,
+        )
+
+    with pytest.raises(ParameterError, match=r"memory cannot cache step 'pretrainedcnnfeatures'"):
+        features().fit_transform(paths[:1])
+    seeded = features(random_state=0)
+    first = seeded.fit_transform(paths[:1])
+    np.testing.assert_array_equal(seeded.fit_transform(paths[:2])[:1], first)
+
+
 def test_failed_files_give_zero_rows_listed_once(clip_files, mel_steps, tmp_path):
     paths, _ = clip_files
     broken = tmp_path / "broken.wav"
