@@ -386,7 +386,9 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
         What the estimator takes (features, spectrograms, file paths).
     Y : array-like of shape (n_clips, n_tags)
         The true tags: a 0/1 (or boolean) indicator matrix, such as a pandas
-        DataFrame with one column per tag.
+        DataFrame with one column per tag. A DataFrame's columns are matched
+        to a skfma net's ``tag_names_`` by name (taken in the net's order);
+        other columns than those are refused.
     tag_names : array-like of shape (n_tags,) or None, default=None
         Names of the tags. ``None``: the fitted ``tag_names_`` of a skfma
         net (the columns of the DataFrame it was fitted on), else the
@@ -452,6 +454,7 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
     >>> bool(0 <= report.summary["roc_auc_macro"] <= 1)
     True
     """
+    Y = _align_tag_columns(Y, getattr(_final_estimator(estimator), "tag_names_", None))
     columns = getattr(Y, "columns", None)
     Y_true = np.asarray(getattr(Y, "to_numpy", lambda: Y)()).astype(np.int64)
     n_clips = _check_lengths(X, Y_true.shape[0], "Y")
@@ -637,6 +640,25 @@ def _check_lengths(X, n_targets, name):
     return n_clips
 
 
+def _align_tag_columns(Y, fitted_names):
+    """``Y``'s DataFrame columns in the order of the net's ``tag_names_``, matched by name.
+
+    Raises
+    ------
+    ParameterError
+        If they are other tags than the net's.
+    """
+    columns = getattr(Y, "columns", None)
+    if columns is None or fitted_names is None or list(columns) == list(fitted_names):
+        return Y
+    if len(columns) == len(fitted_names) and set(columns) == set(fitted_names):
+        return Y[list(fitted_names)]
+    raise ParameterError(
+        f"Y's columns {list(columns)} are not the tags the estimator was fitted on, "
+        f"tag_names_={list(fitted_names)}."
+    )
+
+
 def _tag_names(tag_names, estimator, columns, n_tags):
     if tag_names is not None:
         if len(tag_names) != n_tags:
@@ -715,7 +737,17 @@ def _check_scores(y_score, n_clips, classes, method, predictor):
             f"{method} returned shape {y_score.shape}, not one score per class "
             f"({n_clips}, {n_classes}) (an SVC with decision_function_shape='ovo'?)."
         )
-    return None
+    return _nonfinite_scores(y_score, method)
+
+
+def _nonfinite_scores(y_score, method):
+    """None when every score is finite, else why not (how many clips: a diverged model)."""
+    bad = ~np.isfinite(np.asarray(y_score, dtype=np.float64))
+    if bad.ndim > 1:
+        bad = bad.any(axis=tuple(range(1, bad.ndim)))
+    if not bad.any():
+        return None
+    return f"{method} gave NaN or infinite scores for {int(bad.sum())} of {len(bad)} clips."
 
 
 def _top_k(y_true, y_score, k, classes):
@@ -788,6 +820,9 @@ def _tag_scores(raw, estimator, method, n_clips, n_tags):
             f"{type(estimator).__name__}.{method} returned scores of shape {y_score.shape}; "
             f"Y has {n_tags} tags for {n_clips} clips, so ({n_clips}, {n_tags}) was expected."
         )
+    reason = _nonfinite_scores(y_score, f"{type(estimator).__name__}.{method}")
+    if reason is not None:
+        raise ValueError(f"evaluate_tagger cannot rank clips by tag: {reason}")
     return y_score
 
 

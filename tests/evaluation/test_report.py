@@ -452,6 +452,39 @@ def test_skfma_net_tagger_names_its_tags(nets):
         assert report.per_tag.loc[name, "roc_auc"] == pytest.approx(expected)
 
 
+def test_tagger_dataframe_columns_are_matched_by_name(nets):
+    """Y's columns in another order used to pair one tag's truth with another's scores."""
+    X, _, Y, _, tagger = nets
+    expected = evaluate_tagger(tagger, X, Y).per_tag
+    reordered = evaluate_tagger(tagger, X, Y[["fast", "bright"]]).per_tag
+    pd.testing.assert_frame_equal(reordered, expected)
+    assert expected.loc["fast", "n_positive"] == Y["fast"].sum()
+    with pytest.raises(ParameterError, match=r"Y's columns \['bright', 'slow'\] are not the tags"):
+        evaluate_tagger(tagger, X, Y.rename(columns={"fast": "slow"}))
+
+
+class NaNScores(LogisticRegression):
+    """A diverged model: NaN probabilities for some clips."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[:3] = np.nan
+        return proba
+
+
+def test_nan_scores_are_named(genres, tags):
+    (X_train, y_train), (X, y) = genres
+    report = evaluate_classifier(NaNScores(max_iter=1000).fit(X_train, y_train), X, y)
+    assert np.isnan(report.summary["top_3_accuracy"])
+    assert report.skipped["top_3_accuracy"] == (
+        f"predict_proba gave NaN or infinite scores for 3 of {len(y)} clips."
+    )
+    (X_train, Y_train), (X, Y) = tags
+    tagger = OneVsRestClassifier(NaNScores(max_iter=1000)).fit(X_train, Y_train)
+    with pytest.raises(ValueError, match=r"OneVsRestClassifier.predict_proba gave NaN .* for 3 of"):
+        evaluate_tagger(tagger, X, Y)
+
+
 # ----------------------------------------------------------------------------- taggers
 
 
