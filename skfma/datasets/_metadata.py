@@ -289,7 +289,7 @@ def _read_tracks(path, unusable=None):
     tracks = _read_csv(path, header=[0, 1])
     _check_header(tracks, path, TRACKS_HEADER)
     _check_columns(tracks, path, TRACKS_REQUIRED)
-    _check_ids(tracks.index, path)
+    tracks.index = _int_ids(tracks.index, path)
     for column in LIST_COLUMNS:
         parsed = np.empty(len(tracks), dtype=object)
         for row, (track_id, value) in enumerate(tracks[column].items()):
@@ -324,7 +324,7 @@ def _read_csv(path, header):
     Errors of the file system (no permission, ...) pass unchanged.
     """
     try:
-        return pd.read_csv(path, index_col=0, header=header)
+        table = pd.read_csv(path, index_col=0, header=header)
     except pd.errors.EmptyDataError:
         reason = "the file is empty"
     except UnicodeDecodeError:
@@ -337,7 +337,29 @@ def _read_csv(path, header):
         reason = f"cannot decompress it, it may be truncated ({error})"
     except ValueError as error:  # pandas' ParserError among others
         reason = f"not a readable CSV table ({' '.join(str(error).split())})"
+    else:
+        _check_last_line_ends(path)
+        return table
     raise MetadataError(path, reason)
+
+
+def _check_last_line_ends(path):
+    """Refuse a plain ``.csv`` file cut inside its last row, which pandas fills with NaN.
+
+    The FMA's tables, and pandas' ``to_csv``, end every row with a line
+    break; a copy or download cut short does not. Compressed files are
+    checked by their decompression instead.
+    """
+    if not os.fspath(path).lower().endswith(".csv"):
+        return
+    with open(path, "rb") as file:
+        file.seek(-1, os.SEEK_END)
+        if file.read(1) != b"\n":
+            raise MetadataError(
+                path,
+                "its last row has no line break: the file is truncated, cut inside that row; "
+                "download or copy it again.",
+            )
 
 
 def _check_header(table, path, expected):
@@ -369,8 +391,11 @@ def _check_columns(table, path, required):
         )
 
 
-def _check_ids(index, path):
-    """Refuse ids (the index column) that are not unique positive integers."""
+def _int_ids(index, path):
+    """The ids (the index column) as int64, refused unless unique positive integers.
+
+    An id written as a float (``2.0``) is the integer it equals.
+    """
     name = index.name
     numbers = pd.to_numeric(pd.Series(index, dtype=object), errors="coerce")
     bad = numbers.isna() | (numbers % 1 != 0) | (numbers <= 0)
@@ -378,9 +403,11 @@ def _check_ids(index, path):
         raise MetadataError(
             path, f"ids must be positive integers; got {_some(list(index[bad.to_numpy()]))}.", name
         )
-    duplicated = index[index.duplicated()].unique()
+    ids = pd.Index(numbers.to_numpy(dtype=np.int64), name=name)
+    duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         raise MetadataError(path, f"ids must be unique; repeated: {_some(list(duplicated))}.", name)
+    return ids
 
 
 def _blank_unknown_values(tracks, path, column, allowed, unusable):
@@ -460,12 +487,18 @@ def _read_genres(path):
     genres = _read_csv(path, header=0)
     _check_header(genres, path, GENRES_HEADER)
     _check_columns(genres, path, GENRES_COLUMNS)
-    _check_ids(genres.index, path)
+    genres.index = _int_ids(genres.index, path)
     titles = genres["title"]
     untitled = ~titles.map(lambda title: isinstance(title, str) and title != "").to_numpy()
     if untitled.any():
         raise MetadataError(
             path, f"genres without a title: {_some(list(genres.index[untitled]))}.", "title"
+        )
+    repeated = titles[titles.duplicated()].unique()
+    if len(repeated):
+        # Classes are named by title: two genres of one title would merge, or repeat a name.
+        raise MetadataError(
+            path, f"titles must be unique; repeated: {_some(list(repeated))}.", "title"
         )
     return genres
 
@@ -474,7 +507,7 @@ def _read_three_headers(path):
     """``features.csv`` or ``echonest.csv``: three header rows, then a ``track_id`` row."""
     table = _read_csv(path, header=[0, 1, 2])
     _check_header(table, path, THREE_HEADERS)
-    _check_ids(table.index, path)
+    table.index = _int_ids(table.index, path)
     return table
 
 

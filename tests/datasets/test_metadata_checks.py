@@ -101,6 +101,21 @@ def test_truncated_compressed_file(copy, tmp_path, kind):
         load_fma_metadata(path)
 
 
+@pytest.mark.parametrize("kind", ["tracks", "genres"])
+def test_a_plain_file_cut_inside_its_last_row(copy, tmp_path, kind):
+    """pandas filled the cut row with NaN: a genre cut to 'Spo' became a class of its own."""
+    root, *_ = copy
+    content = (root / "fma_metadata" / f"{kind}.csv").read_bytes()
+    assert content.endswith(b"\n")
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(content[:-4])
+    with _raises_naming(path, None, "its last row has no line break: the file is truncated"):
+        load_fma_metadata(path)
+    path.write_bytes(content[: content.rindex(b"\n", 0, -1) + 1])  # cut between rows: whole rows
+    whole = load_fma_metadata(root / "fma_metadata" / f"{kind}.csv")
+    assert len(load_fma_metadata(path)) == len(whole) - 1
+
+
 HEADER_DAMAGE = {
     "no first header row": lambda rows: rows[1:],
     "no second header row": lambda rows: rows[:1] + rows[2:],
@@ -168,6 +183,7 @@ BAD_IDS = {
     "negative": ("-4", "positive integers"),
     "missing": ("", "positive integers"),
     "repeated": (None, "unique; repeated"),
+    "repeated as a float": ("{}.0", "unique; repeated"),
 }
 
 
@@ -177,10 +193,21 @@ def test_ids_are_unique_positive_integers(copy, tmp_path, kind, case):
     _, tracks, genres = copy
     rows, first, name = (tracks, 3, "track_id") if kind == "tracks" else (genres, 1, "genre_id")
     value, match = BAD_IDS[case]
-    rows[first + 1][0] = rows[first][0] if value is None else value
+    rows[first + 1][0] = rows[first][0] if value is None else value.format(rows[first][0])
     path = _write(tmp_path / f"{kind}.csv", rows)
     with _raises_naming(path, name, match):
         load_fma_metadata(path)
+
+
+@pytest.mark.parametrize("kind", ["tracks", "genres"])
+def test_ids_written_as_floats_are_integers(copy, tmp_path, kind):
+    """A '2.0' id gave a float index, refused later as a track id without naming the file."""
+    _, tracks, genres = copy
+    rows, first = (tracks, 3) if kind == "tracks" else (genres, 1)
+    ids = [int(row[0]) for row in rows[first:]]
+    rows[first][0] += ".0"
+    table = load_fma_metadata(_write(tmp_path / f"{kind}.csv", rows))
+    assert table.index.dtype == np.int64 and table.index.tolist() == ids
 
 
 BAD_CELLS = {
@@ -208,6 +235,16 @@ def test_genre_title_missing(copy, tmp_path):
     rows[2][rows[0].index("title")] = ""
     path = _write(tmp_path / "genres.csv", rows)
     with _raises_naming(path, "title", f"genres without a title: {rows[2][0]}"):
+        load_fma_metadata(path)
+
+
+def test_genre_titles_are_unique(copy, tmp_path):
+    """Classes are named by title: two genres of one title made two columns of one name."""
+    _, _, rows = copy
+    title = rows[0].index("title")
+    rows[2][title] = rows[1][title]
+    path = _write(tmp_path / "genres.csv", rows)
+    with _raises_naming(path, "title", f"titles must be unique; repeated: {rows[1][title]}"):
         load_fma_metadata(path)
 
 
