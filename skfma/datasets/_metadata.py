@@ -125,8 +125,8 @@ def load_fma_metadata(root_or_file, *, tables=("tracks", "genres"), kind=None):
     Every table is checked as it is read: its header rows, unique positive
     integer ids, and for ``tracks.csv`` the columns it parses and those
     :func:`load_fma` needs (``('set', 'subset')``, ``('set', 'split')``,
-    ``('artist', 'id')``), for ``genres.csv`` its four columns and a title
-    for every genre. In ``tracks.csv``, a subset or split value that is missing or
+    ``('artist', 'id')``), for ``genres.csv`` its four columns and a unique
+    title for every genre. In ``tracks.csv``, a subset or split value that is missing or
     unknown (such as ``'tiny'``) becomes missing (NaN), with a warning naming
     the file, the column, the values and the tracks: such tracks are in no
     selection, and :func:`load_fma` lists them in its ``excluded``. A missing
@@ -166,7 +166,8 @@ default=("tracks", "genres")
         inferred from its name.
     MetadataError
         If a file is empty, binary, truncated or not a CSV table, lacks a
-        header row or a required column, has repeated or non-integer ids, or
+        header row or a required column, has repeated or non-integer ids or repeated
+        genre titles, or
         a cell that cannot be parsed (a list, a date, an artist id); the
         message names the file and, where there is one, the column and the
         track. It is also a :class:`ValueError`.
