@@ -166,11 +166,10 @@ default=("tracks", "genres")
         inferred from its name.
     MetadataError
         If a file is empty, binary, truncated or not a CSV table, lacks a
-        header row or a required column, has repeated or non-integer ids or repeated
-        genre titles, or
-        a cell that cannot be parsed (a list, a date, an artist id); the
-        message names the file and, where there is one, the column and the
-        track. It is also a :class:`ValueError`.
+        header row or a required column, has repeated or non-integer ids or
+        repeated genre titles, or a cell that cannot be parsed (a list, a
+        date, an artist id); the message names the file and, where there is
+        one, the column and the track. It is also a :class:`ValueError`.
 
     Warns
     -----
