@@ -11,6 +11,7 @@ import soxr
 
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
+    SAMPLE_RATES,
     check_array_like,
     check_bool,
     check_choice,
@@ -132,7 +133,34 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
         y = read_frames(audio, path, start=start, n_frames=n_frames, mono=mono)
     if sr is None or sr == native_sr:
         return (y if mono else np.ascontiguousarray(y.T)), native_sr
-    return resample(y, native_sr, sr, mono=mono), sr
+    return _resample_file(y, native_sr, sr, path, mono=mono), sr
+
+
+def _resample_file(y, native_sr, sr, path, *, mono=True):
+    """:func:`resample` of a file's samples; what the file makes impossible is its failure.
+
+    Raises
+    ------
+    AudioDecodeError
+        Naming ``path``, if its rate is outside the range :func:`resample`
+        takes, or if resampling gives NaN or infinite samples (samples near
+        float32's limit, which no real audio holds).
+    """
+    low, high = SAMPLE_RATES
+    if not low <= native_sr <= high:
+        raise AudioDecodeError(
+            path,
+            f"its sample rate, {native_sr} Hz, is outside the {low} Hz to {high:,} Hz it can be "
+            "resampled from",
+        )
+    out = resample(y, native_sr, sr, mono=mono)
+    if not np.isfinite(out).all():
+        raise AudioDecodeError(
+            path,
+            f"resampling it to {sr} Hz gives NaN or infinite samples (values near float32's "
+            "limit: corrupt data)",
+        )
+    return out
 
 
 @contextlib.contextmanager
@@ -162,7 +190,8 @@ def open_audio(path):
     if os.path.getsize(path) == 0:
         raise AudioDecodeError(path, "file is empty")
     try:
-        audio = sf.SoundFile(path)
+        # The name's bytes: a name that is not valid UTF-8 (legal on POSIX) opens too.
+        audio = sf.SoundFile(os.fsencode(path) if os.name == "posix" else path)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         # libsndfile reports unknown data as "File does not exist": the file does exist here.
         detail = getattr(error, "error_string", str(error))
@@ -318,7 +347,7 @@ def load_window(path, sr, n_samples, crop, pad_mode):
             y = read_frames(audio, path, start=start - lead, n_frames=window, mono=True)
             declared = audio.frames
         if native_sr != sr:
-            y = resample(y, native_sr, sr)[round(lead * sr / native_sr) :]
+            y = _resample_file(y, native_sr, sr, path)[round(lead * sr / native_sr) :]
         if y.shape[0] == 0:
             raise AudioDecodeError(
                 path,

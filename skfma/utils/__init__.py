@@ -7,6 +7,7 @@ scikit-learn and are imported from there, so that :mod:`skfma.nn` stays free of 
 
 from ._files import files_digest, write_atomically
 from ._validation import (
+    SAMPLE_RATES,
     check_array_like,
     check_bool,
     check_choice,
@@ -30,6 +31,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "SAMPLE_RATES",
     "check_array_like",
     "check_bool",
     "check_choice",

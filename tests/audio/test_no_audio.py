@@ -7,6 +7,7 @@ AudioDecodeError; AudioLoader(on_error="warn") gives a zero row listed in failur
 Short clips and real silence are audio and load.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -91,6 +92,43 @@ def test_channels_whose_mix_overflows_are_a_decode_failure(tmp_path):
         with pytest.raises(AudioDecodeError, match="mix of its channels overflows"):
             load_audio(path, sr=None)
     assert np.isfinite(load_audio(path, sr=None, mono=False)[0]).all()
+
+
+def test_samples_that_resample_to_non_finite_values_are_a_decode_failure(tmp_path):
+    """Finite samples near float32's limit resampled to inf and NaN, returned silently."""
+    path = float_wav(tmp_path, "loud.wav", np.resize([3e38, -3e38], 1600))
+    assert np.isfinite(load_audio(path, sr=None)[0]).all()
+    with pytest.raises(AudioDecodeError, match="resampling it to 4000 Hz gives NaN or infinite"):
+        load_audio(path, sr=4000)
+    loader = AudioLoader(sr=4000, duration=0.1, on_error="warn")
+    with pytest.warns(UserWarning, match=r"1 of 1 .*loud\.wav"):
+        assert not loader.transform([path]).any()
+
+
+@pytest.mark.parametrize("rate", [50, 2_000_000])
+def test_a_file_rate_that_cannot_be_resampled_is_its_decode_failure(tmp_path, rate):
+    """It was a ParameterError about resample's orig_sr, naming no file, failing every row."""
+    good = float_wav(tmp_path, "good.wav", np.full(800, 0.25))
+    odd = tmp_path / "odd.wav"
+    sf.write(odd, np.full(max(1, rate // 10), 0.1, dtype=np.float32), rate, subtype="FLOAT")
+    assert load_audio(odd, sr=None)[1] == rate
+    with pytest.raises(AudioDecodeError, match=rf"its sample rate, {rate} Hz, is outside"):
+        load_audio(odd, sr=8000)
+    loader = AudioLoader(sr=8000, duration=0.1, on_error="warn")
+    with pytest.warns(UserWarning, match=r"1 of 2 .*odd\.wav"):
+        X = loader.transform([good, odd])
+    np.testing.assert_allclose(X[0], 0.25)
+    assert [row for row, _, _ in loader.failures_] == [1]
+
+
+def test_a_file_name_that_is_not_utf8_opens(tmp_path):
+    """A legal POSIX name with a non-UTF-8 byte raised UnicodeEncodeError from soundfile."""
+    if os.name != "posix":
+        pytest.skip("non-UTF-8 file names are a POSIX matter")
+    path = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"caf\xe9.wav"))
+    sf.write(os.fsencode(path), np.full(800, 0.25, dtype=np.float32), 8000)
+    np.testing.assert_allclose(load_audio(path, sr=8000)[0], 0.25)
+    np.testing.assert_allclose(AudioLoader(sr=8000, duration=0.1).transform([path]), 0.25)
 
 
 def test_non_finite_file_with_on_error_warn_is_a_listed_zero_row(tmp_path):
