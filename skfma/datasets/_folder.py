@@ -99,10 +99,21 @@ def load_audio_folder(root, *, extensions=AUDIO_EXTENSIONS):
 
 
 def _audio_files(folder, endings):
-    """Sorted paths of the non-hidden files under ``folder`` that end with one of ``endings``."""
+    """Sorted paths of the non-hidden files under ``folder`` that end with one of ``endings``.
+
+    Linked folders are followed, as a linked label folder is, each folder once
+    (a link back up is a loop).
+    """
     paths = []
-    for directory, subdirs, files in os.walk(folder):
-        subdirs[:] = [name for name in subdirs if not name.startswith(".")]
+    walking = set()
+    for directory, subdirs, files in os.walk(folder, followlinks=True):
+        walking.add(os.path.realpath(directory))
+        subdirs[:] = [
+            name
+            for name in subdirs
+            if not name.startswith(".")
+            and os.path.realpath(os.path.join(directory, name)) not in walking
+        ]
         paths.extend(
             os.path.join(directory, name)
             for name in files

@@ -40,6 +40,25 @@ def test_genre_folders(tmp_path, tone_file):
     assert list(only_wav.target) == ["rock", "rock"]
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix", reason="POSIX links")
+def test_linked_sub_folders_are_followed_once(tmp_path, tone_file):
+    """A linked sub-folder's files were left out silently (a linked label folder's were not)."""
+    tone = tone_file(seconds=0.1).read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "c.wav").write_bytes(tone)
+    rock = tmp_path / "genres" / "rock"
+    rock.mkdir(parents=True)
+    (rock / "a.wav").write_bytes(tone)
+    (rock / "more").symlink_to(elsewhere)
+    (elsewhere / "loop").symlink_to(rock)  # back up: walked once
+    data = load_audio_folder(tmp_path / "genres")
+    assert [os.path.relpath(path, rock) for path in data.filenames] == [
+        "a.wav",
+        os.path.join("more", "c.wav"),
+    ]
+
+
 def test_files_load(tmp_path, tone_file):
     (tmp_path / "Hip-Hop").mkdir()
     os.replace(tone_file("t.wav", seconds=0.25), tmp_path / "Hip-Hop" / "t.wav")
