@@ -17,7 +17,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import EpochScoring
 from skorch.dataset import Dataset, unpack_data
@@ -459,14 +459,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self : NeuralClassifier
         """
         warm = self.warm_start and self._is_fitted()
-        dataset, y = self._validate_training_data(X, y, reset=not warm)
         epochs = None
         with self._seeded(resume=warm):
-            if not warm:
-                self.initialize()
-            self._checkpoint_file = self._training_checkpoint(dataset.X, y)
-            if not warm:
-                epochs = self._resume()
+            with self._unchanged_on_error():
+                dataset, y = self._validate_training_data(X, y, reset=not warm)
+                if not warm:
+                    self.initialize()
+                self._checkpoint_file = self._training_checkpoint(dataset.X, y)
+                if not warm:
+                    epochs = self._resume()
             try:
                 with _interruptible():
                     super().partial_fit(
@@ -497,17 +498,34 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self : NeuralClassifier
         """
         first = not self._is_fitted()
-        dataset, y = self._validate_training_data(X, y, reset=first, classes=classes)
         with self._seeded(resume=not first):
-            if first:
-                self.initialize()
-            self._checkpoint_file = self._training_checkpoint(dataset.X, y)
+            with self._unchanged_on_error():
+                dataset, y = self._validate_training_data(X, y, reset=first, classes=classes)
+                if first:
+                    self.initialize()
+                self._checkpoint_file = self._training_checkpoint(dataset.X, y)
             with _interruptible():
                 super().partial_fit(dataset, y, **fit_params)
         return self
 
     def _is_fitted(self):
         return self.initialized_ and hasattr(self, "input_shape_")
+
+    @contextlib.contextmanager
+    def _unchanged_on_error(self):
+        """Leave the net as it was if the block raises: the checks and set-up before training.
+
+        A refit refused there (labels, a module too large for the memory) used
+        to keep its new ``classes_`` beside the old module, whose predictions
+        were then named after the new classes.
+        """
+        state = dict(vars(self))
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
 
     @contextlib.contextmanager
     def _seeded(self, *, resume=False):
@@ -1275,7 +1293,11 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         if self.multilabel_:
             raise ValueError("score_segments scores labels; this net was fitted on tags.")
-        return float(np.mean(self.predict_segments(X) == np.asarray(y)[:, None]))
+        y = column_or_1d(y)  # a column of labels too, as score takes
+        predictions = self.predict_segments(X)
+        if len(y) != len(predictions):
+            raise ValueError(f"y has {len(y)} labels for the {len(predictions)} clips of X.")
+        return float(np.mean(predictions == y[:, None]))
 
     # ------------------------------------------------------------------ helpers
 

@@ -79,6 +79,31 @@ def test_3d_and_4d_input(channels):
     assert net.predict(X).shape == (24,)
 
 
+def test_a_refit_refused_before_training_leaves_the_net_as_it_was():
+    """The new classes_ stayed beside the old module: predictions named after other classes."""
+    X = RNG.standard_normal((12, 4)).astype(np.float32)
+    y = np.repeat(["a", "b", "c"], 4)
+    net = tiny_mlp(max_epochs=2).fit(X, y)
+    before = net.predict_proba(X)
+    net.set_params(batch_size=2**31 - 1)  # a batch too large for the memory: refused
+    with pytest.raises(ParameterError, match="batch_size=2147483647"):
+        net.fit(X, np.repeat(["p", "q"], 6))
+    net.set_params(batch_size=8)
+    with pytest.raises(ValueError, match="labels not seen in the first fit"):
+        net.partial_fit(X, np.repeat(["a", "z"], 6))
+    assert list(net.classes_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(net.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_first_fit_refused_before_training_leaves_the_net_unfitted(method):
+    X = RNG.standard_normal((12, 4)).astype(np.float32)
+    net = tiny_mlp(batch_size=2**31 - 1)
+    with pytest.raises(ParameterError, match="batch_size=2147483647"):
+        getattr(net, method)(X, np.repeat(["a", "b"], 6))
+    assert not hasattr(net, "classes_") and not net.initialized_
+
+
 def test_2d_features_and_integer_labels():
     X = RNG.standard_normal((40, 6))
     y = (X[:, 0] > 0).astype(int) + 5

@@ -247,7 +247,7 @@ def test_a_folder_that_cannot_be_written_fails_before_training(tmp_path):
     net = run["make_net"](tmp_path / "a file" / "checkpoint")
     with pytest.raises(CheckpointError, match="cannot write the training checkpoint .*a file"):
         net.fit(run["X"], run["y"])
-    assert not hasattr(net, "history_") or len(net.history_) == 0
+    assert not net.history_  # unfitted, as before the call
 
 
 def test_a_callback_that_cannot_be_saved_is_an_error_at_the_first_epoch(tmp_path):

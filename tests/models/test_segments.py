@@ -48,6 +48,10 @@ def test_exactly_n_tiles_per_clip_and_per_tile_predictions():
     tiles = net.predict_segments(X)
     assert tiles.shape == (12, 3) and set(tiles.ravel()) <= {"a", "b", "c"}
     assert net.score_segments(X, y) == pytest.approx(np.mean(tiles == y[:, None]))
+    # A column of labels is the same labels; a wrong count is named (both broadcast silently).
+    assert net.score_segments(X, y[:, None]) == net.score_segments(X, y)
+    with pytest.raises(ValueError, match="y has 1 labels for the 12 clips of X"):
+        net.score_segments(X, y[:1])
     # A tile's prediction is the net's prediction of that tile alone.
     alone = net.set_params(n_segments=None).predict(X[:, :, 34:50])
     np.testing.assert_array_equal(tiles[:, 2], alone)
