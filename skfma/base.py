@@ -8,7 +8,9 @@
   and the failure policy of the steps that take audio file paths (``audio``,
   ``pipeline``);
 - :func:`validate_parameters`: every estimator's parameters, checked in one place
-  against the table of checks its class declares (``_parameter_checks``).
+  against the table of checks its class declares (``_parameter_checks``);
+- :class:`ArrayOutputMixin`: ``set_output`` for the transformers whose output has no
+  column names.
 
 Like ``sklearn/base.py``, it is imported by the subpackages, never the other way:
 it sits on the lowest layers (``docs/contributing.rst``).
@@ -18,7 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .utils import names_its_errors
+from .utils import check_choice, names_its_errors
 from .utils._warnings import warn_user
 
 __all__ = [
@@ -98,6 +100,38 @@ def validate_parameters(estimator, names=None):
             check = next((c for prefix, c in prefixes if name.startswith(prefix)), None)
         if check is not None:
             check(name, value)
+
+
+#: The values of scikit-learn's ``set_output(transform=...)``.
+OUTPUT_CONTAINERS = (None, "default", "pandas", "polars")
+
+
+class ArrayOutputMixin:
+    """``set_output`` for a transformer whose output has no column names.
+
+    Spectrograms (3-D), waveforms and images have no columns to name, so
+    these transformers have no ``get_feature_names_out``, and scikit-learn
+    gives ``set_output`` only to those that have it: ``Pipeline.set_output``
+    then failed on any pipeline holding one. This ``set_output`` accepts
+    every setting and leaves the output an array, as scikit-learn's global
+    ``transform_output`` does for such a transformer; a later step that
+    names its columns (``TemporalStatistics``) makes the pipeline's
+    DataFrame. Put it before ``TransformerMixin`` among the bases.
+    """
+
+    def set_output(self, *, transform=None):
+        """Accept an output container; the output stays an array (it has no column names).
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+
+        Returns
+        -------
+        self : estimator
+        """
+        check_choice("transform", transform, OUTPUT_CONTAINERS)
+        return self
 
 
 class WaveformTransformer(TransformerMixin, BaseEstimator):

@@ -78,3 +78,42 @@ def test_a_prefix_entry_checks_every_parameter_it_begins():
 
     validate_parameters(Prefixed(opt__lr=0.5))
     assert seen == [("opt__lr", 0.5)]
+
+
+def _array_output_pipelines(tmp_path):
+    """Pipelines of each transformer without column names, then one that names them."""
+    import soundfile as sf
+
+    from skfma import AudioLoader, TemporalStatistics
+    from skfma import make_audio_features as features
+    from skfma.features import Resize, SpectrogramScaler
+
+    sr = 8000
+    clips = np.random.default_rng(0).uniform(-0.5, 0.5, (3, sr)).astype(np.float32)
+    paths = [str(tmp_path / f"{i}.wav") for i in range(3)]
+    for path, clip in zip(paths, clips, strict=True):
+        sf.write(path, clip, sr)
+    mel = MelSpectrogram(sr=sr, n_fft=256, n_mels=16)
+    pool = TemporalStatistics(statistics=("mean",))
+    return [
+        ([Spectrogram(n_fft=256), pool], clips),
+        ([mel, pool], clips),
+        ([MFCC(sr=sr, n_fft=256, n_mels=16, n_mfcc=8), pool], clips),
+        ([mel, SpectrogramScaler(), Resize(shape=(8, 8)), pool], clips),
+        ([AudioLoader(sr=sr, duration=1.0), mel, pool], paths),
+        ([features(AudioLoader(sr=sr, duration=1.0), mel), pool], paths),
+    ]
+
+
+def test_a_pipeline_of_steps_without_column_names_gives_pandas_output(tmp_path):
+    """Pipeline.set_output failed on any pipeline holding a spectrogram step."""
+    from sklearn.pipeline import make_pipeline
+
+    for steps, X in _array_output_pipelines(tmp_path):
+        pipeline = make_pipeline(*steps).set_output(transform="pandas")
+        out = pipeline.fit_transform(X)
+        assert list(out.columns) == list(pipeline[-1].get_feature_names_out()), steps
+        spectrograms = make_pipeline(*steps[:-1]).set_output(transform="pandas").fit_transform(X)
+        assert isinstance(spectrograms, np.ndarray)  # no names: the array, as the global config
+    with pytest.raises(ParameterError, match="transform must be one of None, 'default'"):
+        MelSpectrogram().set_output(transform="pandaz")

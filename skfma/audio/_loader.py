@@ -7,7 +7,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import ON_ERROR, paths_input_tags, validate_parameters, warn_failures
+from ..base import ON_ERROR, ArrayOutputMixin, paths_input_tags, validate_parameters, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -25,7 +25,7 @@ from ._load import CROPS, PAD_MODES, load_window
 __all__ = ["AudioLoader"]
 
 
-class AudioLoader(TransformerMixin, BaseEstimator):
+class AudioLoader(ArrayOutputMixin, TransformerMixin, BaseEstimator):
     """Decode audio files into a matrix of fixed-length mono waveforms.
 
     Every file is decoded (soundfile), downmixed to mono, resampled to ``sr``

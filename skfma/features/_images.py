@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import map_batches
-from ..base import check_spectrograms, validate_parameters
+from ..base import ArrayOutputMixin, check_spectrograms, validate_parameters
 from ..exceptions import ParameterError
 from ..utils import check_bool, check_sizes, names_its_errors
 
@@ -16,7 +16,7 @@ __all__ = ["Resize", "SpectrogramScaler"]
 CHUNK_BYTES = 32 * 2**20
 
 
-class Resize(TransformerMixin, BaseEstimator):
+class Resize(ArrayOutputMixin, TransformerMixin, BaseEstimator):
     """Resize spectrograms to a fixed ``(n_bins, n_frames)`` by bilinear interpolation.
 
     As Keras' ``Resizing`` layer (``tf.image.resize``, bilinear, half-pixel
@@ -115,7 +115,7 @@ def _check_shape(shape):
     return sizes
 
 
-class SpectrogramScaler(TransformerMixin, BaseEstimator):
+class SpectrogramScaler(ArrayOutputMixin, TransformerMixin, BaseEstimator):
     """Standardise spectrograms with the training set's mean and standard deviation.
 
     ``StandardScaler`` refuses 3-D input; this learns one mean and one

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .._batching import map_batches
-from ..base import MAX_AMPLITUDE, WaveformTransformer, validate_parameters
+from ..base import MAX_AMPLITUDE, ArrayOutputMixin, WaveformTransformer, validate_parameters
 from ..exceptions import ParameterError
 from ..functional import dct_matrix, mel_filterbank, mel_power, n_frames, power_to_db, stft_power
 from ..utils import (
@@ -32,7 +32,7 @@ __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-class _SpectralTransformer(WaveformTransformer):
+class _SpectralTransformer(ArrayOutputMixin, WaveformTransformer):
     """Shared machinery: validation, batching over clips, device placement.
 
     Subclasses implement ``_n_bins()`` and ``_compute(batch, window)``, which

@@ -537,6 +537,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         epochs draw new shuffles and dropout masks instead of the first
         call's again.
         """
+        validate_parameters(self, ("random_state", "device"))  # before the data's checks
         if self.random_state is None:
             yield
             return

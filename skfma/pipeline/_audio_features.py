@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._memory import release_free_heap
 from .._progress import progress_bar
 from ..audio import AudioLoader, load_window
-from ..base import ON_ERROR, paths_input_tags, validate_parameters, warn_failures
+from ..base import ON_ERROR, ArrayOutputMixin, paths_input_tags, validate_parameters, warn_failures
 from ..exceptions import AudioDecodeError, ParameterError
 from ..utils import (
     check_choice,
@@ -315,6 +315,26 @@ class AudioFeatures(TransformerMixin, BaseComposition):
                 f"the last step {name!r} ({type(last).__name__}) has no get_feature_names_out."
             )
         return True
+
+    def set_output(self, *, transform=None):
+        """scikit-learn's ``set_output`` where the last step names its features.
+
+        Where it does not (a spectrogram's 3-D output), the setting is
+        accepted and the output stays an array
+        (:class:`~skfma.base.ArrayOutputMixin`), so that a ``Pipeline``
+        holding this step can ``set_output``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+
+        Returns
+        -------
+        self : AudioFeatures
+        """
+        if hasattr(self, "get_feature_names_out"):
+            return super().set_output(transform=transform)
+        return ArrayOutputMixin.set_output(self, transform=transform)
 
     @available_if(_last_step_names_its_features)
     def get_feature_names_out(self, input_features=None):
