@@ -20,6 +20,7 @@ from ..utils import (
     check_positive,
     check_sample_rate,
     check_top_db,
+    is_int,
     names_its_errors,
     value_check,
 )
@@ -408,7 +409,7 @@ class MFCC(_MelMixin, _SpectralTransformer):
 
 
 def _check_deltas(deltas):
-    if deltas not in (0, 1, 2) or isinstance(deltas, bool):
+    if not is_int(deltas) or deltas not in (0, 1, 2):
         raise ParameterError(f"deltas must be 0, 1 or 2; got {deltas!r}.")
 
 

@@ -5,6 +5,7 @@ import inspect
 import math
 import os
 import tempfile
+from collections.abc import Hashable
 from numbers import Integral, Real
 
 import numpy as np
@@ -287,8 +288,12 @@ def check_array_like(name, value):
 
 
 def check_choice(name, value, choices):
-    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is in ``choices``."""
-    if value not in choices:
+    """Raise a :class:`~skfma.exceptions.ParameterError` unless ``value`` is in ``choices``.
+
+    An array or a list is none of them, whatever it holds (``value in
+    choices`` would compare it element-wise).
+    """
+    if not isinstance(value, Hashable) or value not in choices:
         raise ParameterError(
             f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}."
         )

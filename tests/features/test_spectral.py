@@ -137,6 +137,7 @@ def test_silence_gives_floor_not_nan():
         (Spectrogram(top_db=-1), "top_db"),
         (MFCC(n_mfcc=200), "n_mfcc"),
         (MFCC(deltas=3), "deltas"),
+        (MFCC(deltas=1.0), "deltas"),  # passed fit, then a TypeError in transform
         (MFCC(delta_width=4), "delta_width"),
     ],
 )

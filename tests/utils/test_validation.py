@@ -10,6 +10,7 @@ from skfma.exceptions import ParameterError
 from skfma.utils import (
     check_array_like,
     check_bool,
+    check_choice,
     check_dropout,
     check_int,
     check_n_jobs,
@@ -189,3 +190,11 @@ def test_validate_arguments_leaves_star_args_unchecked():
         return a, args, kwargs
 
     assert function(1, "anything", key=object)[:2] == (1, ("anything",))
+
+
+@pytest.mark.parametrize("value", [np.array(["small", "medium"]), np.array(["small"]), ["small"]])
+def test_check_choice_refuses_arrays_and_lists_whatever_they_hold(value):
+    """An array compared element-wise: a raw NumPy error, or np.array(['small']) accepted."""
+    with pytest.raises(ParameterError, match=r"^subset must be one of 'small', 'medium'; got"):
+        check_choice("subset", value, ("small", "medium"))
+    assert check_choice("subset", np.str_("small"), ("small", "medium")) == "small"
