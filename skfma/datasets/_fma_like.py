@@ -13,7 +13,7 @@ from ..exceptions import ParameterError
 from ..utils import check_positive, expand_path, validate_arguments
 from ._download import file_sha1
 from ._fma import fma_audio_path
-from ._synthetic import CLIP_CHECKS, make_genre_clips
+from ._synthetic import CLIP_CHECKS, check_writable_clips, make_genre_clips
 
 __all__ = ["make_fma_like"]
 
@@ -125,6 +125,7 @@ def make_fma_like(
         raise ParameterError(
             f"n_clips={n_clips} cannot give each of the n_genres={n_genres} genres a clip."
         )
+    check_writable_clips("mp3", sr, duration)
     clips, genres = make_genre_clips(
         n_clips, n_genres=n_genres, duration=duration, sr=sr, random_state=random_state
     )

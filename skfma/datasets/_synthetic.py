@@ -83,6 +83,21 @@ def check_n_genres(name, value):
     return value
 
 
+#: The sampling rates an MP3 file can hold (MPEG-1, 2 and 2.5), in Hz.
+MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def check_writable_clips(audio_format, sr, duration):
+    """Refuse, before anything is made, clips of no sample or a rate the format cannot hold."""
+    if round(sr * duration) < 1:
+        raise ParameterError(f"duration={duration!r} s is shorter than one sample at sr={sr} Hz.")
+    if audio_format == "mp3" and sr not in MP3_SAMPLE_RATES:
+        raise ParameterError(
+            f"sr={sr} Hz cannot be written as MP3, whose rates are "
+            f"{', '.join(map(str, MP3_SAMPLE_RATES))} Hz."
+        )
+
+
 #: The checks of the synthetic clips' settings, shared with ``make_fma_like``.
 CLIP_CHECKS = {
     "n_clips": functools.partial(check_positive, integer=True),
@@ -152,6 +167,7 @@ shape (n_clips,)
     >>> X.shape, sorted(set(y))
     ((8, 22050), ['Classical', 'Electronic'])
     """
+    check_writable_clips(None if directory is None else audio_format, sr, duration)
     rng = check_random_state(random_state)
     names = list(GENRE_STYLES)[:n_genres]
     y = np.array([names[i % n_genres] for i in range(n_clips)], dtype=object)

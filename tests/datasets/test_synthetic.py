@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skfma.audio import load_audio
-from skfma.datasets import GENRE_STYLES, fma_audio_path, make_genre_clips
+from skfma.datasets import GENRE_STYLES, fma_audio_path, make_fma_like, make_genre_clips
 from skfma.exceptions import ParameterError
 
 
@@ -54,8 +54,21 @@ def test_files_in_fma_layout_with_labels(tmp_path, audio_format):
         ({"n_genres": 9}, "n_genres"),
         ({"duration": -1}, "duration"),
         ({"audio_format": "aac"}, "audio_format"),
+        ({"duration": 1e-5, "sr": 8000}, "duration=1e-05 s is shorter than one sample"),
     ],
 )
 def test_bad_parameters(kwargs, name):
     with pytest.raises(ParameterError, match=name):
         make_genre_clips(4, **kwargs)
+
+
+def test_a_rate_mp3_cannot_hold_is_refused_before_writing(tmp_path):
+    """libsndfile's error came after the first files were written."""
+    with pytest.raises(ParameterError, match=r"sr=10000 Hz cannot be written as MP3"):
+        make_genre_clips(4, sr=10000, duration=0.1, directory=tmp_path)
+    with pytest.raises(ParameterError, match=r"make_fma_like: sr=10000 Hz cannot be written"):
+        make_fma_like(tmp_path, n_clips=4, n_genres=2, sr=10000, duration=0.1)
+    assert not any(tmp_path.iterdir())
+    X, _ = make_genre_clips(4, sr=10000, duration=0.1)  # arrays, or other formats: any rate
+    assert X.shape == (4, 1000)
+    make_genre_clips(2, sr=10000, duration=0.1, directory=tmp_path, audio_format="wav")
