@@ -73,10 +73,10 @@ def _check_labels(name, value):
         )
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D, one label per clip; got shape {y.shape}.")
-    # NaN is the one label unequal to itself.
-    if any(label is None or label != label for label in y.tolist()):
+    # NaN is the one label unequal to itself; pandas' NA cannot be compared.
+    if any(label is None or label is pd.NA or label != label for label in y.tolist()):
         raise ValueError(
-            f"{name} contains missing labels (None or NaN): every clip needs its label."
+            f"{name} contains missing labels (None, NaN or NA): every clip needs its label."
         )
     _check_label_types(name, y, ValueError)
     target = type_of_target(y, input_name=name)

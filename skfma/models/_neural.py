@@ -11,6 +11,7 @@ import threading
 from numbers import Number
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
@@ -752,12 +753,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        # NaN is the one label unequal to itself; sorting None or NaN among labels fails.
+        # NaN is the one label unequal to itself, pandas' NA cannot be compared; sorting any
+        # of them among labels fails.
         labels = np.asarray(y)
-        if labels.dtype == object and any(label is None or label != label for label in labels.flat):
+        if labels.dtype == object and any(
+            label is None or label is pd.NA or label != label for label in labels.flat
+        ):
             raise ValueError(
-                f"y contains missing labels (None or NaN): {type(self).__name__} needs a label "
-                "for every clip."
+                f"y contains missing labels (None, NaN or NA): {type(self).__name__} needs a "
+                "label for every clip."
             )
         self._check_label_types("y", labels)
         if classes is not None:

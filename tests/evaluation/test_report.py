@@ -358,9 +358,11 @@ def test_classifier_input_errors(genres):
             ParameterError, match=rf"^evaluate_classifier: estimator must be a classifier.*{name}"
         ):
             evaluate_classifier(fitted, X, y)
-    for missing in (None, np.nan):
-        with pytest.raises(ValueError, match=r"missing labels \(None or NaN\)"):
+    for missing in (None, np.nan, pd.NA):  # NA: a TypeError from comparing it
+        with pytest.raises(ValueError, match=r"missing labels \(None, NaN or NA\)"):
             evaluate_classifier(clf, X, np.array([missing, *y[1:]], dtype=object))
+    with pytest.raises(ValueError, match="missing labels"):
+        evaluate_classifier(clf, X, pd.Series([pd.NA, *y[1:]], dtype="string"))
 
 
 def test_labels_of_mixed_types_are_named(genres):

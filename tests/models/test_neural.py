@@ -475,12 +475,14 @@ def test_a_last_batch_of_one_is_dropped_for_batch_norm():
     assert net.history_[-1, "train_batch_count"] == 1
 
 
-@pytest.mark.parametrize("missing", [None, np.nan])
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
 def test_missing_labels_are_named(missing):
     X, y = spectrograms()
     y[3] = missing
     with pytest.raises(ValueError, match="y contains missing labels"):
         tiny_cnn().fit(X, y)
+    with pytest.raises(ValueError, match="y contains missing labels"):
+        tiny_cnn().fit(X, pd.Series(y, dtype="string"))  # pandas' NA: a TypeError comparing it
 
 
 def test_a_single_class_is_refused():
