@@ -100,6 +100,16 @@ def _may_change_on_resume(name):
     )
 
 
+def _refuse_sample_weight(fit_params):
+    """Refuse ``sample_weight``, which skorch would pass on to the module's ``forward``."""
+    if "sample_weight" in fit_params:
+        raise ParameterError(
+            "sample_weight is not supported: every clip weighs the same in training. Weight the "
+            "classes with criterion__weight (a float tensor of one weight per class), or repeat "
+            "clips."
+        )
+
+
 @contextlib.contextmanager
 def _interruptible():
     """Let a Ctrl-C during a fit reach the caller.
@@ -454,11 +464,14 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             tagging.
         **fit_params : dict
             Passed to skorch (the module's ``forward`` and ``train_split``).
+            ``sample_weight`` is refused: every clip weighs the same (weight
+            the classes with ``criterion__weight``).
 
         Returns
         -------
         self : NeuralClassifier
         """
+        _refuse_sample_weight(fit_params)
         warm = self.warm_start and self._is_fitted()
         epochs = None
         with self._seeded(resume=warm):
@@ -498,6 +511,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         -------
         self : NeuralClassifier
         """
+        _refuse_sample_weight(fit_params)
         first = not self._is_fitted()
         with self._seeded(resume=not first):
             with self._unchanged_on_error():

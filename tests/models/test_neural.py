@@ -104,6 +104,16 @@ def test_a_first_fit_refused_before_training_leaves_the_net_unfitted(method):
     assert not hasattr(net, "classes_") and not net.initialized_
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_sample_weight_is_refused_by_name(method):
+    """skorch passed it on to the module's forward: a TypeError naming neither."""
+    X = RNG.standard_normal((12, 4)).astype(np.float32)
+    net = tiny_mlp()
+    with pytest.raises(ParameterError, match=r"^NeuralClassifier: sample_weight is not supported"):
+        getattr(net, method)(X, np.repeat(["a", "b"], 6), sample_weight=np.ones(12))
+    assert not net.initialized_
+
+
 def test_2d_features_and_integer_labels():
     X = RNG.standard_normal((40, 6))
     y = (X[:, 0] > 0).astype(int) + 5
