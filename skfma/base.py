@@ -213,13 +213,21 @@ def check_spectrograms(estimator, X, *, reset, dtype=np.float32):
     Raises
     ------
     ValueError
-        Naming the shape, if ``X`` is not 3-D or has an empty axis.
+        Naming the shape, if ``X`` is not 3-D or has an empty axis; if a
+        value is NaN, infinite, or beyond float32's range.
     """
     X = validate_data(estimator, X, reset=reset, allow_nd=True, dtype=dtype)
     if X.ndim != 3 or 0 in X.shape:
         raise ValueError(
             f"Expected spectrograms of shape (n_clips, n_bins, n_frames), none empty; got shape "
             f"{X.shape}."
+        )
+    largest = np.abs(X).max() if X.dtype == np.float64 else 0.0
+    if largest > np.finfo(np.float32).max:
+        # Kept float64 to be cast batch by batch: to float32, such values would be infinite.
+        raise ValueError(
+            f"Input X contains a value too large for dtype('float32') (the largest is "
+            f"{largest:.3g}), which the computation uses."
         )
     return X
 

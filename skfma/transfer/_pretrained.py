@@ -231,12 +231,16 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects, shape (n_features_out,)
             One name per column of :meth:`transform`'s output.
         """
-        check_is_fitted(self)
-        prefix = f"{self.backbone_}_{self.layer_}"
-        if len(self.output_shape_) == 1:
-            names = [f"{prefix}_{unit}" for unit in range(self.output_shape_[0])]
+        if hasattr(self, "layer_"):
+            backbone, layer = self.backbone_, self.layer_
+        else:  # it need not be fitted (requires_fit is False): the names of its parameters
+            backbone, layer = self._backbone_and_layer()
+        prefix = f"{backbone}_{layer}"
+        shape = CUT_LAYERS[backbone][layer]
+        if len(shape) == 1:
+            names = [f"{prefix}_{unit}" for unit in range(shape[0])]
         else:
-            channels, height, width = self.output_shape_
+            channels, height, width = shape
             names = [
                 f"{prefix}_c{c}_y{y}_x{x}"
                 for c in range(channels)
@@ -258,16 +262,21 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         """The parameters that a fitted extractor still reads when it transforms."""
         validate_parameters(self, ("batch_size", "device"))
 
-    def _check_model(self):
-        """The backbone, the cut layer and the weights recipe ``(weights, seed, sha256)``."""
+    def _backbone_and_layer(self):
+        """The backbone and the cut layer, checked (``layer=None``: the backbone's default)."""
         validate_parameters(self)
         layer = DEFAULT_LAYERS[self.backbone] if self.layer is None else self.layer
         check_choice(
             f"layer (of backbone={self.backbone!r})", layer, tuple(CUT_LAYERS[self.backbone])
         )
+        return self.backbone, layer
+
+    def _check_model(self):
+        """The backbone, the cut layer and the weights recipe ``(weights, seed, sha256)``."""
+        backbone, layer = self._backbone_and_layer()
         weights = _check_weights(self.weights)
         sha256 = _sha256(weights) if weights not in (None, "imagenet") else None
-        return self.backbone, layer, (weights, torch_seed(self.random_state), sha256)
+        return backbone, layer, (weights, torch_seed(self.random_state), sha256)
 
     def _model(self):
         """``_check_model()``'s triple: the fitted one, or from the parameters when unfitted."""

@@ -120,6 +120,9 @@ def test_transform_width_dtype_and_names(spectrograms, backbone, layer):
     names = extractor.get_feature_names_out()
     assert len(names) == len(set(names)) == WIDTHS[backbone, layer]
     assert names[0].startswith(f"{backbone}_{layer}_")
+    # Unfitted (it need not be): the same names, from the parameters; it was an AttributeError.
+    unfitted = PretrainedCNNFeatures(backbone=backbone, layer=layer, weights=None)
+    np.testing.assert_array_equal(unfitted.get_feature_names_out(), names)
 
 
 def test_default_layer_is_the_one_before_the_classifier(spectrograms):
@@ -264,6 +267,11 @@ def test_fit_transform_batches_and_repeated_calls_agree(spectrograms):
     )
     # Rows are independent: a clip's features do not depend on the other clips.
     np.testing.assert_allclose(extractor.transform(spectrograms[1:2]), together[1:2], atol=1e-5)
+    # float64 beyond float32's range became inf, then rows of NaN, silently.
+    with pytest.raises(
+        ValueError, match=r"too large for dtype\('float32'\) \(the largest is 1e\+39"
+    ):
+        extractor.transform(spectrograms.astype(np.float64) * 1e39 / np.abs(spectrograms).max())
 
 
 def test_pickle_drops_the_network_and_rebuilds_it(spectrograms):
