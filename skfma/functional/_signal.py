@@ -366,13 +366,17 @@ def power_to_db(spectrogram, *, power=2.0, top_db=80.0):
     Returns
     -------
     db : Tensor, shape (n_clips, n_bins, n_frames)
+        Of the input's dtype; float16, whose range has no 1e-10 (its floor
+        would be 0 and silence -inf dB), is computed in float32.
     """
     amin = 1e-5**power
-    db = torch.log10(spectrogram.clamp(min=amin)).mul_(20.0 / power)
+    half = spectrogram.dtype == torch.float16
+    floored = (spectrogram.float() if half else spectrogram).clamp(min=amin)
+    db = torch.log10(floored).mul_(20.0 / power)
     if top_db is not None:
         peak = db.amax(dim=(-2, -1), keepdim=True)
         db = torch.maximum(db, peak - top_db)
-    return db
+    return db.half() if half else db
 
 
 @validate_arguments({"n_out": check_int, "n_in": check_int, "dtype": _check_float_dtype})

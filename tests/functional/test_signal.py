@@ -65,3 +65,15 @@ def test_dct_matrix_is_orthonormal_dct_ii():
     basis = dct_matrix(13, 64, dtype=torch.float64).numpy()
     reference = scipy.fft.dct(x, type=2, norm="ortho", axis=0)[:13]
     np.testing.assert_allclose(basis @ x, reference, atol=1e-12)
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0])
+def test_power_to_db_of_float16_has_the_float32_floor(power):
+    """float16 has no 1e-10: its floor was 0, and silence -inf dB."""
+    spectrogram = torch.rand(2, 3, 4) ** 4
+    spectrogram[0] = 0  # a silent clip
+    db = power_to_db(spectrogram.half(), power=power)
+    assert db.dtype == torch.float16
+    want = power_to_db(spectrogram.half().float(), power=power)
+    torch.testing.assert_close(db.float(), want, rtol=1e-3, atol=0.05)  # float16's round-off
+    assert (db[0] == -100).all()
