@@ -9,6 +9,7 @@ artists (``ax_``, ``figure_``, ...).
 import numpy as np
 import pandas as pd
 from sklearn import metrics
+from sklearn.utils.multiclass import type_of_target
 
 from ..exceptions import ParameterError
 from ..utils import check_bool, names_its_errors
@@ -351,7 +352,7 @@ class PerClassDisplay:
         >>> display.ax_.get_xlabel()
         'f1'
         """
-        if np.ndim(y) == 2:
+        if type_of_target(y) == "multilabel-indicator":  # a column of labels is labels
             report = evaluate_tagger(estimator, X, y)
         else:
             report = evaluate_classifier(estimator, X, y, top_k=())

@@ -212,7 +212,7 @@ def evaluate_classifier(
             The same, in clips.
         labels : ndarray, shape (n_labels,)
             The labels of those tables.
-        y, y_pred : ndarray, shape (n_clips,)
+        y_true, y_pred : ndarray, shape (n_clips,)
             True and predicted labels.
         y_score : ndarray of shape (n_clips, n_classes) or (n_clips,), or None
             Scores of the top-k accuracies (``None`` without them); the

@@ -173,6 +173,21 @@ def test_per_class_bars(report, tmp_path):
     check_png(display.figure_, tmp_path / "per_class.png")
 
 
+def test_per_class_from_estimator_routes_labels_and_tags():
+    """A column of labels was sent to evaluate_tagger, which refused it as tags."""
+    X, y = make_classification(n_samples=60, n_classes=3, n_informative=4, random_state=0)
+    classifier = LogisticRegression().fit(X, y)
+    as_rows = PerClassDisplay.from_estimator(classifier, X, y)
+    as_column = PerClassDisplay.from_estimator(classifier, X, y[:, None])
+    assert as_column.ax_.get_ylabel() == "class" and len(as_column.bars_) == 3
+    assert [bar.get_width() for bar in as_column.bars_] == [
+        bar.get_width() for bar in as_rows.bars_
+    ]
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    tagger = KNeighborsClassifier().fit(X, Y)
+    assert PerClassDisplay.from_estimator(tagger, X, Y).ax_.get_ylabel() == "tag"
+
+
 def test_per_class_sorted_support_on_a_given_axes(report):
     figure, ax = plt.subplots()
     display = PerClassDisplay.from_report(
