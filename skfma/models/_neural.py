@@ -830,9 +830,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 )
             self._label_encoder = encoder
             self.classes_ = self.tag_names_ = self._label_encoder.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()!r} differs from the classes of the first "
+                f"fit, {self.classes_.tolist()!r}: a fitted net's outputs cannot change."
+            )
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
-            raise ValueError(f"y contains labels not seen in the first fit: {unknown!r}.")
+            where = "classes" if reset and classes is not None else "the first fit"
+            raise ValueError(f"y contains labels not in {where}: {unknown!r}.")
         codes = self._label_encoder.transform(y).astype(np.int64)
         self._count_classes(np.bincount(codes, minlength=len(self.classes_)), len(y), reset=reset)
         return _Clips(X, y, self.get_dataset(inputs, codes)), y

@@ -89,7 +89,7 @@ def test_a_refit_refused_before_training_leaves_the_net_as_it_was():
     with pytest.raises(ParameterError, match="batch_size=2147483647"):
         net.fit(X, np.repeat(["p", "q"], 6))
     net.set_params(batch_size=8)
-    with pytest.raises(ValueError, match="labels not seen in the first fit"):
+    with pytest.raises(ValueError, match="labels not in the first fit"):
         net.partial_fit(X, np.repeat(["a", "z"], 6))
     assert list(net.classes_) == ["a", "b", "c"]
     np.testing.assert_array_equal(net.predict_proba(X), before)
@@ -431,8 +431,14 @@ def test_warm_start_and_partial_fit_continue_training():
     partial.partial_fit(X[6:], y[6:])
     assert list(partial.classes_) == ["Folk", "Hip-Hop", "Pop", "Rock"]
     assert len(partial.history_) == 2
-    with pytest.raises(ValueError, match="not seen"):
+    with pytest.raises(ValueError, match="labels not in the first fit"):
         partial.partial_fit(X[:4], np.array(["Jazz"] * 4))
+    # Other classes on a later call were ignored silently (scikit-learn's SGD refuses them).
+    partial.partial_fit(X[:4], y[:4], classes=["Rock", "Pop", "Hip-Hop", "Folk"])  # the same
+    with pytest.raises(ValueError, match=r"classes=\['Folk', 'Hip-Hop', 'Jazz', 'Pop', 'Rock'\]"):
+        partial.partial_fit(X[:4], y[:4], classes=["Folk", "Hip-Hop", "Jazz", "Pop", "Rock"])
+    with pytest.raises(ValueError, match=r"y contains labels not in classes: .*'Rock'"):
+        tiny_cnn().partial_fit(X[:6], y[:6], classes=["Folk", "Hip-Hop", "Pop"])
 
 
 @pytest.mark.parametrize(
