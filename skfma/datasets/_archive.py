@@ -1,8 +1,10 @@
 """Safe extraction of the FMA zips (bzip2, method 12) and checks against their ``checksums``."""
 
+import lzma
 import os
 import re
 import zipfile
+import zlib
 
 from ..exceptions import DownloadError
 from ._download import _byte_bar, file_sha1
@@ -46,8 +48,13 @@ def extract_zip(archive, destination, *, progress=False):
                 for member in members:
                     zipped.extract(member, destination)
                     bar.update(member.file_size)
-    except (zipfile.BadZipFile, NotImplementedError, EOFError) as error:
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, zlib.error, lzma.LZMAError) as error:
         raise DownloadError(f"cannot extract {archive!r}: {error}") from error
+    except OSError as error:
+        if error.errno is not None:  # the file system's (no space, no permission): unchanged
+            raise
+        # bz2's corrupt data ("Invalid data stream"), which the FMA's zips use.
+        raise DownloadError(f"cannot extract {archive!r}: {error} (corrupt data)") from error
 
 
 def check_inside(name, destination, source):

@@ -302,3 +302,19 @@ def test_parameter_errors(tmp_path):
     ]:
         with pytest.raises(ParameterError, match=message):
             fetch_fma(**{"data_home": tmp_path, **kwargs})
+
+
+def test_corrupt_compressed_data_names_the_archive(tmp_path):
+    """bz2's "Invalid data stream" OSError named no file (headers intact, data damaged)."""
+    from skfma.datasets._archive import extract_zip
+
+    archive = tmp_path / "fma_x.zip"
+    payload = np.random.default_rng(0).bytes(20000)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_BZIP2) as zipped:
+        zipped.writestr("fma_x/000/000002.mp3", payload)
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"BZh") + 10
+    data[start : start + 200] = bytes(200)
+    archive.write_bytes(bytes(data))
+    with pytest.raises(DownloadError, match=r"cannot extract '.*fma_x\.zip': .*\(corrupt data\)"):
+        extract_zip(str(archive), str(tmp_path / "out"))
