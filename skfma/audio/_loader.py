@@ -67,7 +67,8 @@ class AudioLoader(ArrayOutputMixin, TransformerMixin, BaseEstimator):
     ----------
     failures_ : list of tuple (int, str, str)
         Set by ``transform``: ``(row, path, reason)`` for every file that could
-        not be decoded with ``on_error="warn"`` (empty if all decoded).
+        not be decoded with ``on_error="warn"`` (empty if all decoded); absent
+        after a call that raised.
 
     See Also
     --------
@@ -141,6 +142,7 @@ class AudioLoader(ArrayOutputMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_params()
         paths = check_paths(X)
+        vars(self).pop("failures_", None)  # a call that raises leaves no earlier call's list
         n_samples = self.n_samples_out
         waveforms = np.zeros((len(paths), n_samples), dtype=np.float32)
         jobs = (

@@ -115,7 +115,8 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         Shape of one clip's output (set by ``fit``).
     failures_ : list of tuple (int, str, str)
         Set by ``transform``: ``(row, path, reason)`` of every file that could
-        not be decoded (with ``on_error="warn"``).
+        not be decoded (with ``on_error="warn"``); absent after a call that
+        raised.
 
     See Also
     --------
@@ -217,6 +218,7 @@ class AudioFeatures(TransformerMixin, BaseComposition):
         """
         self._check_params()
         paths = check_paths(X)
+        vars(self).pop("failures_", None)  # a call that raises leaves no earlier call's list
         # Fitted copies, once, here: every worker runs the same fitted steps (a random
         # network's seed, a weights file's checksum are drawn or computed once).
         steps = [(name, clone(step)) for name, step in self.steps]

@@ -141,6 +141,10 @@ def test_non_finite_file_with_on_error_warn_is_a_listed_zero_row(tmp_path):
     np.testing.assert_allclose(X[1], 0.25)
     assert [(row, path) for row, path, _ in loader.failures_] == [(0, str(bad))]
     assert "every sample is NaN or infinite" in loader.failures_[0][2]
+    # A later call that raises leaves no list of this call's failures behind.
+    with pytest.raises(AudioDecodeError):
+        loader.set_params(on_error="raise").transform([bad])
+    assert not hasattr(loader, "failures_")
 
 
 @pytest.mark.parametrize("data", [b"not an mp3", b"not an mp3\n" * 1000, b"ID3\x03" + bytes(60)])

@@ -271,6 +271,9 @@ def test_failed_files_give_zero_rows_listed_once(clip_files, mel_steps, tmp_path
     assert not out[[1, 3]].any()
     expected = AudioFeatures(mel_steps()).fit_transform(paths[:2])
     np.testing.assert_array_equal(out[[0, 2]], expected)
+    with pytest.raises(AudioDecodeError):  # a later call that raises: no stale list
+        features.set_params(on_error="raise").transform(mixed)
+    assert not hasattr(features, "failures_")
 
 
 def test_on_error_raise_names_the_file(clip_files, mel_steps, tmp_path):
