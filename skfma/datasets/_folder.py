@@ -15,11 +15,16 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".aif", ".
 
 
 def _check_extensions(name, value):
-    if isinstance(value, str) or not (
-        isinstance(value, list | tuple) and all(isinstance(e, str) for e in value)
+    if (
+        isinstance(value, str)
+        or not isinstance(value, list | tuple)
+        or not value
+        or not all(isinstance(e, str) and e for e in value)
     ):
+        # An empty ending would take every file; none, no file.
         raise ParameterError(
-            f"{name} must be a list or tuple of file name endings (str); got {value!r}."
+            f"{name} must be a non-empty list or tuple of file name endings (non-empty str); "
+            f"got {value!r}."
         )
     return value
 

@@ -7,6 +7,7 @@ import pytest
 
 from skfma.audio import load_audio
 from skfma.datasets import load_audio_folder
+from skfma.exceptions import ParameterError
 
 
 def test_genre_folders(tmp_path, tone_file):
@@ -74,3 +75,10 @@ def test_errors(tmp_path):
     (tmp_path / "rock" / "cover.jpg").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="no audio files in the sub-folders"):
         load_audio_folder(tmp_path)
+
+
+@pytest.mark.parametrize("extensions", [[], [""], [".wav", ""], ".wav", [3]])
+def test_extensions_must_be_non_empty_endings(tmp_path, extensions):
+    """[] ended in a FileNotFoundError "with endings ."; [""] took every file."""
+    with pytest.raises(ParameterError, match="^load_audio_folder: extensions must be a non-empty"):
+        load_audio_folder(tmp_path, extensions=extensions)
