@@ -50,19 +50,24 @@ def _pool_chunk(features, statistics):
     x = np.asarray(features, dtype=np.float64)
     mean = x.mean(axis=-1)
     centred = x - mean[..., None]
-    squared = centred**2
+    # The moments of the deviations scaled to at most 1: powers of them neither overflow
+    # (values near 1e200) nor underflow (near 1e-160), where the plain ones gave inf or NaN.
+    scale = np.abs(centred).max(axis=-1)
+    scaled = centred / np.where(scale > 0, scale, 1.0)[..., None]
+    squared = scaled**2
     m2 = squared.mean(axis=-1)
+    std = scale * np.sqrt(m2)
     # scipy.stats treats a variance this small relative to the mean as zero (NaN out).
-    constant = m2 <= (np.finfo(np.float64).resolution * mean) ** 2
+    constant = std <= np.finfo(np.float64).resolution * np.abs(mean)
     safe_m2 = np.where(constant, 1.0, m2)
     columns = []
     for name in statistics:
         if name == "mean":
             columns.append(mean)
         elif name == "std":
-            columns.append(np.sqrt(m2))
+            columns.append(std)
         elif name == "skew":
-            skew = np.mean(squared * centred, axis=-1) / safe_m2**1.5
+            skew = np.mean(squared * scaled, axis=-1) / safe_m2**1.5
             columns.append(np.where(constant, 0.0, skew))
         elif name == "kurtosis":
             kurtosis = np.mean(squared * squared, axis=-1) / safe_m2**2 - 3.0

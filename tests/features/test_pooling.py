@@ -32,6 +32,16 @@ def test_matches_numpy_and_scipy(features):
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e-160, 1e200])
+def test_extreme_float64_scales_give_the_same_shape_statistics(features, scale):
+    """Their powers under- or overflowed: NaN skewness, or an infinite std read as constant."""
+    out = TemporalStatistics().fit_transform(features * scale)
+    assert np.isfinite(out).all()
+    unit = TemporalStatistics().fit_transform(features)
+    np.testing.assert_allclose(out[:, 6:12], unit[:, 6:12], rtol=1e-10)  # skew, kurtosis
+    np.testing.assert_allclose(out[:, 3:6], unit[:, 3:6] * scale, rtol=1e-10)  # std
+
+
 def test_constant_rows_give_zero_skew_and_kurtosis():
     X = np.ones((2, 2, 10), dtype=np.float32)
     X[1, 1] = np.linspace(0, 1, 10)
