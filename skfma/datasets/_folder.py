@@ -110,15 +110,15 @@ def _audio_files(folder, endings):
     (a link back up is a loop).
     """
     paths = []
-    walking = set()
+    seen = {os.path.realpath(folder)}
     for directory, subdirs, files in os.walk(folder, followlinks=True):
-        walking.add(os.path.realpath(directory))
-        subdirs[:] = [
-            name
-            for name in subdirs
-            if not name.startswith(".")
-            and os.path.realpath(os.path.join(directory, name)) not in walking
-        ]
+        kept = []
+        for name in sorted(subdirs):
+            real = os.path.realpath(os.path.join(directory, name))
+            if not name.startswith(".") and real not in seen:
+                seen.add(real)
+                kept.append(name)
+        subdirs[:] = kept
         paths.extend(
             os.path.join(directory, name)
             for name in files

@@ -52,6 +52,7 @@ def test_linked_sub_folders_are_followed_once(tmp_path, tone_file):
     rock.mkdir(parents=True)
     (rock / "a.wav").write_bytes(tone)
     (rock / "more").symlink_to(elsewhere)
+    (rock / "same").symlink_to(elsewhere)  # a second link to it: walked once
     (elsewhere / "loop").symlink_to(rock)  # back up: walked once
     data = load_audio_folder(tmp_path / "genres")
     assert [os.path.relpath(path, rock) for path in data.filenames] == [
