@@ -879,6 +879,23 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self._n_counted += n_clips
         self.class_prior_ = self._class_counts / self._n_counted
 
+    def _as_fitted_rank(self, X):
+        """Spectrograms of one channel as 3-D or 4-D, whichever ``fit`` was given.
+
+        ``(n, 1, n_bins, n_frames)`` and ``(n, n_bins, n_frames)`` are the same
+        input (:meth:`_check_input_shape` adds the channel axis); scikit-learn's
+        count of features, the second axis, would refuse the other one.
+        """
+        shape = getattr(X, "shape", ())  # arrays and tensors (np.shape would convert others)
+        if len(shape) not in (3, 4) or len(self.input_shape_) != 3 or self.input_shape_[0] != 1:
+            return X
+        fitted_3d = self.n_features_in_ == self.input_shape_[1]
+        if len(shape) == 4 and fitted_3d and shape[1] == 1:
+            return np.asarray(X)[:, 0]
+        if len(shape) == 3 and not fitted_3d:
+            return np.asarray(X)[:, None]
+        return X
+
     def _check_input_shape(self, X, *, reset):
         """Add a channel axis to 3-D input; check the shape against the fitted one.
 
@@ -1249,7 +1266,9 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         """
         self.check_is_fitted(["module_", "input_shape_"])
         self._check_params()
-        X = validate_data(self, X, reset=False, dtype=np.float32, allow_nd=True)
+        X = validate_data(
+            self, self._as_fitted_rank(X), reset=False, dtype=np.float32, allow_nd=True
+        )
         X = self._check_input_shape(X, reset=False)
         data, n_windows = X, 1
         if self.segment_length is not None:

@@ -70,13 +70,16 @@ def test_string_labels_in_and_out():
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
 
 
-@pytest.mark.parametrize("channels", [None, 2])
+@pytest.mark.parametrize("channels", [None, 1, 2])
 def test_3d_and_4d_input(channels):
     X, y = spectrograms(channels=channels)
     net = tiny_cnn().fit(X, y)
     assert net.input_shape_ == (channels or 1, 16, 32)
     assert net.module_.layers[0].in_channels == (channels or 1)
     assert net.predict(X).shape == (24,)
+    if channels in (None, 1):  # one channel, 3-D or 4-D alike: the other was refused, misnamed
+        other = X[:, None] if channels is None else X[:, 0]
+        np.testing.assert_array_equal(net.predict_proba(other), net.predict_proba(X))
 
 
 def test_a_refit_refused_before_training_leaves_the_net_as_it_was():
