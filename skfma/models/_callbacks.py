@@ -67,17 +67,6 @@ class OneCycleSchedule(LRScheduler):
         super().set_params(**params)
         return self
 
-    def initialize(self):
-        """Forget the cycle: the next training call starts a new one.
-
-        Returns
-        -------
-        self : OneCycleSchedule
-        """
-        super().initialize()
-        self.lr_scheduler_ = None
-        return self
-
     @names_its_errors
     def on_train_begin(self, net, **kwargs):
         """Check the parameters; go on with an unfinished cycle, else start one at the first epoch.
