@@ -8,7 +8,7 @@ from sklearn.base import clone
 
 from ..exceptions import ParameterError
 from ..pipeline import FEATURE_SETS
-from ..utils import check_bool, validate_arguments
+from ..utils import check_bool, check_int, validate_arguments
 from ._published import PUBLISHED
 
 __all__ = ["BenchmarkPipeline", "list_pipelines", "register_pipeline", "resolve_pipelines"]
@@ -48,6 +48,11 @@ class BenchmarkPipeline:
     smoke_params : dict, default={}
         ``set_params`` of a smoke run (tiny data): fewer epochs, fewer
         neighbours.
+    min_training_clips : int, default=0
+        The fewest training clips ``estimator`` can be fitted on (the FMA
+        paper's k-NN: its 200 neighbours). On fewer, the run skips the
+        pipeline with that reason (a smoke run, with ``smoke_params``,
+        does not).
     opt_in : bool, default=False
         Run only when named (the nets: hours on a CPU).
     description : str, default=""
@@ -59,6 +64,7 @@ class BenchmarkPipeline:
     param_grid: object = None
     published: tuple | None = None
     smoke_params: dict = dataclasses.field(default_factory=dict)
+    min_training_clips: int = 0
     opt_in: bool = False
     description: str = ""
 
@@ -78,6 +84,7 @@ class BenchmarkPipeline:
             )
         if not isinstance(self.smoke_params, dict):
             raise ParameterError(f"smoke_params must be a dict; got {self.smoke_params!r}.")
+        check_int("min_training_clips", self.min_training_clips, minimum=0)
 
     def make_estimator(self, *, smoke=False, device=None):
         """A fresh clone of the estimator, set for a smoke run and a device.
@@ -156,6 +163,7 @@ def _builtins():
                 Pipeline(steps),
                 ("fma",),
                 smoke_params={"knn__n_neighbors": 5} if short == "knn" else {},
+                min_training_clips=_classic(short).get_params().get("n_neighbors", 0),
                 description=f"FMA paper baseline: {group} features of the 518, {long}",
             )
     pipelines["fma-all-dnn"] = BenchmarkPipeline(

@@ -130,8 +130,9 @@ def run_benchmark(
     result : sklearn.utils.Bunch
         ``table`` (pandas.DataFrame indexed by pipeline, best accuracy first:
         the metrics, costs and published figures of ``results.csv``),
-        ``per_class_f1`` (pipelines x genres) and ``failed`` (name ->
-        error message of the pipelines that raised).
+        ``per_class_f1`` (pipelines x genres), ``failed`` (name -> error
+        message of the pipelines that raised) and ``skipped`` (name -> why:
+        fewer training clips than the pipeline's ``min_training_clips``).
 
     See Also
     --------
@@ -155,8 +156,14 @@ def run_benchmark(
         f"{len(chosen)} pipelines: {len(chosen) - len(todo)} done in a previous run, "
         f"{len(todo)} to run."
     )
-    failed, spent = {}, []
+    failed, skipped, spent = {}, {}, []
+    n_training = len(data.rows["training"])
     for number, name in enumerate(todo, start=1):
+        least = chosen[name].min_training_clips
+        if not smoke and n_training < least:
+            skipped[name] = f"needs at least {least} training clips; the split has {n_training}"
+            log(f"[{number}/{len(todo)}] {name} skipped: {skipped[name]}")
+            continue
         start = time.perf_counter()
         try:
             result = _run_one(name, chosen[name], data, smoke, device, n_jobs)
@@ -181,9 +188,11 @@ def run_benchmark(
     table, per_class = write_table(_current(results, keys), data.description, out)
     figures = write_figures(table, per_class, out)
     log(f"results: {os.path.join(out, 'results.md')}" + "".join(f", {f}" for f in figures))
+    if skipped:
+        log(f"{len(skipped)} pipeline(s) skipped: {skipped}")
     if failed:
         log(f"{len(failed)} pipeline(s) failed and will be retried by the next run: {failed}")
-    return Bunch(table=table, per_class_f1=per_class, failed=failed)
+    return Bunch(table=table, per_class_f1=per_class, failed=failed, skipped=skipped)
 
 
 class _Log:

@@ -226,3 +226,28 @@ def test_undecodable_tracks_are_left_out_of_every_pipeline_and_said(out, capsys)
     assert "1 tracks left out (undecodable, index.csv)" in capsys.readouterr().out
     row = result.table.iloc[0]
     assert row["n_training"] + row["n_validation"] + row["n_test"] == 47
+
+
+def test_a_pipeline_needing_more_training_clips_is_skipped_with_the_reason(out, capsys):
+    """The FMA paper's 200-neighbour k-NN failed on every small download, "to be retried"."""
+    pipelines = {
+        "needs-more": _spec(DummyClassifier(), min_training_clips=10_000),
+        "fine": _spec(DummyClassifier()),
+    }
+    result = run_benchmark(out / "smoke-data", out=out, pipelines=pipelines, verbose=1)
+    n_training = int(result.table.loc["fine", "n_training"])
+    reason = f"needs at least 10000 training clips; the split has {n_training}"
+    assert result.skipped == {"needs-more": reason} and result.failed == {}
+    assert list(result.table.index) == ["fine"]
+    assert f"needs-more skipped: {reason}" in capsys.readouterr().out
+    smoke = run_benchmark(smoke=True, out=out, pipelines=pipelines, verbose=0)  # smoke runs all
+    assert smoke.skipped == {} and "needs-more" in smoke.table.index
+
+
+def test_the_fma_papers_knn_needs_its_200_neighbours():
+    from skfma.benchmark._pipelines import _builtins
+
+    assert _builtins()["fma-all-knn"].min_training_clips == 200
+    assert _builtins()["fma-all-lr"].min_training_clips == 0
+    with pytest.raises(ParameterError, match="min_training_clips"):
+        _spec(DummyClassifier(), min_training_clips=-1)
