@@ -157,13 +157,14 @@ def _builtins():
     pipelines = {}
     for group, columns in FMA_PAPER_GROUPS.items():
         for short, long in _CLASSIFIER_NAMES.items():
+            classifier = _classic(short)
             steps = [("columns", _fma_columns(columns)), ("scale", StandardScaler())]
-            steps.append((short, _classic(short)))
+            steps.append((short, classifier))
             pipelines[f"fma-{group}-{short}"] = BenchmarkPipeline(
                 Pipeline(steps),
                 ("fma",),
                 smoke_params={"knn__n_neighbors": 5} if short == "knn" else {},
-                min_training_clips=_classic(short).get_params().get("n_neighbors", 0),
+                min_training_clips=classifier.get_params().get("n_neighbors", 0),
                 description=f"FMA paper baseline: {group} features of the 518, {long}",
             )
     pipelines["fma-all-dnn"] = BenchmarkPipeline(

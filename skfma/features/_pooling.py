@@ -52,8 +52,8 @@ def _pool_chunk(features, statistics):
     centred = x - mean[..., None]
     # The moments of the deviations scaled to at most 1: powers of them neither overflow
     # (values near 1e200) nor underflow (near 1e-160), where the plain ones gave inf or NaN.
-    scale = np.abs(centred).max(axis=-1)
-    scaled = centred / np.where(scale > 0, scale, 1.0)[..., None]
+    scale = np.maximum(centred.max(axis=-1), -centred.min(axis=-1))
+    scaled = np.divide(centred, np.where(scale > 0, scale, 1.0)[..., None], out=centred)
     squared = scaled**2
     m2 = squared.mean(axis=-1)
     std = scale * np.sqrt(m2)
