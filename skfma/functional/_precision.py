@@ -13,6 +13,10 @@ __all__ = ["PRECISIONS", "autocast"]
 #: Each ``precision`` of skfma's nets and embeddings -> the dtype of its products' operands.
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
+#: The first CUDA compute capability with bfloat16 matrix products (Ampere); torch's autocast
+#: would emulate them below it, or fail inside cuBLAS without naming ``precision``.
+BFLOAT16_CUDA_CAPABILITY = (8, 0)
+
 
 def _check_torch_device(name, value):
     """``value`` as a ``torch.device``, which need not exist on this machine."""
@@ -46,6 +50,11 @@ def autocast(precision, device):
     -------
     context : context manager
 
+    Raises
+    ------
+    ParameterError
+        For ``"bfloat16"`` on a GPU older than compute capability 8.0.
+
     Examples
     --------
     >>> import torch
@@ -57,4 +66,11 @@ def autocast(precision, device):
     dtype = PRECISIONS[precision]
     if dtype == torch.float32:
         return contextlib.nullcontext()
+    if dtype == torch.bfloat16 and device.type == "cuda" and torch.cuda.is_available():
+        capability = torch.cuda.get_device_capability(device)
+        if capability < BFLOAT16_CUDA_CAPABILITY:
+            raise ParameterError(
+                f"precision='bfloat16' needs a GPU of compute capability 8.0 or more (Ampere); "
+                f"{device} has {capability[0]}.{capability[1]}: use precision='float16'."
+            )
     return torch.autocast(device.type, dtype=dtype)

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from skorch.dataset import unpack_data
 
+from ..utils._random import seeded_generators
+
 __all__ = ["AugmentedCopies"]
 
 
@@ -49,6 +51,5 @@ class AugmentedCopies(torch.utils.data.Dataset):
         Xi = torch.tensor(np.asarray(Xi))
         if copy_number == 0:
             return Xi, yi
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(self.seed + index)
+        with seeded_generators(self.seed + index), torch.no_grad():
             return self.augment(Xi[None])[0], yi

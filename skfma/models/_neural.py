@@ -36,7 +36,7 @@ from ..utils import (
     value_check,
 )
 from ..utils._device import check_device
-from ..utils._random import check_seed, torch_seed
+from ..utils._random import check_seed, seeded_generators, torch_seed
 from ..utils._warnings import warn_user
 from ._augment_copies import AugmentedCopies
 from ._callback_checks import check_callbacks
@@ -561,14 +561,13 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         devices = []
         if device.type == "cuda":
             devices = [device.index if device.index is not None else torch.cuda.current_device()]
-        with torch.random.fork_rng(devices=devices):
-            saved = getattr(self, "_torch_rng", None)
-            if resume and saved is not None and saved[0] == seed:
+        saved = getattr(self, "_torch_rng", None)
+        restore = resume and saved is not None and saved[0] == seed
+        with seeded_generators(None if restore else seed, devices):
+            if restore:
                 torch.set_rng_state(saved[1])
                 for index, state in zip(devices, saved[2], strict=False):
                     torch.cuda.set_rng_state(state, index)
-            else:
-                torch.manual_seed(seed)
             yield
             states = [torch.cuda.get_rng_state(index) for index in devices]
             self._torch_rng = (seed, torch.get_rng_state(), states)
@@ -670,9 +669,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         self.grad_scaler_.load_state_dict(state["grad_scaler"])
         self._copies_seed = state["copies_seed"]
         if self.random_state is not None:  # the run's own generators, inside _seeded's fork
-            torch.set_rng_state(state["torch_rng"])
-            if self._torch_device().type == "cuda":
-                torch.cuda.set_rng_state(state["cuda_rng"], self._torch_device())
+            # A run begun on the CPU has no GPU state: its GPU generator stays seeded.
+            torch.set_rng_state(torch.from_numpy(state["torch_rng"]))
+            if self._torch_device().type == "cuda" and state["cuda_rng"] is not None:
+                torch.cuda.set_rng_state(torch.from_numpy(state["cuda_rng"]), self._torch_device())
         if self.verbose:
             print(f"Resuming from {os.fspath(self._checkpoint_file.file)!r} after epoch {done}.")
         return max(0, self.max_epochs - done)
@@ -693,8 +693,12 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 "history_": self.history_,
                 "grad_scaler": self.grad_scaler_.state_dict(),
                 "copies_seed": self._copies_seed,
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                # As NumPy arrays, which ``map_location`` leaves on the CPU, where torch sets
+                # generators from (it moves tensors to the device of the resuming fit).
+                "torch_rng": torch.get_rng_state().numpy(),
+                "cuda_rng": (
+                    torch.cuda.get_rng_state(device).numpy() if device.type == "cuda" else None
+                ),
             }
         )
 

@@ -16,7 +16,7 @@ from ..utils._fingerprint import describe
 __all__ = ["TrainingCheckpoint", "data_fingerprint", "params_fingerprint"]
 
 #: Bumped whenever the saved state changes, so that an old file is refused by name.
-FORMAT = 3
+FORMAT = 4
 
 
 def data_fingerprint(X, y):

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..exceptions import ParameterError
+from ..utils._random import seeded_generators
 
 __all__ = [
     "CUT_LAYERS",
@@ -62,8 +63,7 @@ def load_backbone(backbone, *, weights, seed):
         The whole classifier, on the CPU.
     """
     models = import_torchvision().models
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_generators(seed):
         if weights == "imagenet":
             enum = models.get_model_weights(backbone).IMAGENET1K_V1
             try:

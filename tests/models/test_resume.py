@@ -1,6 +1,7 @@
 """NeuralClassifier(checkpoint=...): a fit killed with SIGKILL resumes after its last epoch."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,6 +159,26 @@ def test_more_epochs_continue_a_finished_run(tmp_path):
     run = the_run()
     longer = run["make_net"](tmp_path, max_epochs=3, callbacks=None).fit(run["X"], run["y"])
     assert len(longer.history_) == 3
+
+
+def test_the_random_states_resume_wherever_map_location_puts_the_tensors(tmp_path, monkeypatch):
+    # Resuming on a GPU loads the checkpoint with map_location=cuda, which moves its tensors
+    # there, while torch sets its generators from the CPU only. "meta" stands for the GPU.
+    small_fit(tmp_path / "moved")
+    shutil.copytree(tmp_path / "moved", tmp_path / "kept")
+    load = torch.load
+
+    def load_moving_tensors(*args, **kwargs):
+        state = load(*args, **kwargs)
+        moved = {key: value.to("meta") for key, value in state.items() if torch.is_tensor(value)}
+        return {**state, **moved}
+
+    monkeypatch.setattr(torch, "load", load_moving_tensors)
+    run = the_run()
+    moved = run["make_net"](tmp_path / "moved", max_epochs=3).fit(run["X"], run["y"])
+    monkeypatch.undo()
+    kept = run["make_net"](tmp_path / "kept", max_epochs=3).fit(run["X"], run["y"])
+    np.testing.assert_array_equal(moved.history_[:, "valid_loss"], kept.history_[:, "valid_loss"])
 
 
 def test_a_checkpoint_of_other_data_is_refused_naming_the_folder(tmp_path):
