@@ -173,6 +173,29 @@ def common(monkeypatch):
     return _reports_common
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--device", "gpu"], "device='gpu' is not a torch device"),
+        (["--root", "fma", "--smoke"], "give --root or --smoke, not both"),
+    ],
+)
+def test_options_that_cannot_run_are_refused_before_any_work(
+    common, monkeypatch, capsys, options, message
+):
+    monkeypatch.setattr(sys, "argv", ["report_000_fma_baselines.py", *options])
+    with pytest.raises(SystemExit):
+        common.parse_args("000", "test")
+    assert message in capsys.readouterr().err
+
+
+def test_the_results_folder_expands_a_home_folder(common, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["report_000_fma_baselines.py", "--smoke", "--out=~/res"])
+    assert common.parse_args("000", "test").out == tmp_path / "res"
+    assert (tmp_path / "res").is_dir()
+
+
 def test_clips_per_genre_are_stratified_deterministic_and_nested(common, tmp_path):
     from types import SimpleNamespace
 

@@ -29,8 +29,10 @@ from skfma.evaluation import (
     TrainingHistoryDisplay,
     report_to_markdown,
 )
+from skfma.exceptions import ParameterError
 from skfma.features import FMAFeatures, fma_feature_index
 from skfma.pipeline import make_audio_features
+from skfma.utils._device import check_device  # the nets' own check, before any extraction
 
 
 def parse_args(number, description, *, search=False, add_arguments=None):
@@ -113,6 +115,12 @@ def parse_args(number, description, *, search=False, add_arguments=None):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+    if args.smoke and args.root is not None:
+        parser.error("--smoke runs on synthetic data: give --root or --smoke, not both")
+    try:
+        check_device(args.device)  # before hours of extraction
+    except ParameterError as error:
+        parser.error(str(error))
     args.number = number
     if args.root is None:
         args.smoke = True
@@ -124,7 +132,7 @@ def parse_args(number, description, *, search=False, add_arguments=None):
     if args.out is None:
         default = f"report_{number}_results"
         args.out = tempfile.mkdtemp(prefix=f"skfma_{default}_") if args.smoke else default
-    args.out = Path(args.out)
+    args.out = Path(args.out).expanduser()
     args.out.mkdir(parents=True, exist_ok=True)
     args.checkpoint = None if args.checkpoint is None else Path(args.checkpoint).expanduser()
     explain_interruptions(args)

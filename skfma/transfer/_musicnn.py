@@ -23,7 +23,7 @@ from ..utils import (
     validate_arguments,
     value_check,
 )
-from ..utils._device import check_device
+from ..utils._device import check_device, indexed_device
 
 __all__ = ["MUSICNN_LAYERS", "MUSICNN_TAGS", "MusicnnFeatures", "predict_musicnn_tags"]
 
@@ -390,7 +390,7 @@ class MusicnnFeatures(WaveformTransformer):
         """
         X = self._validate_waveforms(X)
         layers = self._layers()
-        device = torch.device(self.device)
+        device = indexed_device(self.device)
         network = _pretrained_network(self.model, device)
         batch_size = self.batch_size or (10 if device.type == "cpu" else 256)
         n_samples = math.ceil(X.shape[1] * SR / self.sr) if self.sr != SR else X.shape[1]

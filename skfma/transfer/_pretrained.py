@@ -14,7 +14,7 @@ from .._batching import map_batches
 from ..base import check_spectrograms, validate_parameters
 from ..exceptions import ParameterError
 from ..utils import check_choice, check_positive, expand_path, names_its_errors, value_check
-from ..utils._device import check_device
+from ..utils._device import check_device, indexed_device
 from ..utils._random import check_seed, torch_seed
 from ._backbones import CUT_LAYERS, DEFAULT_LAYERS, cut_network, load_backbone
 from ._images import spectrograms_to_images
@@ -177,7 +177,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         backbone, layer, recipe = self._check_model()
         self._check_runtime_params()
         check_spectrograms(self, X, reset=True, dtype=(np.float32, np.float64))
-        self._network(backbone, layer, recipe, torch.device(self.device))  # load it now
+        self._network(backbone, layer, recipe, indexed_device(self.device))  # load it now
         # How to rebuild the network in another process or after unpickling.
         self._weights_recipe = recipe
         self.backbone_ = self.backbone
@@ -205,7 +205,7 @@ class PretrainedCNNFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_runtime_params()
         X = check_spectrograms(self, X, reset=False, dtype=(np.float32, np.float64))
-        device = torch.device(self.device)
+        device = indexed_device(self.device)
         backbone, layer, recipe = self._model()  # once: it may checksum a weights file
         network = self._network(backbone, layer, recipe, device)
         batch_size = self.batch_size or (8 if device.type == "cpu" else 64)

@@ -4,7 +4,7 @@ import torch
 
 from ..exceptions import ParameterError
 
-__all__ = ["check_device"]
+__all__ = ["check_device", "indexed_device"]
 
 
 def check_device(device, *, allow_none=False):
@@ -60,3 +60,23 @@ def check_device(device, *, allow_none=False):
             f"numbered from 0."
         )
     return parsed
+
+
+def indexed_device(device):
+    """``device`` as a ``torch.device`` with its index: ``"cuda"`` is the current GPU's.
+
+    A key for caches of what lives on a device: ``"cuda"`` and ``"cuda:0"``
+    name the same GPU, which should not hold two copies of a network.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    torch.device
+    """
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device

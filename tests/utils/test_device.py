@@ -6,7 +6,7 @@ import torch
 
 from skfma import MFCC, KostrzewaCNN, MelSpectrogram, MusicnnFeatures, Spectrogram
 from skfma.exceptions import ParameterError
-from skfma.utils._device import check_device
+from skfma.utils._device import check_device, indexed_device
 
 
 @pytest.fixture
@@ -67,3 +67,10 @@ def test_pretrained_cnn_features_check_the_device(no_gpu):
 
     with pytest.raises(ParameterError, match="PretrainedCNNFeatures: device='cuda'"):
         PretrainedCNNFeatures(device="cuda", weights=None).fit(np.zeros((2, 3, 32, 32), np.float32))
+
+
+def test_indexed_device_names_the_current_gpu_so_caches_hold_one_copy(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert indexed_device("cuda") == indexed_device("cuda:1") == torch.device("cuda", 1)
+    assert indexed_device("cuda:0") == torch.device("cuda", 0)
+    assert indexed_device("cpu") == torch.device("cpu")
