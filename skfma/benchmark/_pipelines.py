@@ -22,6 +22,9 @@ FMA_PAPER_GROUPS = {
     "all": None,
 }
 
+#: The names of selections of pipelines, which no pipeline may take.
+SELECTIONS = {"default": "every pipeline that is not opt-in", "all": "every pipeline"}
+
 
 @dataclasses.dataclass(frozen=True)
 class BenchmarkPipeline:
@@ -104,13 +107,22 @@ class BenchmarkPipeline:
         if smoke and self.smoke_params:
             estimator.set_params(**self.smoke_params)
         if device is not None:
-            names = [
-                name
-                for name in estimator.get_params(deep=True)
-                if name == "device" or name.endswith("__device")
-            ]
-            estimator.set_params(**dict.fromkeys(names, device))
+            estimator.set_params(**dict.fromkeys(_device_params(estimator), device))
         return estimator
+
+    @property
+    def takes_device(self):
+        """Whether the estimator has a ``device`` parameter (its own or a step's)."""
+        return bool(_device_params(self.estimator))
+
+
+def _device_params(estimator):
+    """The names of the ``device`` parameters of ``estimator`` and its steps."""
+    return [
+        name
+        for name in estimator.get_params(deep=True)
+        if name == "device" or name.endswith("__device")
+    ]
 
 
 def _fma_columns(groups):
@@ -254,6 +266,11 @@ def _check_name(name, value):
             f"a benchmark pipeline's {name} must be a non-empty string of letters, digits and "
             f"'-_+.' (it names a file of results), not starting with '.'; got {value!r}."
         )
+    if value in SELECTIONS:
+        raise ParameterError(
+            f"a benchmark pipeline's {name} cannot be {value!r}, which pipelines (--pipelines) "
+            f"reads as {SELECTIONS[value]}."
+        )
     return value
 
 
@@ -325,11 +342,10 @@ def resolve_pipelines(pipelines):
     if isinstance(pipelines, dict):
         chosen = {}
         for name, pipeline in pipelines.items():
-            _check_name("name", name)
             if pipeline is None:
                 chosen.update(resolve_pipelines([name]))
             elif isinstance(pipeline, BenchmarkPipeline):
-                chosen[name] = pipeline
+                chosen[_check_name("name", name)] = pipeline
             else:
                 raise ParameterError(
                     f"pipelines[{name!r}] must be a BenchmarkPipeline or None (a known one); "
@@ -350,7 +366,7 @@ def resolve_pipelines(pipelines):
         )
     chosen = {}
     for name in names:
-        if name in ("default", "all"):
+        if name in SELECTIONS:
             chosen.update(
                 {key: spec for key, spec in known.items() if name == "all" or not spec.opt_in}
             )

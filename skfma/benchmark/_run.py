@@ -143,6 +143,8 @@ def run_benchmark(
     if smoke:
         if root is not None:
             raise ParameterError("smoke=True makes its own data: root must be None.")
+        if subset != "small":
+            raise ParameterError(f"smoke=True makes a small subset; got subset={subset!r}.")
         root = _smoke_data(out)
     elif root is None:
         raise ParameterError("root is required (the FMA folder), unless smoke=True.")
@@ -188,6 +190,12 @@ def run_benchmark(
     table, per_class = write_table(_current(results, keys), data.description, out)
     figures = write_figures(table, per_class, out)
     log(f"results: {os.path.join(out, 'results.md')}" + "".join(f", {f}" for f in figures))
+    others = sorted(set(results) - set(chosen))
+    if others:
+        log(
+            f"not in this table, results of pipelines not chosen in this run (in "
+            f"{os.path.join(out, RESULTS_DIR)}; name them to show them): {', '.join(others)}"
+        )
     if skipped:
         log(f"{len(skipped)} pipeline(s) skipped: {skipped}")
     if failed:
@@ -214,14 +222,34 @@ def _smoke_data(out):
 
 
 def _load_data(root, out, subset, names, n_jobs, verbose, log):
-    """Every feature set's store (extracted if needed), aligned on the same tracks."""
+    """Every feature set's store (extracted if needed), aligned on the same tracks.
+
+    The stores hold the features; each track's split and genre are read from
+    ``tracks.csv`` at every run, so that a corrected ``tracks.csv`` counts.
+    """
     arrays, seconds, index = {}, {}, None
-    sources = files_digest(load_fma(root, subset=subset).filenames, root)
+    fma = load_fma(root, subset=subset)
+    for part in ("training", "test"):  # before hours of extraction
+        if not np.any(fma.split == part):
+            raise SkfmaError(
+                f"the tracks.csv of {root!r} lists no track of the {subset} subset's {part} "
+                "split with a top genre: nothing to train or test on."
+            )
+    sources = files_digest(fma.filenames, root)
     for name in names:
         folder = os.path.join(out, FEATURES_DIR, name)
         if not os.path.isfile(os.path.join(folder, "info.json")):
+            # No info.json: never extracted, or stopped before its end (the cache keeps its clips).
             log(f"extracting the {name!r} features into {folder}")
-            extract_fma(root, folder, subset=subset, features=name, n_jobs=n_jobs, verbose=verbose)
+            extract_fma(
+                root,
+                folder,
+                subset=subset,
+                features=name,
+                n_jobs=n_jobs,
+                verbose=verbose,
+                overwrite=True,
+            )
         X, info, store_index = _read_store(folder, name, root, subset, sources)
         if index is not None and not np.array_equal(
             store_index["track_id"].to_numpy(), index["track_id"].to_numpy()
@@ -238,6 +266,9 @@ def _load_data(root, out, subset, names, n_jobs, verbose, log):
         )
         arrays[name] = X
         seconds[name] = info.get("seconds", float("nan")) / max(len(store_index), 1)
+    # The same audio files (``sources``) are the same tracks: their labels as tracks.csv has them.
+    labels = pd.DataFrame({"split": fma.split, "genre_top": fma.target}, index=fma.track_ids)
+    index = index.assign(**labels.loc[index["track_id"]].reset_index(drop=True))
     failed = index["failed"].to_numpy()
     split = index["split"].to_numpy()
     rows = {part: np.flatnonzero((split == part) & ~failed) for part in SPLITS}
@@ -248,12 +279,16 @@ def _load_data(root, out, subset, names, n_jobs, verbose, log):
     description = f"FMA {subset} in {root}: {counts} clips"
     if failed.any():
         description += f"; {int(failed.sum())} tracks left out (undecodable, index.csv)"
+    genres = index["genre_top"].to_numpy(dtype=object)
+    untested = sorted(set(genres[rows["training"]]) - set(genres[rows["test"]]))
+    if untested:
+        description += f"; no test clip of {', '.join(untested)} (no F1 for them)"
     log(description)
     return Bunch(
         arrays=arrays,
         seconds=seconds,
         rows=rows,
-        y=index["genre_top"].to_numpy(dtype=object),
+        y=genres,
         track_ids=index["track_id"].to_numpy(),
         description=description,
         key=stable_hash((subset, index.to_numpy(), sources, __version__)),
@@ -287,7 +322,10 @@ def _read_store(folder, name, root, subset, sources):
 
 
 def _key(spec, data, smoke, device):
-    """What a pipeline's result depends on: its code and settings, the data, the mode."""
+    """What a pipeline's result depends on: its code and settings, the data, the mode.
+
+    The device counts only for an estimator that takes one (the nets).
+    """
     return stable_hash(
         (
             describe(spec.estimator),
@@ -296,7 +334,7 @@ def _key(spec, data, smoke, device):
             data.key,
             smoke,
             smoke and describe(spec.smoke_params),
-            device,
+            device if spec.takes_device else None,
         )
     )
 
@@ -308,7 +346,9 @@ def _previous_results(out):
         if filename.endswith(".json"):
             with contextlib.suppress(OSError, ValueError):
                 with open(os.path.join(folder, filename), encoding="utf-8") as file:
-                    results[filename[: -len(".json")]] = json.load(file)
+                    result = json.load(file)
+                if isinstance(result, dict):  # anything else is damaged: the pipeline runs again
+                    results[filename[: -len(".json")]] = result
     return results
 
 
@@ -362,7 +402,10 @@ def _run_one(name, spec, data, smoke, device, n_jobs):
     model = estimator.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
     X_test = _features(data, spec.features, rows["test"])
-    report = evaluate_classifier(model, X_test, data.y[rows["test"]], zero_division=0.0)
+    y_test = data.y[rows["test"]]
+    # Per genre and in the macro averages, the genres of the test split: one without a test
+    # clip has no F1 (logged by _load_data), where 0 would lower the macro F1 of every pipeline.
+    report = evaluate_classifier(model, X_test, y_test, labels=np.unique(y_test), zero_division=0.0)
     summary = report.summary
     return {
         "features": " + ".join(spec.features),

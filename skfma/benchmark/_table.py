@@ -1,5 +1,6 @@
 """The benchmark's results table (CSV, markdown) and figures."""
 
+import contextlib
 import os
 
 import pandas as pd
@@ -8,6 +9,9 @@ from ..evaluation import report_to_markdown
 from ..utils import write_atomically
 
 __all__ = ["write_figures", "write_table"]
+
+#: The figures' files: accuracy against cost, and the best pipelines' per-genre F1.
+FIGURES = ("accuracy_vs_cost.png", "per_class_f1.png")
 
 #: The table's columns, in order.
 COLUMNS = (
@@ -98,16 +102,20 @@ def write_figures(table, per_class, out):
     -------
     paths : list of str
         The figures written: none without matplotlib (the ``plot`` extra) or
-        without a finished pipeline.
+        without a finished pipeline, and then those of an earlier run are
+        removed, so that no figure contradicts the table.
     """
-    if table.empty:
-        return []
     try:
         import matplotlib
 
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:
+        plt = None
+    if table.empty or plt is None:
+        for name in FIGURES:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(out, name))
         return []
     paths = []
     cost = table["extraction_seconds_per_clip"].fillna(0) + table["predict_seconds_per_clip"]
@@ -121,7 +129,7 @@ def write_figures(table, per_class, out):
         ylabel="test accuracy",
         title="Accuracy against cost",
     )
-    paths.append(_save(fig, os.path.join(out, "accuracy_vs_cost.png")))
+    paths.append(_save(fig, os.path.join(out, FIGURES[0])))
     best = per_class.head(N_PER_CLASS)
     fig, ax = plt.subplots(
         figsize=(1.2 + 0.9 * best.shape[1], 1.2 + 0.5 * len(best)), layout="constrained"
@@ -133,7 +141,7 @@ def write_figures(table, per_class, out):
         ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color="w")
     fig.colorbar(image, ax=ax, label="F1")
     ax.set_title(f"F1 per genre of the {len(best)} best pipelines")
-    paths.append(_save(fig, os.path.join(out, "per_class_f1.png")))
+    paths.append(_save(fig, os.path.join(out, FIGURES[1])))
     return paths
 
 

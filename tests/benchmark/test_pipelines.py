@@ -89,6 +89,20 @@ def test_a_name_that_cannot_name_a_file_is_refused(name):
         register_pipeline(name, DummyClassifier(), features="fma")
 
 
+@pytest.mark.parametrize("name", ["default", "all"])
+def test_the_names_of_selections_are_refused(name):
+    """Such a pipeline would join every default run, and never run alone."""
+    with pytest.raises(ParameterError, match=f"cannot be '{name}', which pipelines"):
+        register_pipeline(name, DummyClassifier(), features="fma")
+    with pytest.raises(ParameterError, match=f"cannot be '{name}'"):
+        resolve_pipelines({name: BenchmarkPipeline(DummyClassifier(), "fma")})
+
+
+def test_device_counts_only_for_estimators_that_take_one():
+    assert resolve_pipelines(["kostrzewa-cnn"])["kostrzewa-cnn"].takes_device
+    assert not resolve_pipelines(["fma-all-lr"])["fma-all-lr"].takes_device
+
+
 @pytest.mark.parametrize(
     ("settings", "match"),
     [

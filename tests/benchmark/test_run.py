@@ -1,5 +1,6 @@
 """run_benchmark: feature sets extracted once, pipelines fitted and tested, results resumable."""
 
+import csv
 import json
 import shutil
 import signal
@@ -122,9 +123,14 @@ def test_a_changed_pipeline_that_fails_loses_its_old_result(out):
 
 
 def test_a_run_whose_every_pipeline_fails_still_ends_with_an_empty_table(out):
+    pytest.importorskip("matplotlib")
+    run_benchmark(smoke=True, out=out, pipelines={"fine": _spec(DummyClassifier())}, verbose=0)
+    assert (out / "accuracy_vs_cost.png").exists() and (out / "per_class_f1.png").exists()
     result = run_benchmark(smoke=True, out=out, pipelines={"broken": _spec(_Broken())}, verbose=0)
     assert list(result.failed) == ["broken"] and result.table.empty
+    # The earlier run's figures are gone: none contradicts the empty table.
     assert (out / "results.md").exists() and not (out / "accuracy_vs_cost.png").exists()
+    assert not (out / "per_class_f1.png").exists()
 
 
 SCRIPT = textwrap.dedent(
@@ -251,3 +257,103 @@ def test_the_fma_papers_knn_needs_its_200_neighbours():
     assert _builtins()["fma-all-lr"].min_training_clips == 0
     with pytest.raises(ParameterError, match="min_training_clips"):
         _spec(DummyClassifier(), min_training_clips=-1)
+
+
+def _move_tracks(root, move):
+    """Rewrite the ('set', 'split') of tracks in ``root``'s tracks.csv: ``move(row) -> split``.
+
+    The audio stays as it is, as after a corrected metadata release.
+    """
+    path = root / "fma_metadata" / "tracks.csv"
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    header = list(zip(rows[0], rows[1], strict=True))
+    split, genre = header.index(("set", "split")), header.index(("track", "genre_top"))
+    for row in rows[3:]:
+        row[split] = move(int(row[0]), row[genre], row[split])
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        csv.writer(file, lineterminator="\n").writerows(rows)
+
+
+def test_splits_and_genres_come_from_tracks_csv_at_every_run(out, capsys):
+    """A corrected tracks.csv counts, though the stores were extracted before it changed."""
+    first = run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    index = pd.read_csv(out / "features" / "fma" / "index.csv")
+    moved = int(index.loc[index["split"] == "training", "track_id"].iloc[0])
+    _move_tracks(
+        out / "smoke-data", lambda track, genre, split: "test" if track == moved else split
+    )
+    capsys.readouterr()
+    second = run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=1)
+    assert "0 done in a previous run, 1 to run" in capsys.readouterr().out
+    before, after = first.table.loc["fma-mfcc-lr"], second.table.loc["fma-mfcc-lr"]
+    assert after["n_test"] == before["n_test"] + 1
+    assert after["n_training"] == before["n_training"] - 1
+
+
+def test_a_genre_without_test_clips_has_no_f1_and_is_said(out, capsys):
+    """Its F1 would be 0 for every pipeline, lowering every macro F1 alike."""
+    index = pd.read_csv(out / "features" / "fma" / "index.csv")
+    genre = sorted(index["genre_top"].unique())[0]
+    _move_tracks(
+        out / "smoke-data",
+        lambda track, top, split: "validation" if top == genre and split == "test" else split,
+    )
+    result = run_benchmark(
+        smoke=True, out=out, pipelines={"perfect": _spec(LogisticRegression())}, verbose=1
+    )
+    assert f"no test clip of {genre} (no F1 for them)" in capsys.readouterr().out
+    row = result.per_class_f1.loc["perfect"]
+    assert (
+        genre not in row.index and row.notna().all() and len(row) == index.genre_top.nunique() - 1
+    )
+    assert result.table.loc["perfect", "f1_macro"] == pytest.approx(row.mean())
+
+
+def test_a_split_without_tracks_is_refused_before_any_extraction(out):
+    shutil.rmtree(out / "features")
+    _move_tracks(
+        out / "smoke-data", lambda track, genre, split: "validation" if split == "test" else split
+    )
+    with pytest.raises(SkfmaError, match="lists no track of the small subset's test split"):
+        run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    assert not (out / "features").exists()
+
+
+def test_the_device_reruns_only_the_pipelines_that_take_one(out, capsys):
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    capsys.readouterr()
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], device="cpu", verbose=1)
+    assert "1 done in a previous run, 0 to run" in capsys.readouterr().out
+
+
+def test_results_of_pipelines_not_chosen_are_named_not_shown(out, capsys):
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    capsys.readouterr()
+    result = run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-svm"], verbose=1)
+    assert list(result.table.index) == ["fma-mfcc-svm"]
+    lines = capsys.readouterr().out.splitlines()
+    assert any("pipelines not chosen in this run" in line for line in lines)
+    assert any(line.endswith("name them to show them): fma-mfcc-lr") for line in lines)
+
+
+def test_a_store_stopped_before_its_info_is_extracted_again(out):
+    (out / "features" / "fma" / "info.json").unlink()  # killed before its last file
+    result = run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    assert list(result.table.index) == ["fma-mfcc-lr"]
+    assert (out / "features" / "fma" / "info.json").exists()
+
+
+def test_a_damaged_result_file_runs_its_pipeline_again(out):
+    run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    (out / RESULTS_DIR / "fma-mfcc-lr.json").write_text("[]")
+    result = run_benchmark(smoke=True, out=out, pipelines=["fma-mfcc-lr"], verbose=0)
+    assert list(result.table.index) == ["fma-mfcc-lr"]
+    assert json.loads((out / RESULTS_DIR / "fma-mfcc-lr.json").read_text())["accuracy"] >= 0
+
+
+def test_a_smoke_run_makes_the_small_subset_only(out):
+    with pytest.raises(
+        ParameterError, match="smoke=True makes a small subset; got subset='medium'"
+    ):
+        run_benchmark(smoke=True, subset="medium", out=out, pipelines=["fma-mfcc-lr"])
