@@ -88,8 +88,9 @@ def load_audio(path, *, sr=22050, mono=True, offset=0.0, duration=None):
         ``(n_samples,)`` when ``mono=True``, else ``(n_channels, n_samples)`` as
         in librosa. It is empty if ``offset`` lies past the end of the file (as
         its header gives it).
-    sr : float
-        The sampling rate of ``y`` in Hz.
+    sr : int or float
+        The sampling rate of ``y`` in Hz: ``sr`` as given, or the file's own
+        (an int).
 
     Raises
     ------

@@ -389,6 +389,8 @@ def dct_matrix(n_out, n_in, *, dtype=torch.float32):
         Number of coefficients kept.
     n_in : int
         Length of the transformed axis.
+    dtype : torch.dtype, default=torch.float32
+        Of the basis (computed in float64, then cast).
 
     Returns
     -------

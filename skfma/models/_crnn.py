@@ -45,7 +45,7 @@ class ChoiCRNN(NeuralClassifier):
         Clips (or windows) per batch.
     criterion, optimizer, train_split, callbacks, segment_length, segment_hop, n_segments, \
 segment_aggregate, augment, iterator_train__shuffle, warm_start, random_state, verbose, \
-device, **kwargs
+device, precision, checkpoint, **kwargs
         As in :class:`NeuralClassifier`.
 
     Attributes

@@ -32,7 +32,7 @@ class SpectrogramFrontEnd(torch.nn.Module):
 
     See Also
     --------
-    skfma.features.Spectrogram, stft_power, power_to_db
+    skfma.features.Spectrogram, skfma.functional.stft_power, skfma.functional.power_to_db
 
     Examples
     --------

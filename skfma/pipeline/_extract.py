@@ -197,6 +197,11 @@ def extract_fma(
             "--overwrite) to replace them."
         )
     fma = load_fma(root, subset=subset)
+    if not len(fma.track_ids):
+        raise ParameterError(
+            f"subset={subset!r}: the tracks.csv of {root!r} lists no track of it with a top "
+            f"genre (left out: {len(fma.excluded)}); nothing to extract."
+        )
     extractor = AudioFeatures(
         FEATURE_SETS[features](sr),
         n_jobs=n_jobs,

@@ -126,6 +126,15 @@ def test_unknown_feature_set_is_refused_before_any_work(fma_root, tmp_path):
         main(["extract", str(fma_root), "--out", str(tmp_path), "--features", "chroma"])
 
 
+def test_a_subset_without_tracks_is_refused_naming_it(fma_root, tmp_path, capsys):
+    tracks = fma_root / "fma_metadata" / "tracks.csv"
+    tracks.write_text(tracks.read_text().replace(",small,", ",large,"))  # no small track left
+    with pytest.raises(ParameterError, match="subset='small': the tracks.csv of .* lists no"):
+        extract_fma(fma_root, tmp_path / "store")
+    assert main(["extract", str(fma_root), "--out", str(tmp_path / "store")]) != 0
+    assert "lists no track of it" in capsys.readouterr().err
+
+
 def test_a_folder_holding_a_store_is_refused_unless_told_to_overwrite(fma_root, tmp_path, capsys):
     out = tmp_path / "store"
     out.mkdir()
