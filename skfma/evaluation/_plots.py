@@ -550,8 +550,12 @@ class TrainingHistoryDisplay:
         """Draw the losses and the ``scores`` (None: every score) of a training_history table."""
         present = [column for column in history.columns if history[column].notna().any()]
         losses = [column for column in LOSSES if column in present]
-        if scores is None:
-            scores = [column for column in present if is_score(column)]
+        if scores is None:  # numbers only: a callback may log text beside its scores
+            scores = [
+                column
+                for column in present
+                if is_score(column) and pd.api.types.is_numeric_dtype(history[column])
+            ]
         else:
             scores = [scores] if isinstance(scores, str) else list(scores)
             missing = [column for column in scores if column not in present]

@@ -63,6 +63,7 @@ def _check_zero_division(name, value):
 def _check_labels(name, value):
     """The true labels as a 1-D array; a tag matrix is refused, naming evaluate_tagger."""
     check_array_like(name, value)
+    _check_listed_types(name, value, ValueError)
     y = np.asarray(getattr(value, "to_numpy", lambda: value)())
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -89,6 +90,7 @@ def _check_label_list(name, value):
     """None, or the labels of the report's rows as a non-empty 1-D array without repeats."""
     if value is None:
         return None
+    _check_listed_types(name, value, ParameterError)
     labels = np.asarray(value)
     if labels.ndim != 1 or labels.size == 0:
         raise ParameterError(f"{name} must be a non-empty 1-D array-like; got {value!r}.")
@@ -102,7 +104,7 @@ def _check_indicator(name, value):
     """Raise unless ``value`` is a 2-D 0/1 indicator matrix; returned as given (a
     DataFrame's columns name the tags)."""
     check_array_like(name, value)
-    Y = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    Y = _indicator_values(value)
     if Y.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D 0/1 indicator matrix (n_clips, n_tags); got shape {Y.shape}. "
@@ -113,6 +115,17 @@ def _check_indicator(name, value):
             f"{name} must be a 0/1 (or boolean) indicator matrix; it holds other values."
         )
     return value
+
+
+def _indicator_values(Y):
+    """An indicator matrix's values as one numeric array: a DataFrame mixing bool and int
+    columns, or of pandas' nullable types (NA as NaN), would give an array of objects."""
+    if hasattr(Y, "to_numpy"):
+        try:
+            return Y.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # not numbers: refused by the caller
+            return np.asarray(Y.to_numpy())
+    return np.asarray(Y)
 
 
 def _check_tag_names(name, value):
@@ -327,7 +340,9 @@ def evaluate_classifier(
     )
 
     counts = confusion_matrix(y, y_pred, labels=labels)
-    normalised = confusion_matrix(y, y_pred, labels=labels, normalize="true")
+    # Each row over all the clips of its label (sklearn's normalize="true" would count only
+    # those predicted among a subset of labels); 0 for a label without clips, as sklearn.
+    normalised = counts / np.maximum(support, 1)[:, None]
     index = pd.Index(labels, name="class")
     per_class = pd.DataFrame(
         {
@@ -454,9 +469,14 @@ def evaluate_tagger(estimator, X, Y, *, tag_names=None):
     >>> bool(0 <= report.summary["roc_auc_macro"] <= 1)
     True
     """
+    given = getattr(Y, "columns", None)
     Y = _align_tag_columns(Y, getattr(_final_estimator(estimator), "tag_names_", None))
     columns = getattr(Y, "columns", None)
-    Y_true = np.asarray(getattr(Y, "to_numpy", lambda: Y)()).astype(np.int64)
+    if tag_names is not None and given is not None and len(tag_names) == len(given):
+        # tag_names name Y's columns as given: they follow them to the net's order.
+        position = {column: i for i, column in enumerate(given)}
+        tag_names = np.asarray(tag_names)[[position[column] for column in columns]]
+    Y_true = _indicator_values(Y).astype(np.int64)
     n_clips = _check_lengths(X, Y_true.shape[0], "Y")
     n_tags = Y_true.shape[1]
     names = _tag_names(tag_names, estimator, columns, n_tags)
@@ -673,6 +693,18 @@ def _tag_names(tag_names, estimator, columns, n_tags):
     return np.arange(n_tags)
 
 
+def _check_listed_types(name, value, error):
+    """:func:`_check_label_types` of a list or tuple, before NumPy makes its labels strings
+    (``np.asarray(["Folk", 1])`` is ``["Folk", "1"]``)."""
+    if isinstance(value, list | tuple):
+        present = [
+            label
+            for label in np.asarray(value, dtype=object).ravel().tolist()
+            if not (label is None or label is pd.NA or label != label)  # missing: named later
+        ]
+        _check_label_types(name, np.asarray(present, dtype=object), error)
+
+
 def _check_label_types(name, values, error):
     """Raise ``error`` naming ``name`` unless its labels sort together (one type, as sklearn's)."""
     try:
@@ -751,7 +783,13 @@ def _nonfinite_scores(y_score, method):
 
 
 def _top_k(y_true, y_score, k, classes):
-    """sklearn's top-k accuracy; clips of labels the estimator never saw count as misses."""
+    """sklearn's top-k accuracy; clips of labels the estimator never saw count as misses.
+
+    ``classes`` (the score columns' labels) may come in any order: sklearn's
+    needs them sorted, so the columns are put in their sorted order.
+    """
+    classes = np.asarray(classes)
+    order = np.argsort(classes, kind="stable")
     if len(classes) == 2:
         # Binary: sklearn thresholds one score per clip, at 0.5 when the scores lie in [0, 1]
         # and at 0 otherwise. The sigmoid of the second class's margin over the first lies in
@@ -759,7 +797,10 @@ def _top_k(y_true, y_score, k, classes):
         # sigmoids of decision values, whatever their range.
         if y_score.ndim == 2 and y_score.shape[1] == 2:
             y_score = y_score[:, 1] - y_score[:, 0]
-        y_score = expit(np.ravel(y_score))
+        y_score = expit(np.ravel(y_score) * (1 if order[0] == 0 else -1))
+    elif y_score.ndim == 2:
+        y_score = y_score[:, order]
+    classes = classes[order]
     seen = np.isin(y_true, classes)
     if not seen.any():
         return 0.0
@@ -886,14 +927,20 @@ def _format_cell(value, float_format):
         return str(int(value))
     if isinstance(value, float | np.floating):
         return "nan" if np.isnan(value) else float_format.format(float(value))
-    return " ".join(str(value).split("\n")).replace("|", "\\|")  # one line per row
+    return _one_line(value)
+
+
+def _one_line(value):
+    """``str(value)`` on one line, its pipes escaped: a cell of a pipe table."""
+    return " ".join(str(value).splitlines()).replace("|", "\\|")
 
 
 def _markdown_table(frame, float_format):
-    """A pipe table of a DataFrame, its index (named by its name) as the first column."""
-    header = [frame.index.name or "", *map(str, frame.columns)]
+    """A pipe table of a DataFrame, its index (named by its names) as the first column."""
+    index_name = ", ".join(str(name) for name in frame.index.names if name is not None)
+    header = [index_name, *frame.columns]
     lines = [
-        "| " + " | ".join(cell.replace("|", "\\|") for cell in header) + " |",
+        "| " + " | ".join(_one_line(cell) for cell in header) + " |",
         "| " + " | ".join("---" for _ in header) + " |",
     ]
     for label, row in zip(frame.index, frame.itertuples(index=False), strict=True):

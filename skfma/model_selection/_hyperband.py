@@ -37,7 +37,8 @@ def hyperband_n_trials(max_epochs, min_epochs=1, reduction_factor=3):
     """
     if min_epochs > max_epochs:
         raise ParameterError(f"min_epochs must be <= max_epochs; got {min_epochs} > {max_epochs}.")
-    # Optuna's own count of brackets (HyperbandPruner), so that both agree.
+    # Optuna's own count of brackets (HyperbandPruner), so that both agree; its floating-point
+    # logarithm counts one bracket fewer than the formula at some exact powers (243 epochs).
     n_brackets = math.floor(math.log(max_epochs / min_epochs, reduction_factor)) + 1
     return sum(math.ceil(n_brackets * reduction_factor**s / (s + 1)) for s in range(n_brackets))
 

@@ -443,9 +443,11 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         results["std_test_score"] = scores.std(axis=1)
         states = np.array([record["state"] for record in records])
         epochs = [record["n_epochs"] for record in records]
-        # Trials that trained further rank first (as in HalvingGridSearchCV), then by score;
-        # failed trials and NaN scores last.
-        reached = np.zeros(n) if None in epochs else np.array(epochs, dtype=float)
+        # Pruned trials: those that trained further rank first (as in HalvingGridSearchCV),
+        # then by score. Unpruned ones by score alone, whatever epochs each trained (max_epochs
+        # searched, early stopping). Failed trials and NaN scores last.
+        pruned = self._trains_by_epochs() and None not in epochs
+        reached = np.array(epochs, dtype=float) if pruned else np.zeros(n)
         keys = [
             (np.isnan(s), state != "complete", -r, 0.0 if np.isnan(s) else -s)
             for s, state, r in zip(results["mean_test_score"], states, reached, strict=True)

@@ -278,6 +278,9 @@ def test_learning_curves_skip_epochs_without_a_value():
     assert display.lines_["valid_acc"].get_ydata().tolist() == [0.4, 0.6]
     assert display.lines_["train_f1"].get_xdata().tolist() == [3]
     assert "dur" not in display.lines_
+    # Text a callback logged is no score, though its name is a score's.
+    table = pd.DataFrame({"train_loss": [1.0, 0.5], "valid_acc": [0.5, 0.6], "valid_note": "x"})
+    assert list(TrainingHistoryDisplay.from_history(table).lines_) == ["train_loss", "valid_acc"]
     # Only the chosen scores, or none at all.
     display = TrainingHistoryDisplay.from_history(history, scores=["valid_acc"])
     assert list(display.lines_) == ["train_loss", "valid_loss", "valid_acc"]

@@ -329,6 +329,12 @@ def test_labels_choose_the_tables(genres):
     report = evaluate_classifier(clf, X, y, labels=["Pop", "Rock"])
     assert report.per_class.index.tolist() == ["Pop", "Rock"]
     assert report.confusion.shape == (2, 2)
+    # Each row over all its label's clips, those predicted as other labels included: the
+    # diagonal is still the class accuracy.
+    counts = confusion_matrix(y, clf.predict(X), labels=["Pop", "Rock"])
+    support = [(y == label).sum() for label in ["Pop", "Rock"]]
+    np.testing.assert_allclose(report.confusion, counts / np.array(support)[:, None])
+    np.testing.assert_allclose(np.diag(report.confusion), report.per_class["accuracy"])
     expected = f1_score(y, clf.predict(X), labels=["Pop", "Rock"], average="macro")
     assert report.summary["f1_macro"] == pytest.approx(expected, abs=1e-12)
     with pytest.raises(ParameterError, match="labels must not repeat"):
@@ -369,10 +375,10 @@ def test_labels_of_mixed_types_are_named(genres):
     (X_train, y_train), (X, y) = genres
     clf = LogisticRegression(max_iter=1000).fit(X_train, y_train)
     mixed = np.array([1, *y[1:]], dtype=object)
-    for y_mixed in (mixed, pd.Series(mixed)):
+    for y_mixed in (mixed, pd.Series(mixed), mixed.tolist()):  # NumPy makes a list's 1 a "1"
         with pytest.raises(ValueError, match="^y must be labels of one type.*int, str"):
             evaluate_classifier(clf, X, y_mixed)
-    for labels in (["Pop", None], np.array(["Pop", 1], dtype=object)):
+    for labels in (["Pop", None], np.array(["Pop", 1], dtype=object), ["Pop", 7]):
         with pytest.raises(ParameterError, match="^evaluate_classifier: labels must be labels of"):
             evaluate_classifier(clf, X, y, labels=labels)
 
@@ -463,6 +469,61 @@ def test_tagger_dataframe_columns_are_matched_by_name(nets):
     assert expected.loc["fast", "n_positive"] == Y["fast"].sum()
     with pytest.raises(ParameterError, match=r"Y's columns \['bright', 'slow'\] are not the tags"):
         evaluate_tagger(tagger, X, Y.rename(columns={"fast": "slow"}))
+    # tag_names name Y's columns as given, and follow them.
+    named = evaluate_tagger(tagger, X, Y[["fast", "bright"]], tag_names=["FAST", "BRIGHT"])
+    assert named.per_tag.loc["FAST", "n_positive"] == Y["fast"].sum()
+    assert named.per_tag.loc["BRIGHT", "n_positive"] == Y["bright"].sum()
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda Y: Y.astype("Int64"),
+        lambda Y: Y.astype("boolean"),
+        lambda Y: Y.astype({"bright": bool}),  # a bool column beside an int one
+    ],
+)
+def test_tagger_takes_the_indicator_dataframes_a_net_fits_on(nets, convert):
+    X, _, Y, _, tagger = nets
+    expected = evaluate_tagger(tagger, X, Y).per_tag
+    pd.testing.assert_frame_equal(evaluate_tagger(tagger, X, convert(Y)).per_tag, expected)
+    missing = Y.astype("Int64")
+    missing.iloc[0, 0] = pd.NA
+    with pytest.raises(ValueError, match="Y must be a 0/1"):
+        evaluate_tagger(tagger, X, missing)
+
+
+class UnsortedClasses(LogisticRegression):
+    """A classifier whose ``classes_`` (and score columns) are not sorted, as skorch allows."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.order_ = np.arange(len(self.classes_))[::-1]
+        self.classes_ = self.classes_[self.order_]
+        return self
+
+    def predict_proba(self, X):
+        self.classes_ = self.classes_[self.order_]  # sorted for sklearn's own method
+        try:
+            return super().predict_proba(X)[:, self.order_]
+        finally:
+            self.classes_ = self.classes_[self.order_]
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_top_k_of_a_classifier_whose_classes_are_not_sorted(genres, n_classes):
+    (X_train, y_train), (X, y) = genres
+    keep_train, keep = np.isin(y_train, GENRES[:n_classes]), np.isin(y, GENRES[:n_classes])
+    sorted_clf = LogisticRegression(max_iter=1000).fit(X_train[keep_train], y_train[keep_train])
+    unsorted = UnsortedClasses(max_iter=1000).fit(X_train[keep_train], y_train[keep_train])
+    assert list(unsorted.classes_) != sorted(unsorted.classes_)
+    expected = evaluate_classifier(sorted_clf, X[keep], y[keep]).summary
+    summary = evaluate_classifier(unsorted, X[keep], y[keep]).summary
+    for k in ("top_1_accuracy", "top_3_accuracy"):
+        assert summary[k] == pytest.approx(expected[k])
 
 
 class NaNScores(LogisticRegression):
@@ -631,6 +692,14 @@ def test_markdown_of_any_table():
         "| a\\|b | 0.50 | 8 |",
         "| c d | nan | 10 |",  # a newline would end the row
     ]
+    # Headers too (a genre such as "Hip\nHop" heads a confusion matrix's column), and every
+    # level's name of the index.
+    table = pd.DataFrame(
+        [[1, 2]],
+        columns=["Hip\nHop", "a|b"],
+        index=pd.MultiIndex.from_tuples([("x", 1)], names=["run", "seed"]),
+    )
+    assert report_to_markdown(table).splitlines()[0] == "| run, seed | Hip Hop | a\\|b |"
 
 
 def test_markdown_bad_arguments(tags):

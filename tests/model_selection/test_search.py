@@ -63,3 +63,25 @@ def test_without_refit_the_methods_say_why_they_are_absent(kind):
     assert refitted.predict(X).shape == (30,)
     with pytest.raises(AttributeError, match="has no attribute 'transform'"):
         refitted.transform(X)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "ranks"),
+    [
+        # Without pruning, the trial that trained more epochs (max_epochs searched, early
+        # stopping) is not better for it: by score alone.
+        (BayesianSearchCV, {}, [1, 3, 2]),
+        (BayesianSearchCV, {"pruning": True}, [3, 1, 2]),
+        # Pruned trials: those that went further first (HalvingGridSearchCV's order).
+        (HyperbandSearchCV, {}, [3, 1, 2]),
+    ],
+)
+def test_trials_rank_by_epochs_reached_only_when_pruned(kind, params, ranks):
+    records = [
+        {"params": {"C": c}, "scores": [score], "fit_time": [0.1], "score_time": [0.1]}
+        | {"state": "complete", "n_epochs": epochs}
+        for c, score, epochs in [(1, 0.9, 3), (2, 0.5, 30), (3, 0.7, 9)]
+    ]
+    search = kind(SGDClassifier(), {"C": [1, 2, 3]}, **params)
+    results = search._format_results(records, ["C"], n_splits=1)
+    np.testing.assert_array_equal(results["rank_test_score"], ranks)
