@@ -144,6 +144,29 @@ def test_ctrl_c_ends_a_run_saying_what_it_kept_and_a_rerun_goes_on(tmp_path):
     assert re.search(r"^Resuming from .*1-D.* after epoch \d+\.$", stdout, re.M)
 
 
+@pytest.mark.parametrize("saved", [False, True])
+def test_ctrl_c_says_whether_any_epoch_was_saved(common, monkeypatch, capsys, tmp_path, saved):
+    """Stopped in a search or the extraction, nothing is in the folder to go on from."""
+    from types import ModuleType, SimpleNamespace
+
+    program = ModuleType("__main__")
+    program.__file__ = "report_002_unet_tiles.py"
+    monkeypatch.setitem(sys.modules, "__main__", program)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    checkpoint = tmp_path / "ck"
+    if saved:
+        (checkpoint / "net").mkdir(parents=True)
+        (checkpoint / "net" / "checkpoint.pt").write_bytes(b"saved")
+    args = SimpleNamespace(number="002", checkpoint=checkpoint, out=tmp_path, trials=3)
+    common.explain_interruptions(args)
+    sys.excepthook(KeyboardInterrupt, KeyboardInterrupt(), None)
+    said = capsys.readouterr().err
+    if saved:
+        assert f"last saved epoch is in {checkpoint}" in said
+    else:
+        assert f"Interrupted before any net saved an epoch in {checkpoint}" in said
+
+
 def test_report_003_resumes_only_its_own_run(tmp_path):
     """Its own restore compares what the net was trained with: never the old net, silently."""
     (script,) = (script for script in SCRIPTS if script.stem.startswith("report_003"))
@@ -160,6 +183,15 @@ def test_report_003_resumes_only_its_own_run(tmp_path):
     )
     assert rerun.returncode != 0
     assert "holds another run (its batch_size differ): give another folder" in rerun.stderr
+
+
+def test_report_003_resumes_with_the_batch_size_it_chose(tmp_path):
+    """Without --batch-size the size follows the memory free, which differs between runs."""
+    (script,) = (script for script in SCRIPTS if script.stem.startswith("report_003"))
+    options = ["--clips-per-genre", "3", "--checkpoint", str(tmp_path / "ck")]
+    run_script(script, tmp_path / "out", *options, "--epochs", "1", "--batch-size", "2")
+    stdout = run_script(script, tmp_path / "out", *options, "--epochs", "2")
+    assert "batch size 2:" in stdout and "resuming after epoch 1" in stdout
 
 
 @pytest.fixture

@@ -161,6 +161,11 @@ def explain_interruptions(args):
                 "Interrupted. No epoch was saved: with --checkpoint DIR, a run that stops goes "
                 "on from its last finished epoch."
             ]
+        elif not any(args.checkpoint.glob("**/*")):
+            lines = [
+                f"Interrupted before any net saved an epoch in {args.checkpoint}: the same "
+                "command starts the training again."
+            ]
         else:
             searches = " (a search starts afresh)" if hasattr(args, "trials") else ""
             lines = [

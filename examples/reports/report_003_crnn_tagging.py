@@ -159,8 +159,15 @@ clip_bytes = X_train[0].nbytes
 per_clip = MIB_PER_CLIP[args.precision] * 2**20 * X_train[0].size / (96 * 1366)
 held = (min(chunk_size, len(X_train)) + max(len(X_valid), len(X_test))) * clip_bytes + 2**30
 free = available_memory()
+saved = None if args.checkpoint is None else args.checkpoint / "crnn_tagger.pkl"
+state = None
+if saved is not None and saved.exists():
+    with open(saved, "rb") as file:
+        state = pickle.load(file)  # a file this script wrote: load only your own
 batch_size = args.batch_size or largest_batch
-if args.batch_size is None:
+if args.batch_size is None and state is not None:
+    batch_size = state["run"]["batch_size"]  # the saved run's choice: the memory free may differ
+elif args.batch_size is None:
     while batch_size > 2 and batch_size * per_clip > free - held:
         batch_size //= 2
 print(
@@ -189,13 +196,10 @@ run = {
     "precision": args.precision,
     "device": args.device,
 }
-saved = None if args.checkpoint is None else args.checkpoint / "crnn_tagger.pkl"
 # The restored net's history holds the epochs of its earlier partial_fit calls: the clock
 # counts them as resumed at its first epoch here.
 clock = RunClock({"CRNN": epochs * len(chunks)})
-if saved is not None and saved.exists():
-    with open(saved, "rb") as file:
-        state = pickle.load(file)  # a file this script wrote: load only your own
+if state is not None:
     if state["run"] != run:
         differ = [key for key in run if state["run"].get(key) != run[key]]
         sys.exit(

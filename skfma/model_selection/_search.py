@@ -168,6 +168,18 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         The budget is None when the trials do not train by epochs.
         """
         estimator = self.estimator
+        folders = {
+            name: value
+            for name, value in estimator.get_params(deep=True).items()
+            if name.rsplit("__", 1)[-1] == "checkpoint" and value is not None
+        }
+        if folders:
+            name, value = next(iter(folders.items()))
+            raise ParameterError(
+                f"estimator: {name}={value!r} would make every fold of every trial train into "
+                "that one folder, each resuming another's run; leave it None (the searches "
+                "keep their trials' nets in memory)."
+            )
         for name, value in space.examples().items():
             try:
                 clone(estimator).set_params(**{name: value})

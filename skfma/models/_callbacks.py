@@ -25,6 +25,10 @@ class OneCycleSchedule(LRScheduler):
     again starts a new one; within a call, the learning rate stays at its
     final value once the cycle ends.
 
+    A fit resumed from its ``checkpoint`` goes on with the saved cycle. Where
+    that cycle has ended (a short run continued with a larger
+    ``max_epochs``), a new cycle spans the epochs left.
+
     Parameters
     ----------
     pct_start : float, default=0.3
@@ -89,15 +93,26 @@ class OneCycleSchedule(LRScheduler):
         ):
             self.lr_scheduler_ = None
 
+    def on_resume(self, net):
+        """A fit resumed from a checkpoint: a cycle that has ended gives way to one over the
+        epochs left (those of this call), as ``on_train_begin`` does to one over ``max_epochs``."""
+        cycle = self.lr_scheduler_
+        if cycle is None or cycle.last_epoch >= cycle.total_steps:
+            self.lr_scheduler_ = None
+            self.cycle_over_call_ = True
+
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         """Build the schedule on the first epoch of a cycle."""
         if self.lr_scheduler_ is None:
             self.peak_lr_ = net.lr
             n_batches = len(net.get_iterator(dataset_train, training=True))
+            over_call = getattr(self, "cycle_over_call_", False)
+            self.cycle_over_call_ = False
+            epochs = net.epochs_in_call_ if over_call else net.max_epochs
             self.lr_scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
                 net.optimizer_,
                 max_lr=net.lr,
-                total_steps=max(1, net.max_epochs * n_batches),
+                total_steps=max(1, epochs * n_batches),
                 **self.kwargs,
             )
 

@@ -20,7 +20,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import EpochScoring, PrintLog
 from skorch.dataset import Dataset, unpack_data
 
 from .._memory import reuse_freed_memory
@@ -657,9 +657,15 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             setattr(self, name + "_", self.torch_compile(state["objects"][name], name=name))
         for name in self._optimizers:
             setattr(self, name + "_", state["objects"][name])
-        # The callbacks set now, each replaced by its saved state where the checkpoint has it.
+        # The callbacks set now, each replaced by its saved state where the checkpoint has it;
+        # the epoch table's printer has none, and prints its header again.
         self.callbacks_ = [
-            (name, saved[name] if type(saved.get(name)) is type(callback) else callback)
+            (
+                name,
+                saved[name]
+                if type(saved.get(name)) is type(callback) and not isinstance(callback, PrintLog)
+                else callback,
+            )
             for name, callback in self.callbacks_
         ]
         self._resumed_callbacks = {
@@ -708,6 +714,7 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
         A resumed fit does not begin again the callbacks restored from the
         checkpoint: they continue mid-training (a learning-rate schedule,
         early stopping's patience and best scores go on where they stopped).
+        Those with an ``on_resume(net)`` method are told instead.
         """
         resumed = getattr(self, "_resumed_callbacks", set())
         if method_name == "on_train_begin" and resumed:
@@ -715,6 +722,8 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             for name, callback in self.callbacks_:
                 if name not in resumed:
                     callback.on_train_begin(self, **cb_kwargs)
+                elif hasattr(callback, "on_resume"):
+                    callback.on_resume(self)
             return
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_epoch_end" and getattr(self, "_checkpoint_file", None) is not None:

@@ -5,6 +5,8 @@ import re
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skfma.exceptions import ParameterError
 from skfma.model_selection import BayesianSearchCV, HyperbandSearchCV
@@ -85,3 +87,15 @@ def test_trials_rank_by_epochs_reached_only_when_pruned(kind, params, ranks):
     search = kind(SGDClassifier(), {"C": [1, 2, 3]}, **params)
     results = search._format_results(records, ["C"], n_splits=1)
     np.testing.assert_array_equal(results["rank_test_score"], ranks)
+
+
+@SEARCHES
+def test_a_checkpoint_folder_on_the_estimator_is_refused(kind, tmp_path):
+    """Every fold of every trial would resume another's run from that one folder."""
+    from skfma.models import DNNClassifier
+
+    net = DNNClassifier(max_epochs=2, checkpoint=tmp_path / "ck")
+    space = {"lr": [1e-2, 1e-3]}
+    with pytest.raises(ParameterError, match=r"estimator: dnnclassifier__checkpoint=.*None"):
+        kind(make_pipeline(StandardScaler(), net), space, n_trials=2).fit(X, y)
+    assert not (tmp_path / "ck").exists()  # refused before any fit

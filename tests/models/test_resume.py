@@ -181,6 +181,33 @@ def test_the_random_states_resume_wherever_map_location_puts_the_tensors(tmp_pat
     np.testing.assert_array_equal(moved.history_[:, "valid_loss"], kept.history_[:, "valid_loss"])
 
 
+def test_a_resumed_fit_prints_its_table_with_the_header(tmp_path, capsys):
+    small_fit(tmp_path, verbose=1)
+    capsys.readouterr()
+    run = the_run()
+    run["make_net"](tmp_path, max_epochs=3, verbose=1).fit(run["X"], run["y"])
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["epoch"])
+    assert "Resuming" in lines[header - 1] and lines[header + 2].split()[0] == "3"
+
+
+def test_more_epochs_after_a_finished_cycle_run_a_new_cycle_over_them(tmp_path):
+    """A quick try, then the full run: the one-cycle schedule anneals over the epochs left,
+    where it stayed at its final, smallest rate."""
+    small_fit(tmp_path)  # 2 epochs: a whole cycle
+    run = the_run()
+    net = run["make_net"](tmp_path, max_epochs=6).fit(run["X"], run["y"])
+    epochs = [
+        [batch["event_lr"] for batch in batches if "event_lr" in batch]  # training batches
+        for batches in net.history_[2:, "batches"]
+    ]
+    rates = [rate for epoch in epochs for rate in epoch]
+    assert len(epochs) == 4 and len(rates) == 4 * len(epochs[0])
+    peak = max(rates)
+    assert peak == pytest.approx(net.lr, rel=1e-3)  # the new cycle's peak, then down again
+    assert rates.index(peak) < len(rates) // 2 and rates[-1] < net.lr / 100
+
+
 def test_a_checkpoint_of_other_data_is_refused_naming_the_folder(tmp_path):
     _, run = small_fit(tmp_path)
     net = run["make_net"](tmp_path, max_epochs=2)
