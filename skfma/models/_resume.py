@@ -3,6 +3,7 @@
 import contextlib
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -109,8 +110,12 @@ class TrainingCheckpoint:
         except CheckpointError:
             raise
         except Exception as error:
+            space = ""
+            if doing == "write":  # torch's writer says "unexpected pos" where the disk is full
+                with contextlib.suppress(OSError):
+                    space = f" ({shutil.disk_usage(self.folder).free:,} bytes free on its disk)"
             raise CheckpointError(
-                f"cannot {doing} the training checkpoint {os.fspath(self.file)!r}: "
+                f"cannot {doing} the training checkpoint {os.fspath(self.file)!r}{space}: "
                 f"{type(error).__name__}: {error}"
             ) from error
 

@@ -298,6 +298,18 @@ def test_a_folder_that_cannot_be_written_fails_before_training(tmp_path):
     assert not net.history_  # unfitted, as before the call
 
 
+def test_a_failed_save_says_the_space_left_on_the_disk(tmp_path, monkeypatch):
+    """torch's writer on a full disk says only "unexpected pos 64 vs 0"."""
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    run = the_run()
+    with pytest.raises(CheckpointError, match=r"checkpoint.pt' \([\d,]+ bytes free on its disk\)"):
+        run["make_net"](tmp_path).fit(run["X"], run["y"])
+
+
 def test_a_callback_that_cannot_be_saved_is_an_error_at_the_first_epoch(tmp_path):
     from skorch.callbacks import Callback
 
