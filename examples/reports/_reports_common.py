@@ -96,7 +96,7 @@ def parse_args(number, description, *, search=False, add_arguments=None):
     parser.add_argument(
         "--checkpoint",
         help="folder where each net saves every finished epoch; a run given the folder of a "
-        "crashed one resumes its fits (searches start afresh)",
+        "crashed one resumes its fits, and its searches after their last finished trial",
     )
     shrink = parser.add_argument_group("shrinking a run (defaults: the report's settings)")
     shrink.add_argument("--epochs", type=int, help="epochs of every net")
@@ -167,7 +167,11 @@ def explain_interruptions(args):
                 "command starts the training again."
             ]
         else:
-            searches = " (a search starts afresh)" if hasattr(args, "trials") else ""
+            searches = (
+                " (a search goes on after its last finished trial)"
+                if hasattr(args, "trials")
+                else ""
+            )
             lines = [
                 f"Interrupted. Each net's last saved epoch is in {args.checkpoint}: run the "
                 f"same command to go on from there{searches}."

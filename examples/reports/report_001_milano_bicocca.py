@@ -304,6 +304,7 @@ hyperband = HyperbandSearchCV(
     cv=validation_fold(train.split),
     refit=False,
     random_state=0,
+    checkpoint=None if args.checkpoint is None else args.checkpoint / "CNN_search",
 ).fit(X_train, train.target)
 trials = pd.DataFrame(hyperband.cv_results_).sort_values("rank_test_score")
 trials.to_csv(args.out / "log_mel_cnn_hyperband.csv", index=False)

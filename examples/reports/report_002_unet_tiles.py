@@ -133,6 +133,7 @@ search = BayesianSearchCV(
     cv=validation,
     refit=False,
     random_state=0,
+    checkpoint=None if args.checkpoint is None else args.checkpoint / "search",
 ).fit(X_train, train.target)
 
 

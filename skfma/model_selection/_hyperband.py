@@ -117,6 +117,15 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
     error_score : "raise" or float, default=np.nan
         Score of a fold whose fit fails, which ends its trial (a
         ``FitFailedWarning`` lists the errors); "raise" raises instead.
+    checkpoint : str, os.PathLike or None, default=None
+        A folder where the search saves each trial as it ends, and the
+        refit net its epochs (for a skfma net). A search started again with
+        the same folder, the same settings and data goes on after the
+        trials saved there (an interrupted trial starts again), with
+        ``random_state`` as an uninterrupted search would; ``n_trials``,
+        ``n_jobs``, ``verbose`` and ``refit`` may change (more trials go on
+        from the saved ones). A folder of another search is refused, naming
+        what differs.
 
     Attributes
     ----------
@@ -215,6 +224,7 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
         random_state=None,
         verbose=0,
         error_score=np.nan,
+        checkpoint=None,
     ):
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -229,6 +239,7 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
         self.random_state = random_state
         self.verbose = verbose
         self.error_score = error_score
+        self.checkpoint = checkpoint
 
     _parameter_checks = {"n_trials": functools.partial(check_int, allow_none=True)}
 

@@ -9,6 +9,7 @@ delegated prediction methods.
 import contextlib
 import functools
 import math
+import os
 import time
 import types
 from collections import Counter
@@ -17,6 +18,7 @@ from numbers import Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib import hash as stable_hash
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
@@ -26,8 +28,17 @@ from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import validate_parameters
-from ..exceptions import ParameterError
-from ..utils import check_bool, check_int, check_n_jobs, is_int, names_its_errors, value_check
+from ..exceptions import CheckpointError, ParameterError
+from ..utils import (
+    check_bool,
+    check_int,
+    check_n_jobs,
+    expand_path,
+    is_int,
+    names_its_errors,
+    value_check,
+)
+from ..utils._fingerprint import describe
 from ..utils._random import check_seed, torch_seed
 from ..utils._warnings import warn_user
 from ._fold import (
@@ -41,6 +52,7 @@ from ._fold import (
     is_skorch_net,
     trains_by_epochs,
 )
+from ._journal import SearchJournal, search_fingerprint
 from ._space import SearchSpace
 
 __all__ = ["BaseOptunaSearchCV"]
@@ -157,6 +169,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "random_state": value_check(check_seed),
         "verbose": functools.partial(check_int, minimum=0),
         "error_score": lambda name, error_score: _check_error_score(error_score),
+        "checkpoint": functools.partial(expand_path, allow_none=True),
     }
 
     def _check_params(self):
@@ -290,6 +303,16 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 and not any(name == p or name.startswith(f"{p}__") for p in space.names)
             }
         n_trials = self._n_trials(max_epochs)
+        journal, fingerprint, saved = None, None, []
+        if self.checkpoint is not None:
+            journal = SearchJournal(self.checkpoint)
+            fingerprint = search_fingerprint(self, X, y, folds)
+            saved = journal.load(fingerprint)[:n_trials]
+            if saved and self.verbose:
+                print(
+                    f"[{type(self).__name__}] going on after trial {len(saved)}/{n_trials}, "
+                    f"saved in {journal.file!r}"
+                )
         with _optuna_logging(optuna, self.verbose):
             study = optuna.create_study(
                 study_name=STUDY_NAME,
@@ -299,21 +322,29 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
             records = []
             for _ in range(n_trials):
-                trial = study.ask()
-                params = space.suggest(trial)
-                candidate = clone(estimator).set_params(**fill, **params)
-                if max_epochs is None:
-                    record = self._run_trial(candidate, X, y, folds, fit_params, scorer)
+                if len(records) < len(saved):
+                    trial, record = self._replay_trial(study, space, saved[len(records)], journal)
+                    params = record["params"]
                 else:
-                    record = self._run_trial_by_epochs(
-                        trial, candidate, X, y, folds, fit_params, scorer, max_epochs
-                    )
-                record["params"] = params
+                    trial = study.ask()
+                    params = space.suggest(trial)
+                    candidate = clone(estimator).set_params(**fill, **params)
+                    if max_epochs is None:
+                        record = self._run_trial(candidate, X, y, folds, fit_params, scorer)
+                    else:
+                        record = self._run_trial_by_epochs(
+                            trial, candidate, X, y, folds, fit_params, scorer, max_epochs
+                        )
+                    record["params"] = params
+                    record["trial_params"] = dict(trial.params)
                 records.append(record)
+                if journal is not None and len(records) > len(saved):
+                    journal.save(fingerprint, records)
                 if self.verbose:
                     epochs = "" if record["n_epochs"] is None else f", {record['n_epochs']} epochs"
+                    again = " (saved)" if len(records) <= len(saved) else ""
                     print(
-                        f"[{type(self).__name__}] trial {len(records)}/{n_trials} "
+                        f"[{type(self).__name__}] trial {len(records)}/{n_trials}{again} "
                         f"{record['state']}{epochs}: score {record['mean']:.4f}, {params}"
                     )
                 if record["state"] == "complete" and math.isfinite(record["mean"]):
@@ -337,6 +368,12 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
         if self.refit:
             best = clone(estimator).set_params(**fill, **self.best_params_)
+            prefix, final = final_step(best)
+            if journal is not None and "checkpoint" in final.get_params(deep=False):
+                # The refit net saves its epochs too: an interrupted refit goes on.
+                # One folder per best configuration: more trials may choose another.
+                refit = f"refit-{stable_hash(describe(self.best_params_))[:12]}"
+                best.set_params(**{prefix + "checkpoint": os.path.join(journal.folder, refit)})
             start = time.perf_counter()
             if max_epochs is None:
                 best.fit(X, y, **fit_params)
@@ -346,6 +383,33 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.refit_time_ = time.perf_counter() - start
             self.best_estimator_ = best
         return self
+
+    def _replay_trial(self, study, space, record, journal):
+        """Tell Optuna a trial saved by an earlier run, as it was told then; no training.
+
+        With ``random_state``, the sampler draws the saved trial's parameters
+        again (so that the trials after it are those of an uninterrupted
+        run); without, they are queued for it.
+
+        Returns
+        -------
+        trial : optuna.trial.Trial
+        record : dict
+            The saved record.
+        """
+        if self.random_state is None:
+            study.enqueue_trial(record["trial_params"])
+        trial = study.ask()
+        space.suggest(trial)
+        if trial.params != record["trial_params"]:
+            raise CheckpointError(
+                f"{type(self).__name__}: the sampler drew {trial.params} where the search "
+                f"saved in {journal.file!r} drew {record['trial_params']} (another version of "
+                "Optuna?): delete the folder to search from the start."
+            )
+        for step, value in record.get("intermediate", ()):
+            trial.report(value, step)
+        return trial, record
 
     def _run_trial(self, candidate, X, y, folds, fit_params, scorer):
         """Cross-validate one configuration, each fold fitted in full."""
@@ -376,7 +440,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         """
         classes = classes_of(candidate, y)
         state = [Fold(clone(candidate), train, test, fit_params, classes) for train, test in folds]
-        status, done, mean = "complete", 0, np.nan
+        status, done, mean, intermediate = "complete", 0, np.nan, []
         for rung in self._rungs(max_epochs):
             data = (X, y) if done == 0 else ()
             state = Parallel(n_jobs=self.n_jobs)(
@@ -389,6 +453,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 status = "fail"
                 break
             trial.report(mean, done)
+            intermediate.append((done, mean))
             if rung < max_epochs and trial.should_prune():
                 status = "pruned"
                 break
@@ -404,6 +469,7 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             "errors": [fold.error for fold in state if fold.error is not None],
             "state": status,
             "mean": mean,
+            "intermediate": intermediate,
         }
 
     def _warn_about_failures(self, records, n_splits):
