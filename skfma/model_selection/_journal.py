@@ -12,6 +12,7 @@ from ..exceptions import CheckpointError, ParameterError
 from ..utils import ensure_writable_folder, expand_path, write_atomically
 from ..utils._fingerprint import describe
 from ._fold import _n_samples
+from ._space import SearchSpace
 
 __all__ = ["SearchJournal", "search_fingerprint"]
 
@@ -47,9 +48,11 @@ def search_fingerprint(search, X, y, folds):
     n = _n_samples(X)
     rows = sorted({0, n // 2, n - 1})
     data = (n, _safe_indexing(X, rows), None if y is None else np.asarray(y), folds)
+    params = search.get_params(deep=False)
+    params["param_distributions"] = SearchSpace(params["param_distributions"]).description()
     settings = {
         name: stable_hash(describe(value))
-        for name, value in search.get_params(deep=False).items()
+        for name, value in params.items()
         if name not in RESUMABLE_CHANGES
     }
     return {"search": type(search).__qualname__, "data": stable_hash(data), **settings}

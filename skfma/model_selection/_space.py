@@ -17,6 +17,7 @@ import numpy as np
 from scipy.stats import rv_discrete
 
 from ..exceptions import ParameterError
+from ..utils._fingerprint import describe
 
 __all__ = ["SearchSpace"]
 
@@ -76,6 +77,17 @@ class SearchSpace:
     def names(self):
         """Every parameter name, in the order of first appearance."""
         return list(dict.fromkeys(name for space in self.subspaces for name in space))
+
+    def description(self):
+        """The space as a value to hash, the same in every process that builds the same space.
+
+        A frozen scipy distribution holds a random generator (NumPy's global
+        one, unless given another), whose state a hash would read: it is
+        described by its family and parameters instead.
+        """
+        return [
+            {name: dim.description() for name, dim in space.items()} for space in self.subspaces
+        ]
 
     def examples(self):
         """One valid value of every parameter (for checking names against an estimator)."""
@@ -146,6 +158,9 @@ class _Choices:
                 labels = [f"{i}: {label}" for i, label in enumerate(labels)]
             self.labels = labels
 
+    def description(self):
+        return "choices", describe(self.values)
+
     def example(self):
         return self.values[0]
 
@@ -192,6 +207,11 @@ class _Distribution:
             self.kind = "int"
         else:
             self.kind = "quantile"
+
+    def description(self):
+        family = getattr(getattr(self.dist, "dist", None), "name", type(self.dist).__qualname__)
+        args = getattr(self.dist, "args", ())
+        return "distribution", family, describe(args), describe(getattr(self.dist, "kwds", {}))
 
     def example(self):
         return self._cast(self.dist.ppf(0.5))

@@ -139,3 +139,19 @@ def test_a_killed_search_goes_on_after_its_saved_trials(tmp_path):
     resumed = subprocess.run([*run, str(folder)], capture_output=True, text=True, check=True)
     uninterrupted = subprocess.run(run, capture_output=True, text=True, check=True)
     assert resumed.stdout == uninterrupted.stdout
+
+
+def test_a_space_of_scipy_distributions_is_the_same_search_in_another_process(circles):
+    """A frozen distribution holds NumPy's global generator, whose state moves between runs."""
+    from scipy.stats import loguniform
+
+    from skfma.model_selection._journal import search_fingerprint
+
+    search = BayesianSearchCV(DNNClassifier(), {"lr": loguniform(1e-4, 1e-2)})
+    X, y = circles
+    folds = [(np.arange(60), np.arange(60, 120))]
+    before = search_fingerprint(search, X, y, folds)
+    np.random.random(3)  # the global generator moves on, as in another process
+    assert search_fingerprint(search, X, y, folds) == before
+    search.set_params(param_distributions={"lr": loguniform(1e-4, 1e-3)})
+    assert search_fingerprint(search, X, y, folds) != before
