@@ -298,6 +298,9 @@ class RunClock:
         Parts whose epochs cost nothing like the others' (a CNN after an
         MLP): not counted until they (or a part ``like`` them) have their
         own epoch time; the status says which parts it leaves out.
+    unit : str, default="epochs"
+        What the status line calls the counted units: report 003 counts
+        passes over a chunk of its songs (an epoch is a pass over every chunk).
 
     Attributes
     ----------
@@ -309,8 +312,9 @@ class RunClock:
 
     current = None
 
-    def __init__(self, plan, like=None, unlike=()):
+    def __init__(self, plan, like=None, unlike=(), unit="epochs"):
         RunClock.current = self
+        self.unit = unit
         self.plan = dict(plan)
         self.like = dict(like or {})
         self.unlike = set(unlike)
@@ -393,7 +397,7 @@ class RunClock:
                 f"about {format_seconds(timed)} of training left"
             )
         return (
-            f"[run] {sum(done.values())} of about {planned} epochs"
+            f"[run] {sum(done.values())} of about {planned} {self.unit}"
             + (f" ({resumed} resumed from checkpoints)" if resumed else "")
             + f" in {format_seconds(sum(self.seconds.values()))}; "
             + left

@@ -198,7 +198,7 @@ run = {
 }
 # The restored net's history holds the epochs of its earlier partial_fit calls: the clock
 # counts them as resumed at its first epoch here.
-clock = RunClock({"CRNN": epochs * len(chunks)})
+clock = RunClock({"CRNN": epochs * len(chunks)}, unit="chunk passes")
 if state is not None:
     if state["run"] != run:
         differ = [key for key in run if state["run"].get(key) != run[key]]

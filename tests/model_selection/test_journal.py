@@ -151,7 +151,7 @@ def test_a_space_of_scipy_distributions_is_the_same_search_in_another_process(ci
     X, y = circles
     folds = [(np.arange(60), np.arange(60, 120))]
     before = search_fingerprint(search, X, y, folds)
-    np.random.random(3)  # the global generator moves on, as in another process
+    search.param_distributions["lr"].rvs(size=3)  # its generator moves on, as in another run
     assert search_fingerprint(search, X, y, folds) == before
     search.set_params(param_distributions={"lr": loguniform(1e-4, 1e-3)})
     assert search_fingerprint(search, X, y, folds) != before
