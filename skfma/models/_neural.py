@@ -20,7 +20,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import EpochScoring, PrintLog
+from skorch.callbacks import EarlyStopping, EpochScoring, PrintLog
 from skorch.dataset import Dataset, unpack_data
 
 from .._memory import reuse_freed_memory
@@ -679,9 +679,18 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
             torch.set_rng_state(torch.from_numpy(state["torch_rng"]))
             if self._torch_device().type == "cuda" and state["cuda_rng"] is not None:
                 torch.cuda.set_rng_state(torch.from_numpy(state["cuda_rng"]), self._torch_device())
+        # A run that early stopping ended is over: its stop is part of the saved state.
+        stopped = any(
+            isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+            for name, callback in self.callbacks_
+            if name in self._resumed_callbacks
+        )
         if self.verbose:
-            print(f"Resuming from {os.fspath(self._checkpoint_file.file)!r} after epoch {done}.")
-        return max(0, self.max_epochs - done)
+            print(
+                f"Resuming from {os.fspath(self._checkpoint_file.file)!r} after epoch {done}"
+                + (", where early stopping ended it." if stopped else ".")
+            )
+        return 0 if stopped else max(0, self.max_epochs - done)
 
     def _save_checkpoint(self):
         """Save the training state after an epoch, in one pickle (references stay shared)."""
@@ -711,6 +720,10 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
     def notify(self, method_name, **cb_kwargs):
         """skorch's callback dispatch; saves the checkpoint after every epoch's callbacks.
 
+        An epoch's callbacks all run when ``EarlyStopping`` ends the training
+        (skorch would skip those after it); the checkpoint then holds the
+        stop.
+
         A resumed fit does not begin again the callbacks restored from the
         checkpoint: they continue mid-training (a learning-rate schedule,
         early stopping's patience and best scores go on where they stopped).
@@ -725,9 +738,25 @@ n_frames) or (n_clips, channels, n_bins, n_frames)
                 elif hasattr(callback, "on_resume"):
                     callback.on_resume(self)
             return
-        super().notify(method_name, **cb_kwargs)
-        if method_name == "on_epoch_end" and getattr(self, "_checkpoint_file", None) is not None:
+        if method_name != "on_epoch_end":
+            super().notify(method_name, **cb_kwargs)
+            return
+        # Early stopping ends the training by raising KeyboardInterrupt: the callbacks after
+        # it (the epoch table's printer among them) still see the epoch, which is saved with
+        # the stop, so that a rerun does not train it again.
+        self.on_epoch_end(self, **cb_kwargs)
+        stop = None
+        for _, callback in self.callbacks_:
+            try:
+                callback.on_epoch_end(self, **cb_kwargs)
+            except KeyboardInterrupt as interrupt:
+                if not isinstance(callback, EarlyStopping):
+                    raise
+                stop = interrupt
+        if getattr(self, "_checkpoint_file", None) is not None:
             self._save_checkpoint()
+        if stop is not None:
+            raise stop
 
     _parameter_checks = {
         **SKORCH_PARAMETER_CHECKS,

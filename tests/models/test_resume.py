@@ -154,6 +154,28 @@ def test_a_finished_run_is_loaded_not_trained_again(tmp_path):
     np.testing.assert_array_equal(again.predict_proba(run["X"]), first.predict_proba(run["X"]))
 
 
+def test_a_run_ended_by_early_stopping_is_saved_with_its_stop(tmp_path, capsys):
+    """Its last epoch used to go unsaved: every rerun trained it again."""
+    from skorch.callbacks import EarlyStopping
+
+    run = the_run()
+
+    def net():
+        stop = EarlyStopping(patience=1, threshold=10.0)  # no epoch improves that much
+        return run["make_net"](tmp_path, callbacks=[("stop", stop)], verbose=1)
+
+    first = net().fit(run["X"], run["y"])
+    assert len(first.history_) == 2 < first.max_epochs  # stopped after its second epoch
+    assert saved_epochs(tmp_path) == 2
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line[:1] == " "]
+    assert rows[-1] == "2"  # the table shows the epoch that stopped it (skorch's did not)
+    again = net().fit(run["X"], run["y"])
+    out = capsys.readouterr().out
+    assert "after epoch 2, where early stopping ended it." in out
+    assert len(again.history_) == 2
+    np.testing.assert_array_equal(again.predict_proba(run["X"]), first.predict_proba(run["X"]))
+
+
 def test_more_epochs_continue_a_finished_run(tmp_path):
     small_fit(tmp_path)
     run = the_run()
