@@ -73,7 +73,8 @@ class BayesianSearchCV(BaseOptunaSearchCV):
         trial, fold and the refit.
     verbose : int, default=0
         0 keeps Optuna quiet; 1 or more prints a line per trial (its state,
-        score and parameters) and lets Optuna log.
+        score, the time left at the mean trial's time, and its parameters)
+        and lets Optuna log.
     error_score : "raise" or float, default=np.nan
         Score of a fold whose fit fails (a ``FitFailedWarning`` lists the
         errors); "raise" raises instead.

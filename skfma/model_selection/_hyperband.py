@@ -113,7 +113,8 @@ class HyperbandSearchCV(BaseOptunaSearchCV):
         same ``cv_results_`` (on the same machine).
     verbose : int, default=0
         0 keeps Optuna quiet; 1 or more prints a line per trial (its state,
-        epochs, score and parameters) and lets Optuna log.
+        epochs, score, the time left at the mean trial's time, and its
+        parameters) and lets Optuna log.
     error_score : "raise" or float, default=np.nan
         Score of a fold whose fit fails, which ends its trial (a
         ``FitFailedWarning`` lists the errors); "raise" raises instead.

@@ -26,6 +26,7 @@ from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags, indexable
 from sklearn.utils.validation import check_is_fitted
+from tqdm import tqdm
 
 from ..base import validate_parameters
 from ..exceptions import CheckpointError, ParameterError
@@ -320,8 +321,9 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 sampler=self._make_sampler(optuna, sampler_seed),
                 pruner=self._make_pruner(optuna, max_epochs),
             )
-            records = []
+            records, seconds = [], []  # the seconds of each trial trained in this run
             for _ in range(n_trials):
+                start = time.perf_counter()
                 if len(records) < len(saved):
                     trial, record = self._replay_trial(study, space, saved[len(records)], journal)
                     params = record["params"]
@@ -337,15 +339,20 @@ class BaseOptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                         )
                     record["params"] = params
                     record["trial_params"] = dict(trial.params)
+                    seconds.append(time.perf_counter() - start)
                 records.append(record)
                 if journal is not None and len(records) > len(saved):
                     journal.save(fingerprint, records)
                 if self.verbose:
                     epochs = "" if record["n_epochs"] is None else f", {record['n_epochs']} epochs"
                     again = " (saved)" if len(records) <= len(saved) else ""
+                    left = ""
+                    if seconds and len(records) < n_trials:  # trials left at the mean trial's time
+                        estimate = np.mean(seconds) * (n_trials - len(records))
+                        left = f"; about {tqdm.format_interval(estimate)} left"
                     print(
                         f"[{type(self).__name__}] trial {len(records)}/{n_trials}{again} "
-                        f"{record['state']}{epochs}: score {record['mean']:.4f}, {params}"
+                        f"{record['state']}{epochs}: score {record['mean']:.4f}{left}, {params}"
                     )
                 if record["state"] == "complete" and math.isfinite(record["mean"]):
                     study.tell(trial, record["mean"])

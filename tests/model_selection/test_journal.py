@@ -1,5 +1,6 @@
 """A search's checkpoint: an interrupted search goes on after its saved trials."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -155,3 +156,18 @@ def test_a_space_of_scipy_distributions_is_the_same_search_in_another_process(ci
     assert search_fingerprint(search, X, y, folds) == before
     search.set_params(param_distributions={"lr": loguniform(1e-4, 1e-3)})
     assert search_fingerprint(search, X, y, folds) != before
+
+
+def test_each_trial_line_says_the_time_left(circles, tmp_path, capsys):
+    """A search that runs for hours says how long: the trials left at the mean trial's time."""
+    make = SEARCHES["bayesian"]
+    make(random_state=0, checkpoint=tmp_path, n_trials=2).fit(*circles)
+    capsys.readouterr()
+    make(random_state=0, checkpoint=tmp_path, n_trials=4, verbose=1).fit(*circles)
+    lines = [line for line in capsys.readouterr().out.splitlines() if " trial " in line]
+    assert lines[0].startswith("[BayesianSearchCV] going on after trial 2/4, saved in")
+    assert "trial 1/4 (saved) complete, 4 epochs: score" in lines[1] and "left" not in lines[1]
+    assert re.search(
+        r"trial 3/4 complete, 4 epochs: score \d\.\d{4}; about \d\d:\d\d left", lines[3]
+    )
+    assert "left" not in lines[4]  # the last
