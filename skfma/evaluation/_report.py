@@ -74,8 +74,7 @@ def _check_labels(name, value):
         )
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D, one label per clip; got shape {y.shape}.")
-    # NaN is the one label unequal to itself; pandas' NA cannot be compared.
-    if any(label is None or label is pd.NA or label != label for label in y.tolist()):
+    if any(map(_is_missing, y.tolist())):
         raise ValueError(
             f"{name} contains missing labels (None, NaN or NA): every clip needs its label."
         )
@@ -693,6 +692,11 @@ def _tag_names(tag_names, estimator, columns, n_tags):
     return np.arange(n_tags)
 
 
+def _is_missing(label):
+    """None, NaN (the one label unequal to itself) or pandas' NA (which cannot be compared)."""
+    return label is None or label is pd.NA or label != label
+
+
 def _check_listed_types(name, value, error):
     """:func:`_check_label_types` of a list or tuple, before NumPy makes its labels strings
     (``np.asarray(["Folk", 1])`` is ``["Folk", "1"]``)."""
@@ -700,7 +704,7 @@ def _check_listed_types(name, value, error):
         present = [
             label
             for label in np.asarray(value, dtype=object).ravel().tolist()
-            if not (label is None or label is pd.NA or label != label)  # missing: named later
+            if not _is_missing(label)  # named by the caller's own check
         ]
         _check_label_types(name, np.asarray(present, dtype=object), error)
 

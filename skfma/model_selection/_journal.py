@@ -1,6 +1,5 @@
 """A search's finished trials on disk, so that an interrupted search goes on after them."""
 
-import contextlib
 import os
 import pickle
 
@@ -8,8 +7,9 @@ import numpy as np
 from joblib import hash as stable_hash
 from sklearn.utils import _safe_indexing
 
-from ..exceptions import CheckpointError, ParameterError
+from ..exceptions import ParameterError
 from ..utils import ensure_writable_folder, expand_path, write_atomically
+from ..utils._files import checkpoint_errors
 from ..utils._fingerprint import describe
 from ._fold import _n_samples
 from ._space import SearchSpace
@@ -72,17 +72,8 @@ class SearchJournal:
         self.folder = expand_path("checkpoint", folder)
         self.file = os.path.join(self.folder, FILENAME)
 
-    @contextlib.contextmanager
     def _named_errors(self, doing):
-        try:
-            yield
-        except (CheckpointError, ParameterError):
-            raise
-        except Exception as error:
-            raise CheckpointError(
-                f"cannot {doing} the search's journal {self.file!r}: "
-                f"{type(error).__name__}: {error}"
-            ) from error
+        return checkpoint_errors(doing, "the search's journal", self.file)
 
     def load(self, fingerprint):
         """The saved trials' records, oldest first ([] without a journal).

@@ -1,17 +1,15 @@
 """Resuming a fit after a crash: the whole training state, saved after every epoch."""
 
-import contextlib
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 from joblib import hash as stable_hash
 
-from ..exceptions import CheckpointError
 from ..utils import ensure_writable_folder, expand_path
+from ..utils._files import checkpoint_errors
 from ..utils._fingerprint import describe
 
 __all__ = ["TrainingCheckpoint", "data_fingerprint", "params_fingerprint"]
@@ -103,21 +101,8 @@ class TrainingCheckpoint:
         self.folder = Path(expand_path("checkpoint", folder))
         self.file = self.folder / self.FILE_NAME
 
-    @contextlib.contextmanager
     def _named_errors(self, doing):
-        try:
-            yield
-        except CheckpointError:
-            raise
-        except Exception as error:
-            space = ""
-            if doing == "write":  # torch's writer says "unexpected pos" where the disk is full
-                with contextlib.suppress(OSError):
-                    space = f" ({shutil.disk_usage(self.folder).free:,} bytes free on its disk)"
-            raise CheckpointError(
-                f"cannot {doing} the training checkpoint {os.fspath(self.file)!r}{space}: "
-                f"{type(error).__name__}: {error}"
-            ) from error
+        return checkpoint_errors(doing, "the training checkpoint", self.file)
 
     def check_writable(self):
         """Create the folder and write a file in it, before the first epoch trains.

@@ -3,9 +3,41 @@
 import contextlib
 import hashlib
 import os
+import shutil
 import uuid
 
-__all__ = ["files_digest", "write_atomically"]
+from ..exceptions import CheckpointError
+
+__all__ = ["checkpoint_errors", "files_digest", "write_atomically"]
+
+
+@contextlib.contextmanager
+def checkpoint_errors(doing, what, path):
+    """Raise any error of the block as a :class:`CheckpointError` naming ``what`` and ``path``.
+
+    A failed write also says the space left on the disk of ``path``'s
+    folder: torch's writer, on a full disk, says only "unexpected pos".
+
+    Parameters
+    ----------
+    doing : {"read", "write"}
+    what : str
+        The file's role, such as ``"the training checkpoint"``.
+    path : str or os.PathLike
+    """
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except Exception as error:
+        space = ""
+        if doing == "write":
+            with contextlib.suppress(OSError):
+                free = shutil.disk_usage(os.path.dirname(os.fspath(path))).free
+                space = f" ({free:,} bytes free on its disk)"
+        raise CheckpointError(
+            f"cannot {doing} {what} {os.fspath(path)!r}{space}: {type(error).__name__}: {error}"
+        ) from error
 
 
 def write_atomically(path, write):
